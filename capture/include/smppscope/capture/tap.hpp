@@ -1,0 +1,94 @@
+// The hand-off from the relay to analysis. Each relay thread owns one tap_queue and is its only
+// producer; the analysis thread is its only consumer. push_* copy into a preallocated ring: no
+// allocation, no lock, no syscall. A full queue drops the record and counts it; the relay never
+// waits for analysis.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace smppscope::capture {
+
+enum class direction : std::uint8_t { esme_to_smsc = 0, smsc_to_esme = 1 };
+std::string_view direction_name(direction d) noexcept;  // "esme_to_smsc" / "smsc_to_esme"
+
+// A TCP endpoint as plain data (IPv4 or IPv6), so capture does not depend on Asio.
+struct endpoint {
+  std::uint8_t addr[16] = {};  // IPv4 in the first 4 octets
+  bool v6 = false;
+  std::uint16_t port = 0;
+  std::string to_string() const;  // "1.2.3.4:2775" or "[::1]:2775"
+};
+
+enum class record_kind : std::uint8_t {
+  data,              // bytes relayed in one direction
+  session_open,      // client accepted and upstream connected
+  session_close,     // both legs closed; `text` says why
+  upstream_failure,  // upstream connect / TLS handshake failed; `text` says why
+};
+
+// One record as seen by the consumer. `bytes` is valid only during the drain callback.
+struct tap_record {
+  record_kind kind;
+  direction dir;                  // data only
+  std::uint64_t session;
+  std::int64_t ts_us;             // wall clock, microseconds since the epoch
+  std::span<const std::uint8_t> bytes;  // data: relayed bytes; other kinds: UTF-8 text
+  // session_open / upstream_failure: the four endpoints of the two legs
+  endpoint client, proxy_client_side, proxy_upstream_side, upstream;
+  bool client_tls = false, upstream_tls = false;
+};
+
+class tap_queue {
+ public:
+  explicit tap_queue(std::size_t capacity_bytes = 64u << 20);
+  ~tap_queue();
+  tap_queue(const tap_queue&) = delete;
+  tap_queue& operator=(const tap_queue&) = delete;
+
+  // ---- producer (one relay thread) ----
+  bool push_data(std::uint64_t session, direction dir, std::int64_t ts_us,
+                 std::span<const std::uint8_t> bytes) noexcept;
+  bool push_event(const tap_record& r) noexcept;  // non-data kinds; r.bytes is the text
+
+  // ---- consumer (analysis thread) ----
+  // Calls on_record(const tap_record&) for each queued record, oldest first, up to max_records.
+  // Returns the number consumed.
+  template <class F>
+  std::size_t drain(F&& on_record, std::size_t max_records = SIZE_MAX);
+
+  std::uint64_t dropped_records() const noexcept { return dropped_records_.load(std::memory_order_relaxed); }
+  std::uint64_t dropped_bytes() const noexcept { return dropped_bytes_.load(std::memory_order_relaxed); }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  // implementation in capture/src/tap.cpp and detail/tap_impl.hpp (owned by capture)
+  bool pop(tap_record& out) noexcept;
+  void release() noexcept;
+
+  std::size_t capacity_;
+  std::unique_ptr<std::uint8_t[]> ring_;
+  alignas(64) std::atomic<std::uint64_t> head_{0};  // written by producer
+  alignas(64) std::atomic<std::uint64_t> tail_{0};  // written by consumer
+  alignas(64) std::atomic<std::uint64_t> dropped_records_{0};
+  std::atomic<std::uint64_t> dropped_bytes_{0};
+  std::uint64_t pending_release_ = 0;  // consumer-private
+};
+
+template <class F>
+std::size_t tap_queue::drain(F&& on_record, std::size_t max_records) {
+  std::size_t n = 0;
+  tap_record r;
+  while (n < max_records && pop(r)) {
+    on_record(static_cast<const tap_record&>(r));
+    release();
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace smppscope::capture

@@ -1,0 +1,150 @@
+// The one table of SMPP protocol facts: PDU layouts, TLVs and command_status values.
+// The decoder, encoder, JSON writer, UI labels and round-trip tests are all driven by it.
+// Sources: ../shared/reference/smpp.md (sections cited on the table rows in protocol.cpp).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace smppscope::decoder {
+
+// Protocol versions a PDU or TLV is defined in (bit set).
+enum version_bits : std::uint8_t { v33 = 1, v34 = 2, v50 = 4 };
+
+// Command ids the proxy and tools act on by name. Any other uint32_t value is kept raw.
+enum class command_id : std::uint32_t {
+  generic_nack = 0x80000000,
+  bind_receiver = 0x00000001,
+  bind_receiver_resp = 0x80000001,
+  bind_transmitter = 0x00000002,
+  bind_transmitter_resp = 0x80000002,
+  query_sm = 0x00000003,
+  query_sm_resp = 0x80000003,
+  submit_sm = 0x00000004,
+  submit_sm_resp = 0x80000004,
+  deliver_sm = 0x00000005,
+  deliver_sm_resp = 0x80000005,
+  unbind = 0x00000006,
+  unbind_resp = 0x80000006,
+  replace_sm = 0x00000007,
+  replace_sm_resp = 0x80000007,
+  cancel_sm = 0x00000008,
+  cancel_sm_resp = 0x80000008,
+  bind_transceiver = 0x00000009,
+  bind_transceiver_resp = 0x80000009,
+  outbind = 0x0000000B,
+  enquire_link = 0x00000015,
+  enquire_link_resp = 0x80000015,
+  submit_multi = 0x00000021,
+  submit_multi_resp = 0x80000021,
+  alert_notification = 0x00000102,
+  data_sm = 0x00000103,
+  data_sm_resp = 0x80000103,
+  broadcast_sm = 0x00000111,
+  broadcast_sm_resp = 0x80000111,
+  query_broadcast_sm = 0x00000112,
+  query_broadcast_sm_resp = 0x80000112,
+  cancel_broadcast_sm = 0x00000113,
+  cancel_broadcast_sm_resp = 0x80000113,
+};
+
+inline constexpr std::uint32_t response_bit = 0x80000000u;
+
+// Statuses the tools act on by name.
+enum class command_status : std::uint32_t {
+  ok = 0x00000000,
+  invalid_password = 0x0000000E,
+  message_queue_full = 0x00000014,
+  throttled = 0x00000058,
+  submit_failed = 0x00000045,
+};
+
+// TLV tags the tools act on by name.
+enum class tlv_tag : std::uint16_t {
+  receipted_message_id = 0x001E,
+  sar_msg_ref_num = 0x020C,
+  sar_total_segments = 0x020E,
+  sar_segment_seqnum = 0x020F,
+  sc_interface_version = 0x0210,
+  network_error_code = 0x0423,
+  message_payload = 0x0424,
+  message_state = 0x0427,
+  congestion_state = 0x0428,
+};
+
+// How a mandatory field is laid out on the wire.
+enum class field_type : std::uint8_t {
+  int1,           // 1-octet unsigned integer
+  int2,           // 2-octet unsigned integer, big-endian
+  int4,           // 4-octet unsigned integer, big-endian
+  c_string,       // C-Octet String; max_len counts the NUL
+  time,           // C-Octet String of 1 (NUL only) or 17 octets (smpp.md section 9)
+  sm_length,      // int1 that gives the length of the following octet_string
+  octet_string,   // raw octets, length from the preceding sm_length field
+  count,          // int1 that gives the number of items of the following list field
+  dest_list,      // submit_multi dest_address list (smpp.md section 3, submit_multi)
+  unsuccess_list, // submit_multi_resp unsuccess_sme list
+};
+
+struct field_spec {
+  std::string_view name;  // the spec's field name, used in JSON and errors
+  field_type type;
+  std::uint16_t max_len;  // c_string: max octets incl. NUL; octet_string: max octets; else 0
+};
+
+struct pdu_spec {
+  std::uint32_t id;
+  std::string_view name;
+  std::span<const field_spec> fields;  // mandatory fields, in wire order
+  std::uint8_t versions;               // version_bits
+  bool tlvs_allowed;                   // TLVs may follow the mandatory fields
+};
+
+// How a TLV value is typed.
+enum class tlv_type : std::uint8_t {
+  empty,     // no value (length 0)
+  int1,
+  int2,
+  int4,
+  c_string,  // NUL-terminated text; max_len counts the NUL
+  octets,    // raw octets between min_len and max_len
+  composite, // fixed structure shown as hex + named parts by the JSON writer (e.g. network_error_code)
+};
+
+struct tlv_spec {
+  std::uint16_t tag;
+  std::string_view name;
+  tlv_type type;
+  std::uint16_t min_len;
+  std::uint16_t max_len;
+  std::uint8_t versions;  // version_bits; 0 = vendor-specific
+  std::string_view vendor;  // empty for standard TLVs, else who defines it
+};
+
+struct status_spec {
+  std::uint32_t value;
+  std::string_view name;
+  std::string_view description;
+  std::string_view vendor;  // empty for standard statuses
+};
+
+// Lookups. Each returns nullptr when the value is unknown (unknowns are kept raw, never fatal).
+const pdu_spec* find_pdu(std::uint32_t id) noexcept;
+const pdu_spec* find_pdu(std::string_view name) noexcept;
+const tlv_spec* find_tlv(std::uint16_t tag) noexcept;
+const tlv_spec* find_tlv(std::string_view name) noexcept;
+const status_spec* find_status(std::uint32_t value) noexcept;
+
+std::span<const pdu_spec> all_pdus() noexcept;
+std::span<const tlv_spec> all_tlvs() noexcept;      // standard and vendor TLVs
+std::span<const status_spec> all_statuses() noexcept;  // standard and vendor statuses
+
+// Name of a command id; "unknown" when not in the table.
+std::string_view command_name(std::uint32_t id) noexcept;
+// Name of a status; "" when not in the table.
+std::string_view status_name(std::uint32_t value) noexcept;
+
+inline constexpr bool is_response(std::uint32_t id) noexcept { return (id & response_bit) != 0; }
+
+}  // namespace smppscope::decoder
