@@ -31,5 +31,5 @@ if [[ -x tests/browser/run.sh ]]; then
   step "browser tests (headless Chromium)" tests/browser/run.sh "$build/smppscope"
 fi
 
-echo "test suites: $steps_passed passed, $steps_failed failed"
+echo "test steps: $steps_passed ok, $steps_failed failed (the ctest summary above counts the tests)"
 exit $failed
