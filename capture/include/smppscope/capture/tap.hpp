@@ -2,6 +2,10 @@
 // producer; the analysis thread is its only consumer. push_* copy into a preallocated ring: no
 // allocation, no lock, no syscall. A full queue drops the record and counts it; the relay never
 // waits for analysis.
+//
+// Ring layout (capture/src/tap.cpp): records are 8-octet aligned, each a 32-octet header, for
+// non-data kinds the four endpoints (80 octets), then the bytes. A record never wraps: when it
+// does not fit before the end of the buffer, a wrap marker fills the rest and it starts at 0.
 #pragma once
 
 #include <atomic>
@@ -22,6 +26,7 @@ struct endpoint {
   bool v6 = false;
   std::uint16_t port = 0;
   std::string to_string() const;  // "1.2.3.4:2775" or "[::1]:2775"
+  friend bool operator==(const endpoint&, const endpoint&) = default;
 };
 
 enum class record_kind : std::uint8_t {
@@ -33,11 +38,11 @@ enum class record_kind : std::uint8_t {
 
 // One record as seen by the consumer. `bytes` is valid only during the drain callback.
 struct tap_record {
-  record_kind kind;
-  direction dir;                  // data only
-  std::uint64_t session;
-  std::int64_t ts_us;             // wall clock, microseconds since the epoch
-  std::span<const std::uint8_t> bytes;  // data: relayed bytes; other kinds: UTF-8 text
+  record_kind kind = record_kind::data;
+  direction dir = direction::esme_to_smsc;  // data only
+  std::uint64_t session = 0;
+  std::int64_t ts_us = 0;                   // wall clock, microseconds since the epoch
+  std::span<const std::uint8_t> bytes;      // data: relayed bytes; other kinds: UTF-8 text
   // session_open / upstream_failure: the four endpoints of the two legs
   endpoint client, proxy_client_side, proxy_upstream_side, upstream;
   bool client_tls = false, upstream_tls = false;
@@ -45,12 +50,14 @@ struct tap_record {
 
 class tap_queue {
  public:
+  // capacity_bytes is rounded up to a multiple of 8 (minimum 4096).
   explicit tap_queue(std::size_t capacity_bytes = 64u << 20);
   ~tap_queue();
   tap_queue(const tap_queue&) = delete;
   tap_queue& operator=(const tap_queue&) = delete;
 
   // ---- producer (one relay thread) ----
+  // false = dropped (queue full or record larger than half the capacity); counted.
   bool push_data(std::uint64_t session, direction dir, std::int64_t ts_us,
                  std::span<const std::uint8_t> bytes) noexcept;
   bool push_event(const tap_record& r) noexcept;  // non-data kinds; r.bytes is the text
@@ -61,22 +68,31 @@ class tap_queue {
   template <class F>
   std::size_t drain(F&& on_record, std::size_t max_records = SIZE_MAX);
 
+  // ---- any thread ----
   std::uint64_t dropped_records() const noexcept { return dropped_records_.load(std::memory_order_relaxed); }
   std::uint64_t dropped_bytes() const noexcept { return dropped_bytes_.load(std::memory_order_relaxed); }
+  std::uint64_t pushed_records() const noexcept { return pushed_records_.load(std::memory_order_relaxed); }
   std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t used_bytes() const noexcept;  // approximate when called off the two owner threads
 
  private:
-  // implementation in capture/src/tap.cpp and detail/tap_impl.hpp (owned by capture)
+  bool push(record_kind kind, direction dir, std::uint64_t session, std::int64_t ts_us,
+            std::span<const std::uint8_t> bytes, const tap_record* endpoints) noexcept;
   bool pop(tap_record& out) noexcept;
   void release() noexcept;
+  void drop(std::size_t bytes) noexcept;
 
   std::size_t capacity_;
-  std::unique_ptr<std::uint8_t[]> ring_;
+  std::unique_ptr<std::uint64_t[]> storage_;  // 8-octet aligned
+  std::uint8_t* ring_;
   alignas(64) std::atomic<std::uint64_t> head_{0};  // written by producer
+  std::uint64_t tail_cache_ = 0;                    // producer-private copy of tail_
   alignas(64) std::atomic<std::uint64_t> tail_{0};  // written by consumer
+  std::uint64_t head_cache_ = 0;                    // consumer-private copy of head_
+  std::uint64_t pending_release_ = 0;               // consumer-private
   alignas(64) std::atomic<std::uint64_t> dropped_records_{0};
   std::atomic<std::uint64_t> dropped_bytes_{0};
-  std::uint64_t pending_release_ = 0;  // consumer-private
+  std::atomic<std::uint64_t> pushed_records_{0};
 };
 
 template <class F>

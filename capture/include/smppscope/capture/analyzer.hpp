@@ -1,0 +1,114 @@
+// The analysis thread: everything that happens to the copy of a relayed byte.
+//
+//   relay thread 1 --push_data--> tap_queue 1 --+
+//   relay thread 2 --push_data--> tap_queue 2 --+--> analyzer (ONE thread)
+//                                                     |  per (session, direction): framer
+//                                                     |    frame -> decode -> event_ring (pdu event)
+//                                                     |    framing error -> out of sync + ONE
+//                                                     |      `malformed` event; stop decoding it
+//                                                     |  session_table (counters, bind state)
+//                                                     |  observers (diagnostics) -> alerts
+//                                                     +- record_sinks (pcap_writer: raw chunks)
+//   web threads <-- read_since / snapshot -- event_ring, session_table (never block the writer)
+//
+// The relay never waits for any of this: a full tap_queue drops and counts.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "smppscope/capture/event_ring.hpp"
+#include "smppscope/capture/observer.hpp"
+#include "smppscope/capture/session_table.hpp"
+#include "smppscope/capture/tap.hpp"
+
+namespace smppscope::capture {
+
+struct analyzer_options {
+  std::uint32_t max_pdu = 64 * 1024;         // framer maximum command_length
+  std::int64_t tick_interval_us = 100'000;   // observer on_tick period
+  std::size_t batch_records = 4096;          // records per queue per poll round
+  std::int64_t max_idle_sleep_us = 1000;     // adaptive back-off ceiling when idle
+};
+
+struct analyzer_stats {
+  std::uint64_t records = 0;        // tap records processed
+  std::uint64_t data_records = 0;
+  std::uint64_t bytes = 0;          // relayed octets seen
+  std::uint64_t pdus = 0;           // framed PDUs
+  std::uint64_t decode_errors = 0;  // framed PDUs that decode() rejected
+  std::uint64_t out_of_sync = 0;    // directions whose framing broke
+  std::uint64_t sessions_opened = 0;
+  std::uint64_t sessions_closed = 0;
+  std::uint64_t tap_dropped_records = 0;  // sum over registered queues
+  std::uint64_t tap_dropped_bytes = 0;
+};
+
+class analyzer final : private analysis_context {
+ public:
+  analyzer(event_ring& ring, session_table& sessions, analyzer_options opt = {});
+  ~analyzer() override;  // stops (and drains) if running
+  analyzer(const analyzer&) = delete;
+  analyzer& operator=(const analyzer&) = delete;
+
+  // ---- setup: before start() (or, without a thread, before the first process()) ----
+  void add_queue(tap_queue& q);
+  void add_observer(observer& o);
+  void add_sink(record_sink& s);
+
+  // ---- the thread ----
+  void start();
+  // Stops the thread after draining every queue completely; then a final tick and flush.
+  void stop();
+  bool running() const noexcept { return running_.load(std::memory_order_relaxed); }
+
+  // ---- synchronous use (tests, offline tools): call from one thread, not while running ----
+  void process(const tap_record& r);
+  std::size_t poll_once();               // drains each queue once; returns records processed
+  void tick(std::int64_t now_us);        // observers' on_tick + sinks' on_batch_end
+
+  // ---- any thread ----
+  analyzer_stats stats() const noexcept;
+
+ private:
+  struct state;  // per-session framers and lookup (analysis thread), in analyzer.cpp
+  void run();
+  void on_data(const tap_record& r);
+  void on_open(const tap_record& r);
+  void on_close(const tap_record& r);
+
+  // analysis_context
+  std::uint64_t emit(event_type type, std::uint64_t session, std::optional<direction> dir,
+                     std::int64_t ts_us, std::string_view members) override;
+  void raise_alert(std::uint64_t session, std::string_view kind, std::string_view message,
+                   std::int64_t ts_us, std::string_view extra_json) override;
+  void clear_alert(std::uint64_t session, std::string_view kind, std::int64_t ts_us) override;
+  void set_outstanding(std::uint64_t session, direction d, std::uint32_t n) override;
+  session_table& sessions() override { return sessions_; }
+  const event_ring& ring() const override { return ring_; }
+
+  event_ring& ring_;
+  session_table& sessions_;
+  analyzer_options opt_;
+  std::vector<tap_queue*> queues_;
+  std::vector<observer*> observers_;
+  std::vector<record_sink*> sinks_;
+  std::unique_ptr<state> st_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::int64_t next_tick_us_ = 0;
+
+  struct counters {
+    std::atomic<std::uint64_t> records{0}, data_records{0}, bytes{0}, pdus{0}, decode_errors{0},
+        out_of_sync{0}, sessions_opened{0}, sessions_closed{0};
+  } c_;
+};
+
+// Wall clock in microseconds since the epoch (what the relay stamps records with).
+std::int64_t now_us() noexcept;
+
+}  // namespace smppscope::capture

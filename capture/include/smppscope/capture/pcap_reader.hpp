@@ -1,0 +1,131 @@
+// Offline input: pcap / pcapng files (read with libpcap), link layer + IP + TCP parsing, and
+// per-direction TCP reassembly by sequence number. Used by `smppscope decode` and the tests.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "smppscope/capture/tap.hpp"
+
+namespace smppscope::capture {
+
+struct raw_packet {
+  std::int64_t ts_us = 0;
+  std::span<const std::uint8_t> data;  // valid until the next next() call
+  std::uint32_t orig_len = 0;
+};
+
+// One capture file. Link types: Ethernet (with 802.1Q/QinQ), Linux cooked SLL and SLL2,
+// raw IP (DLT_RAW / LINKTYPE_IPV4 / LINKTYPE_IPV6), BSD loopback (DLT_NULL, DLT_LOOP).
+class pcap_file_reader {
+ public:
+  // nullptr and `error` set ("FILE: not a pcap or pcapng capture (...)") when it cannot be read.
+  static std::unique_ptr<pcap_file_reader> open(const std::string& path, std::string& error);
+  ~pcap_file_reader();
+  pcap_file_reader(const pcap_file_reader&) = delete;
+  pcap_file_reader& operator=(const pcap_file_reader&) = delete;
+
+  // false at the end of the file or on a read error (then error() is not empty).
+  bool next(raw_packet& out);
+  int linktype() const noexcept { return linktype_; }
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  explicit pcap_file_reader(void* handle, int linktype) : handle_(handle), linktype_(linktype) {}
+  void* handle_;  // pcap_t*
+  int linktype_;
+  std::string error_;
+};
+
+struct tcp_segment {
+  std::int64_t ts_us = 0;
+  endpoint src, dst;
+  std::uint32_t seq = 0, ack = 0;
+  std::uint8_t flags = 0;  // TCP flag octet (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10)
+  std::span<const std::uint8_t> payload;
+};
+
+// Parses link layer, IPv4/IPv6 (no fragments) and TCP. nullopt for anything else.
+std::optional<tcp_segment> parse_tcp_packet(int linktype, std::span<const std::uint8_t> data,
+                                            std::int64_t ts_us) noexcept;
+
+// Reassembles TCP streams per direction. In-order data is handed out without a copy; segments
+// ahead of the expected sequence number are buffered (bounded), retransmitted and overlapping
+// octets are trimmed. When the buffer bound is hit the stream skips the hole (a gap).
+class tcp_reassembler {
+ public:
+  struct options {
+    std::size_t max_buffered_per_direction = 4u << 20;
+  };
+  // Side 0 = from the stream's first-seen source (the SYN sender when a SYN was seen).
+  struct stream_info {
+    std::uint32_t index = 0;   // 0, 1, 2 ... in order of first appearance
+    endpoint a, b;             // a = side 0's source
+    bool saw_syn = false;      // a sent the SYN (a is the client)
+  };
+  struct data_chunk {
+    const stream_info* stream;
+    int side;                  // 0: a -> b, 1: b -> a
+    std::int64_t ts_us;
+    std::span<const std::uint8_t> bytes;
+    bool after_gap;            // octets before these were lost
+  };
+
+  tcp_reassembler();
+  explicit tcp_reassembler(options opt);
+  ~tcp_reassembler();
+
+  // Calls on_data(const data_chunk&) for each run of in-order octets.
+  template <class F>
+  void feed(const tcp_segment& seg, F&& on_data);
+  // Flushes what is still buffered (skipping holes) at the end of input.
+  template <class F>
+  void finish(F&& on_data);
+
+  std::uint64_t gaps() const noexcept { return gaps_; }
+  std::size_t stream_count() const noexcept { return streams_.size(); }
+
+ private:
+  struct half {
+    bool started = false;
+    std::uint32_t next_seq = 0;
+    std::map<std::uint32_t, std::vector<std::uint8_t>> pending;  // keyed by seq - base (unwrapped)
+    std::uint64_t base = 0;    // unwrapped 64-bit sequence of next_seq
+    std::size_t buffered = 0;
+    bool gap_pending = false;
+  };
+  struct stream {
+    stream_info info;
+    half h[2];
+  };
+  struct key_hash {
+    std::size_t operator()(const std::string& k) const noexcept;
+  };
+  using deliver_fn = void (*)(void* ctx, const data_chunk&);
+  void feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx);
+  void finish_impl(deliver_fn fn, void* ctx);
+
+  options opt_;
+  std::unordered_map<std::string, std::unique_ptr<stream>> streams_;  // key: both endpoints
+  std::string key_;  // reused
+  std::uint64_t gaps_ = 0;
+};
+
+template <class F>
+void tcp_reassembler::feed(const tcp_segment& seg, F&& on_data) {
+  feed_impl(seg, [](void* c, const data_chunk& d) { (*static_cast<std::remove_reference_t<F>*>(c))(d); },
+            &on_data);
+}
+template <class F>
+void tcp_reassembler::finish(F&& on_data) {
+  finish_impl([](void* c, const data_chunk& d) { (*static_cast<std::remove_reference_t<F>*>(c))(d); },
+              &on_data);
+}
+
+}  // namespace smppscope::capture
