@@ -1,0 +1,186 @@
+#include "smppscope/capture/tap.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace smppscope::capture {
+
+namespace {
+
+constexpr std::uint8_t wrap_marker = 0xFF;
+constexpr std::size_t header_size = 32;
+constexpr std::size_t endpoint_size = 20;
+constexpr std::size_t endpoints_size = 4 * endpoint_size;
+
+// Record header as laid out in the ring (8-octet aligned).
+struct record_header {
+  std::uint32_t size;  // whole record incl. header and padding; for a wrap marker: octets skipped
+  std::uint8_t kind;
+  std::uint8_t dir;
+  std::uint8_t flags;  // bit 0 client_tls, bit 1 upstream_tls
+  std::uint8_t pad0;
+  std::uint32_t len;   // octets of `bytes`
+  std::uint32_t pad1;
+  std::uint64_t session;
+  std::int64_t ts_us;
+};
+static_assert(sizeof(record_header) == header_size);
+
+constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+
+void put_endpoint(std::uint8_t* p, const endpoint& e) noexcept {
+  std::memcpy(p, e.addr, 16);
+  std::memcpy(p + 16, &e.port, 2);
+  p[18] = e.v6 ? 1 : 0;
+  p[19] = 0;
+}
+
+void get_endpoint(const std::uint8_t* p, endpoint& e) noexcept {
+  std::memcpy(e.addr, p, 16);
+  std::memcpy(&e.port, p + 16, 2);
+  e.v6 = p[18] != 0;
+}
+
+}  // namespace
+
+std::string_view direction_name(direction d) noexcept {
+  return d == direction::esme_to_smsc ? "esme_to_smsc" : "smsc_to_esme";
+}
+
+std::string endpoint::to_string() const {
+  char buf[INET6_ADDRSTRLEN + 16];
+  char host[INET6_ADDRSTRLEN] = {};
+  if (v6) {
+    ::inet_ntop(AF_INET6, addr, host, sizeof host);
+    std::snprintf(buf, sizeof buf, "[%s]:%u", host, unsigned(port));
+  } else {
+    ::inet_ntop(AF_INET, addr, host, sizeof host);
+    std::snprintf(buf, sizeof buf, "%s:%u", host, unsigned(port));
+  }
+  return buf;
+}
+
+tap_queue::tap_queue(std::size_t capacity_bytes)
+    : capacity_(align8(capacity_bytes < 4096 ? 4096 : capacity_bytes)),
+      storage_(new std::uint64_t[capacity_ / 8]),
+      ring_(reinterpret_cast<std::uint8_t*>(storage_.get())) {}
+
+tap_queue::~tap_queue() = default;
+
+std::size_t tap_queue::used_bytes() const noexcept {
+  const auto h = head_.load(std::memory_order_acquire);
+  const auto t = tail_.load(std::memory_order_acquire);
+  return h >= t ? std::size_t(h - t) : 0;
+}
+
+void tap_queue::drop(std::size_t bytes) noexcept {
+  dropped_records_.fetch_add(1, std::memory_order_relaxed);
+  dropped_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+bool tap_queue::push_data(std::uint64_t session, direction dir, std::int64_t ts_us,
+                          std::span<const std::uint8_t> bytes) noexcept {
+  return push(record_kind::data, dir, session, ts_us, bytes, nullptr);
+}
+
+bool tap_queue::push_event(const tap_record& r) noexcept {
+  return push(r.kind, r.dir, r.session, r.ts_us, r.bytes, &r);
+}
+
+bool tap_queue::push(record_kind kind, direction dir, std::uint64_t session, std::int64_t ts_us,
+                     std::span<const std::uint8_t> bytes, const tap_record* ep) noexcept {
+  const std::size_t extra = ep ? endpoints_size : 0;
+  const std::size_t need = align8(header_size + extra + bytes.size());
+  if (need > capacity_ / 2) {
+    drop(bytes.size());
+    return false;
+  }
+  const std::uint64_t head = head_.load(std::memory_order_relaxed);  // only we write it
+  std::size_t pos = std::size_t(head % capacity_);
+  const std::size_t contiguous = capacity_ - pos;
+  const std::size_t total = need <= contiguous ? need : contiguous + need;
+  if (capacity_ - (head - tail_cache_) < total) {
+    tail_cache_ = tail_.load(std::memory_order_acquire);
+    if (capacity_ - (head - tail_cache_) < total) {
+      drop(bytes.size());
+      return false;
+    }
+  }
+  if (need > contiguous) {  // a record never wraps: mark the rest as skipped
+    record_header m{};
+    m.size = std::uint32_t(contiguous);
+    m.kind = wrap_marker;
+    std::memcpy(ring_ + pos, &m, 8);
+    pos = 0;
+  }
+  record_header h{};
+  h.size = std::uint32_t(need);
+  h.kind = static_cast<std::uint8_t>(kind);
+  h.dir = static_cast<std::uint8_t>(dir);
+  h.len = std::uint32_t(bytes.size());
+  h.session = session;
+  h.ts_us = ts_us;
+  std::uint8_t* p = ring_ + pos;
+  if (ep) {
+    h.flags = std::uint8_t((ep->client_tls ? 1 : 0) | (ep->upstream_tls ? 2 : 0));
+    put_endpoint(p + header_size, ep->client);
+    put_endpoint(p + header_size + endpoint_size, ep->proxy_client_side);
+    put_endpoint(p + header_size + 2 * endpoint_size, ep->proxy_upstream_side);
+    put_endpoint(p + header_size + 3 * endpoint_size, ep->upstream);
+  }
+  std::memcpy(p, &h, header_size);
+  if (!bytes.empty()) std::memcpy(p + header_size + extra, bytes.data(), bytes.size());
+  head_.store(head + total, std::memory_order_release);
+  pushed_records_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool tap_queue::pop(tap_record& out) noexcept {
+  std::uint64_t tail = tail_.load(std::memory_order_relaxed);  // only we write it
+  for (;;) {
+    if (tail == head_cache_) {
+      head_cache_ = head_.load(std::memory_order_acquire);
+      if (tail == head_cache_) return false;
+    }
+    const std::uint8_t* p = ring_ + std::size_t(tail % capacity_);
+    record_header h;
+    std::memcpy(&h, p, 8);
+    if (h.kind == wrap_marker) {
+      tail += h.size;
+      tail_.store(tail, std::memory_order_release);
+      continue;
+    }
+    std::memcpy(&h, p, header_size);
+    const auto kind = static_cast<record_kind>(h.kind);
+    out.kind = kind;
+    out.dir = static_cast<direction>(h.dir);
+    out.session = h.session;
+    out.ts_us = h.ts_us;
+    std::size_t off = header_size;
+    if (kind != record_kind::data) {
+      get_endpoint(p + off, out.client);
+      get_endpoint(p + off + endpoint_size, out.proxy_client_side);
+      get_endpoint(p + off + 2 * endpoint_size, out.proxy_upstream_side);
+      get_endpoint(p + off + 3 * endpoint_size, out.upstream);
+      out.client_tls = (h.flags & 1) != 0;
+      out.upstream_tls = (h.flags & 2) != 0;
+      off += endpoints_size;
+    } else {
+      out.client = out.proxy_client_side = out.proxy_upstream_side = out.upstream = endpoint{};
+      out.client_tls = out.upstream_tls = false;
+    }
+    out.bytes = std::span<const std::uint8_t>(p + off, h.len);
+    pending_release_ = h.size;
+    return true;
+  }
+}
+
+void tap_queue::release() noexcept {
+  const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+  tail_.store(tail + pending_release_, std::memory_order_release);
+  pending_release_ = 0;
+}
+
+}  // namespace smppscope::capture
