@@ -43,7 +43,9 @@ class framer {
   bool in_sync() const noexcept { return !error_; }
   std::uint64_t stream_offset() const noexcept { return offset_; }  // octets consumed so far
   std::size_t buffered() const noexcept { return partial_.size(); }
+  std::size_t buffer_capacity() const noexcept { return partial_.capacity(); }
   std::uint32_t max_pdu() const noexcept { return max_pdu_; }
+  // Starts over as on a new stream: clears the error, the partial PDU and the stream offset.
   void reset() noexcept;
 
  private:
@@ -72,6 +74,7 @@ inline std::uint32_t framer::check_length(std::uint32_t len, std::uint64_t at) n
 
 inline void framer::reset() noexcept {
   error_ = {};
+  offset_ = 0;
   partial_.clear();
 }
 

@@ -119,9 +119,9 @@ std::string_view lint_message(lint l) noexcept;
 struct pdu {
   header hdr;
   const pdu_spec* spec = nullptr;  // nullptr when command_id is not in the table
-  std::array<field_value, max_fields> fields{};  // parallel to spec->fields
+  std::array<field_value, max_fields> fields{};  // parallel to spec->fields; past field_count: unspecified
   std::uint8_t field_count = 0;    // fields decoded (fewer on a header-only or broken body)
-  bytes_view body;                 // everything after the header, as on the wire
+  bytes_view body;                 // everything after the header, as on the wire (raw when spec is nullptr)
   bytes_view tlv_region;           // the TLVs, as on the wire
   std::uint16_t lints = 0;         // bit set of `lint`
 
@@ -133,7 +133,31 @@ struct pdu {
   const field_value* field(std::string_view name) const noexcept;
   field_value* field(std::string_view name) noexcept;
 
-  friend bool operator==(const pdu& a, const pdu& b) noexcept;  // header, spec, fields, TLVs
+  // Typed accessors for the fields the proxy acts on (no name lookup); nullopt when the PDU type
+  // has no such field or it was not decoded.
+  std::optional<std::string_view> message_id() const noexcept { return text_at(spec ? spec->message_id_index : no_field); }
+  std::optional<std::uint8_t> esm_class() const noexcept { return int_at(spec ? spec->esm_class_index : no_field); }
+  std::optional<std::uint8_t> data_coding() const noexcept { return int_at(spec ? spec->data_coding_index : no_field); }
+  // short_message octets; empty when the PDU has none.
+  bytes_view short_message() const noexcept {
+    const int i = spec ? spec->sm_length_index + 1 : 0;
+    return i > 0 && i < field_count ? fields[static_cast<std::size_t>(i)].bytes : bytes_view{};
+  }
+  // The user data: short_message when not empty, else the message_payload TLV value, else empty.
+  bytes_view payload() const noexcept;
+
+  friend bool operator==(const pdu& a, const pdu& b) noexcept;  // header, spec, fields, TLVs (body if no spec)
+
+ private:
+  bool decoded(int i) const noexcept { return i >= 0 && i < field_count; }
+  std::optional<std::string_view> text_at(int i) const noexcept {
+    if (!decoded(i)) return std::nullopt;
+    return fields[static_cast<std::size_t>(i)].text();
+  }
+  std::optional<std::uint8_t> int_at(int i) const noexcept {
+    if (!decoded(i)) return std::nullopt;
+    return static_cast<std::uint8_t>(fields[static_cast<std::size_t>(i)].integer);
+  }
 };
 
 enum class decode_errc : std::uint8_t {
@@ -149,11 +173,13 @@ enum class decode_errc : std::uint8_t {
 
 struct decode_error {
   decode_errc code = decode_errc::none;
-  std::string_view field;   // field name, "" for header errors
+  std::string_view field;   // field name ("command_length" for header errors)
   std::uint32_t offset = 0; // byte offset within the PDU where the problem starts
+  std::uint32_t detail = 0; // octets present (header errors), limit, octets found, sm_length or dest_flag
   explicit operator bool() const noexcept { return code != decode_errc::none; }
   // e.g. "submit_sm: destination_addr: C-Octet String exceeds 21 octets at offset 34"
   std::string message(const pdu& p) const;
+  friend bool operator==(const decode_error&, const decode_error&) = default;
 };
 
 // Decodes one framed PDU into `out` (spans point into `frame`, which must outlive `out`).
@@ -171,7 +197,10 @@ std::size_t encode(const pdu& p, std::span<std::uint8_t> out) noexcept;
 std::vector<std::uint8_t> encode(const pdu& p);
 
 // Owns the storage for building a PDU by field name (simulator, load generator, tests).
-// Fields not set are written as 0 / empty. Throws std::invalid_argument for unknown names.
+// Fields not set are written as 0 / empty; sm_length and count fields not set explicitly are
+// computed from the field that follows them. Values are written as given (an over-long address
+// is sent as is, for fault tests). Throws std::invalid_argument for unknown names, a value of the
+// wrong kind for the field, or an integer that does not fit the field.
 class pdu_builder {
  public:
   explicit pdu_builder(std::uint32_t command_id, std::uint32_t sequence_number = 0,
@@ -204,6 +233,8 @@ class pdu_builder {
   std::vector<std::uint32_t> ints_;
   std::vector<std::vector<std::uint8_t>> octets_;
   std::vector<std::uint8_t> tlvs_;
+  std::uint32_t explicit_ = 0;  // bit i: field i was set explicitly
+  std::size_t index_of(std::string_view field) const;
 };
 
 }  // namespace smppscope::decoder

@@ -83,8 +83,9 @@ enum class field_type : std::uint8_t {
   sm_length,      // int1 that gives the length of the following octet_string
   octet_string,   // raw octets, length from the preceding sm_length field
   count,          // int1 that gives the number of items of the following list field
-  dest_list,      // submit_multi dest_address list (smpp.md section 3, submit_multi)
-  unsuccess_list, // submit_multi_resp unsuccess_sme list
+  dest_list,      // submit_multi dest_address list (smpp.md section 3, submit_multi); max_len = address max
+  unsuccess_list, // submit_multi_resp unsuccess_sme list; max_len = address max
+  c_string_list,  // count x C-Octet String (v3.3 query_last_msgs_resp); max_len = item max incl. NUL
 };
 
 struct field_spec {
@@ -93,12 +94,20 @@ struct field_spec {
   std::uint16_t max_len;  // c_string: max octets incl. NUL; octet_string: max octets; else 0
 };
 
+inline constexpr std::int8_t no_field = -1;
+
 struct pdu_spec {
   std::uint32_t id;
   std::string_view name;
   std::span<const field_spec> fields;  // mandatory fields, in wire order
   std::uint8_t versions;               // version_bits
   bool tlvs_allowed;                   // TLVs may follow the mandatory fields
+  // Indexes into `fields` of the fields the tools act on (no_field when absent); derived from
+  // `fields` at compile time so typed accessors need no name lookup.
+  std::int8_t message_id_index = no_field;
+  std::int8_t esm_class_index = no_field;
+  std::int8_t data_coding_index = no_field;
+  std::int8_t sm_length_index = no_field;      // the sm_length field (short_message follows it)
 };
 
 // How a TLV value is typed.
