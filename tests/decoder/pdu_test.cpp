@@ -393,13 +393,15 @@ TEST(decode, does_not_allocate) {
 
 TEST(decode, typed_accessors) {
   pdu p;
-  ASSERT_FALSE(decode(test::vector_pdu("smpp_deliver_sm_dlr"), p));
+  const octets dlr = test::vector_pdu("smpp_deliver_sm_dlr");  // p points into it
+  ASSERT_FALSE(decode(dlr, p));
   EXPECT_EQ(p.esm_class(), 0x04);
   EXPECT_EQ(p.data_coding(), 0);
   EXPECT_FALSE(p.message_id());
   EXPECT_EQ(p.short_message().size(), 107u);
   EXPECT_EQ(p.payload().data(), p.short_message().data());
-  ASSERT_FALSE(decode(test::vector_pdu("smpp_submit_sm_resp"), p));
+  const octets resp = test::vector_pdu("smpp_submit_sm_resp");
+  ASSERT_FALSE(decode(resp, p));
   EXPECT_EQ(p.message_id(), "0123456789");
   EXPECT_FALSE(p.esm_class());
   EXPECT_FALSE(p.data_coding());
