@@ -1,5 +1,19 @@
 // Message text: GSM 03.38 7-bit (packed and unpacked), IA5, Latin-1, UCS2, Cyrillic, Hebrew,
 // binary. All functions are pure; decoding returns UTF-8.
+//
+// data_coding (smpp.md section 6):
+//   0x00, 0xC0-0xDF, 0xF0-0xFF with bit 2 clear   GSM 03.38 7-bit ("gsm7" / "gsm7-packed")
+//   0x01 IA5 ("ascii")   0x03 Latin-1 ("latin1")   0x06 ISO-8859-5 ("iso-8859-5")
+//   0x07 ISO-8859-8 ("iso-8859-8")   0x08, 0xE0-0xEF UCS2 / UTF-16BE ("ucs2")
+//   everything else (0x02, 0x04, 0xF4-0xF7, 0xFC-0xFF, JIS, reserved ...) lowercase hex ("binary")
+//
+// GSM7 packing auto-detection (gsm7_packing::auto_detect), because SMPP does not say whether
+// data_coding 0 travels one septet per octet or packed (smpp.md section 12):
+//   1. an octet > 0x7F cannot be an unpacked septet: packed;
+//   2. otherwise both readings are scored by how much they look like text (letters, digits and
+//      space score highest; punctuation, accented letters, Greek capitals and '@' less; an
+//      undefined escape nothing) and packed wins only when its score per character beats the
+//      unpacked one by a clear margin. Ties go to unpacked, Wireshark's and node-smpp's default.
 #pragma once
 
 #include <cstdint>
@@ -26,14 +40,29 @@ struct decoded_text {
   bool outside_alphabet = false; // GSM7: octet > 0x7F or undefined escape; UCS2: odd length / lone surrogate
 };
 
+// What decoding found, without the text itself (see append_text).
+struct text_info {
+  std::string_view encoding;
+  bool binary = false;
+  bool outside_alphabet = false;
+};
+
+// The alphabet a data_coding value selects.
+enum class text_alphabet : std::uint8_t { gsm7, ascii, latin1, ucs2, cyrillic, hebrew, binary };
+text_alphabet alphabet_of(std::uint8_t data_coding) noexcept;
+
 // Decodes `data` (the text part, after any UDH) for `data_coding`. `fill_bits` applies to packed
 // GSM7 that follows a UDH (smpp.md section 12, "UDH and fill bits").
 decoded_text decode_text(std::span<const std::uint8_t> data, std::uint8_t data_coding,
                          const text_options& opts = {}, unsigned fill_bits = 0);
 
+// As decode_text, but appends the UTF-8 (or hex) to `out`: no allocation beyond out's growth.
+text_info append_text(std::string& out, std::span<const std::uint8_t> data, std::uint8_t data_coding,
+                      const text_options& opts = {}, unsigned fill_bits = 0);
+
 // ---- GSM 03.38 primitives ----
 // UTF-8 -> septets (one per octet, extension characters as 1B xx); nullopt if a character has no
-// GSM7 form.
+// GSM7 form. Both U+00C7 and U+00E7 encode as 0x09.
 std::optional<std::vector<std::uint8_t>> utf8_to_gsm7(std::string_view utf8);
 // Septets (unpacked, one per octet) -> UTF-8. Sets *outside when a septet is > 0x7F or an escape
 // is undefined.
@@ -41,11 +70,17 @@ std::string gsm7_to_utf8(std::span<const std::uint8_t> septets, bool* outside = 
 // Packs septets LSB-first after `fill_bits` zero bits. "Hello" -> C8 32 9B FD 06.
 std::vector<std::uint8_t> gsm7_pack(std::span<const std::uint8_t> septets, unsigned fill_bits = 0);
 // Unpacks `octets` after `fill_bits` into septets; a trailing zero septet produced by padding of
-// an 8m-1 message is dropped.
+// an 8m-1 message is dropped, and so is a trailing CR in that position (23.038 CR padding).
 std::vector<std::uint8_t> gsm7_unpack(std::span<const std::uint8_t> octets, unsigned fill_bits = 0);
+// The packing auto_detect chooses for `data` (never returns auto_detect).
+gsm7_packing detect_gsm7_packing(std::span<const std::uint8_t> data, unsigned fill_bits = 0) noexcept;
 
 // ---- UCS2 / UTF-16BE ----
 std::vector<std::uint8_t> utf8_to_ucs2(std::string_view utf8);  // surrogate pairs for > U+FFFF
 std::string ucs2_to_utf8(std::span<const std::uint8_t> be16, bool* bad = nullptr);
+
+// ---- helpers shared with the JSON writer ----
+void append_utf8(std::string& out, char32_t cp);
+void append_hex(std::string& out, std::span<const std::uint8_t> bytes);  // lowercase, no spaces
 
 }  // namespace smppscope::decoder
