@@ -1,4 +1,25 @@
 // Writes the PDU event JSON of ../shared/INTERFACE.md ("type":"pdu"). Passwords are masked.
+//
+// Members, in this order (optional ones only when they apply):
+//   type "pdu", id (event_id != 0), session, direction, ts_us, command, command_id,
+//   command_status, status_name, sequence_number, command_length,
+//   fields   {spec field name: integer | string (C-Octet String) | hex (octet string) |
+//             array (submit_multi dest_address / unsuccess_sme lists, c_string lists)};
+//             "password" is always "********"
+//   tlvs     [{tag, name, value, hex?}]: ints as numbers, C-strings as strings, octets as hex,
+//             composites as an object of named parts (+ hex); unknown tags are named "unknown"
+//             or "vendor_0xNNNN" (0x1400-0x3FFF) with the value as hex; "hex" also when the
+//             length does not fit the type
+//   text, encoding           the decoded short message (message_payload when sm_length is 0)
+//   udh      {length, ies: [{iei, name, hex}], concat?: {ref, total, seq, ref_bits}, ports?: {dest, orig, bits}}
+//   concat   {ref, total, seq, source: "udh_8bit" | "udh_16bit" | "sar"}
+//   receipt  {message_id, id, sub, dlvrd, submit_date, submit_time, done_date, done_time, stat,
+//             err, text, state, state_name, receipted_message_id, message_state, network_error}
+//   lints    [{name, message}]
+//   hex      the PDU's bytes, lowercase (password octets replaced by '*' 0x2A)
+//   error    the decode error, when there is one
+// Output is valid UTF-8 whatever the input: control characters are escaped and invalid UTF-8
+// is replaced by U+FFFD. Appends into `out` with no per-field allocation.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +30,8 @@
 #include "smppscope/decoder/text.hpp"
 
 namespace smppscope::decoder {
+
+inline constexpr std::string_view password_mask = "********";
 
 struct json_context {
   std::uint64_t session = 0;

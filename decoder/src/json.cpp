@@ -1,0 +1,561 @@
+// PDU event JSON (../shared/INTERFACE.md), driven by the protocol table.
+#include "smppscope/decoder/json.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "smppscope/decoder/dlr.hpp"
+#include "smppscope/decoder/message.hpp"
+#include "smppscope/decoder/udh.hpp"
+
+namespace smppscope::decoder {
+namespace {
+
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// ,"key":  (keys are identifiers from our own tables: no escaping needed)
+void key(std::string& out, std::string_view k, bool comma = true) {
+  if (comma) out.push_back(',');
+  out.push_back('"');
+  out.append(k);
+  out.append("\":", 2);
+}
+
+void append_hex_string(std::string& out, bytes_view b) {
+  out.push_back('"');
+  append_hex(out, b);
+  out.push_back('"');
+}
+
+std::string_view as_text(bytes_view b) noexcept { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+// Length of the valid UTF-8 sequence at s[i] (lead >= 0x80), or 0 when invalid.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second octet
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;       // no overlong
+    if (b0 == 0xED) hi = 0x9F;       // no surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;       // <= U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  const auto b1 = static_cast<unsigned char>(s[i + 1]);
+  if (b1 < lo || b1 > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+// ---- fields ----
+
+void append_list_field(std::string& out, const field_spec& fs, const field_value& v, std::size_t count) {
+  out.push_back('[');
+  bool first = true;
+  if (fs.type == field_type::dest_list) {
+    for (const dest_address& d : parse_dest_list(v.bytes, count)) {
+      if (!first) out.push_back(',');
+      first = false;
+      out.append("{\"dest_flag\":");
+      append_int(out, d.dest_flag);
+      if (d.dest_flag == 2) {
+        key(out, "dl_name");
+      } else {
+        key(out, "dest_addr_ton");
+        append_int(out, d.ton);
+        key(out, "dest_addr_npi");
+        append_int(out, d.npi);
+        key(out, "destination_addr");
+      }
+      append_json_string(out, d.address);
+      out.push_back('}');
+    }
+  } else if (fs.type == field_type::unsuccess_list) {
+    for (const unsuccess_sme& u : parse_unsuccess_list(v.bytes, count)) {
+      if (!first) out.push_back(',');
+      first = false;
+      out.append("{\"dest_addr_ton\":");
+      append_int(out, u.ton);
+      key(out, "dest_addr_npi");
+      append_int(out, u.npi);
+      key(out, "destination_addr");
+      append_json_string(out, u.address);
+      key(out, "error_status_code");
+      append_int(out, u.error_status);
+      out.push_back('}');
+    }
+  } else {  // c_string_list: count x NUL-terminated strings
+    std::string_view rest = as_text(v.bytes);
+    for (std::size_t n = 0; n < count && !rest.empty(); ++n) {
+      const std::size_t nul = rest.find('\0');
+      if (!first) out.push_back(',');
+      first = false;
+      append_json_string(out, rest.substr(0, nul));
+      rest = nul == std::string_view::npos ? std::string_view{} : rest.substr(nul + 1);
+    }
+  }
+  out.push_back(']');
+}
+
+bool is_password(const field_spec& fs) noexcept { return fs.name == "password"; }
+
+void append_fields(std::string& out, const pdu& p) {
+  out.append(",\"fields\":{");
+  if (p.spec) {
+    const std::size_t n = std::min<std::size_t>({p.field_count, p.spec->fields.size(), max_fields});
+    std::uint32_t list_count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const field_spec& fs = p.spec->fields[i];
+      const field_value& v = p.fields[i];
+      key(out, fs.name, i != 0);
+      switch (fs.type) {
+        case field_type::int1:
+        case field_type::int2:
+        case field_type::int4:
+        case field_type::sm_length:
+          append_int(out, v.integer);
+          break;
+        case field_type::count:
+          append_int(out, v.integer);
+          list_count = v.integer;
+          break;
+        case field_type::c_string:
+        case field_type::time:
+          if (is_password(fs)) {
+            out.push_back('"');
+            out.append(password_mask);
+            out.push_back('"');
+          } else {
+            append_json_string(out, v.text());
+          }
+          break;
+        case field_type::octet_string:
+          append_hex_string(out, v.bytes);
+          break;
+        case field_type::dest_list:
+        case field_type::unsuccess_list:
+        case field_type::c_string_list:
+          append_list_field(out, fs, v, list_count);
+          break;
+      }
+    }
+  }
+  out.push_back('}');
+}
+
+// ---- TLVs ----
+
+std::uint32_t be(bytes_view b) noexcept {
+  std::uint32_t v = 0;
+  for (std::uint8_t x : b) v = v << 8 | x;
+  return v;
+}
+
+// Named parts of the composite TLVs of the table (smpp.md section 4); false when the value does
+// not have the expected shape (then only hex is written).
+bool append_composite(std::string& out, std::uint16_t tag, bytes_view v) {
+  auto pair = [&](std::string_view a, std::string_view b) {
+    out.append("{\"");
+    out.append(a);
+    out.append("\":");
+    append_int(out, v[0]);
+    key(out, b);
+    append_int(out, be(v.subspan(1, 2)));
+    out.push_back('}');
+  };
+  switch (tag) {
+    case 0x0423:  // network_error_code
+      if (v.size() != 3) return false;
+      pair("network_type", "error_code");
+      return true;
+    case 0x0601:  // broadcast_content_type
+      if (v.size() != 3) return false;
+      pair("network_type", "content_type");
+      return true;
+    case 0x0605:  // broadcast_frequency_interval
+      if (v.size() != 3) return false;
+      pair("time_unit", "number");
+      return true;
+    case 0x0606:  // broadcast_area_identifier
+      if (v.empty()) return false;
+      out.append("{\"format\":");
+      append_int(out, v[0]);
+      key(out, "area");
+      append_hex_string(out, v.subspan(1));
+      out.push_back('}');
+      return true;
+    case 0x1204:  // ms_validity: behaviour, or behaviour + time unit + number (5.0)
+      if (v.size() == 1) {
+        out.append("{\"behaviour\":");
+        append_int(out, v[0]);
+        out.push_back('}');
+        return true;
+      }
+      if (v.size() != 4) return false;
+      out.append("{\"behaviour\":");
+      append_int(out, v[0]);
+      key(out, "time_unit");
+      append_int(out, v[1]);
+      key(out, "number");
+      append_int(out, be(v.subspan(2, 2)));
+      out.push_back('}');
+      return true;
+    case 0x1383:  // its_session_info
+      if (v.size() != 2) return false;
+      out.append("{\"session_number\":");
+      append_int(out, v[0]);
+      key(out, "sequence_number");
+      append_int(out, v[1] >> 1);
+      key(out, "end_of_session");
+      append_int(out, v[1] & 1);
+      out.push_back('}');
+      return true;
+    default:
+      return false;
+  }
+}
+
+void append_tlv(std::string& out, const tlv& t) {
+  out.append("{\"tag\":");
+  append_int(out, t.tag);
+  key(out, "name");
+  const tlv_spec* s = t.spec();
+  if (!s) {
+    if (t.tag >= 0x1400 && t.tag <= 0x3FFF) {
+      static constexpr char digits[] = "0123456789abcdef";
+      const char name[] = {'"', 'v', 'e', 'n', 'd', 'o', 'r', '_', '0', 'x',
+                           digits[t.tag >> 12], digits[(t.tag >> 8) & 0xF], digits[(t.tag >> 4) & 0xF],
+                           digits[t.tag & 0xF], '"'};
+      out.append(name, sizeof name);
+    } else {
+      out.append("\"unknown\"");
+    }
+    key(out, "value");
+    append_hex_string(out, t.value);
+    out.push_back('}');
+    return;
+  }
+  append_json_string(out, s->name);
+  key(out, "value");
+  bool with_hex = false;
+  switch (s->type) {
+    case tlv_type::int1:
+    case tlv_type::int2:
+    case tlv_type::int4: {
+      const std::size_t width = s->type == tlv_type::int1 ? 1 : s->type == tlv_type::int2 ? 2 : 4;
+      if (const auto v = t.integer()) {
+        append_int(out, *v);
+      } else {
+        out.append("null");
+      }
+      with_hex = t.value.size() != width;
+      break;
+    }
+    case tlv_type::c_string:
+      append_json_string(out, t.text());
+      with_hex = t.value.empty() || t.value.back() != 0;
+      break;
+    case tlv_type::octets:
+      append_hex_string(out, t.value);
+      break;
+    case tlv_type::empty:
+      out.append("null");
+      with_hex = !t.value.empty();
+      break;
+    case tlv_type::composite:
+      if (append_composite(out, t.tag, t.value)) {
+        with_hex = true;
+      } else {
+        append_hex_string(out, t.value);
+      }
+      break;
+  }
+  if (with_hex) {
+    key(out, "hex");
+    append_hex_string(out, t.value);
+  }
+  out.push_back('}');
+}
+
+void append_tlvs(std::string& out, const pdu& p) {
+  out.append(",\"tlvs\":[");
+  bool first = true;
+  for (const tlv& t : p.tlvs()) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_tlv(out, t);
+  }
+  out.push_back(']');
+}
+
+// ---- message, UDH, receipt ----
+
+void append_udh(std::string& out, const udh& h) {
+  out.append(",\"udh\":{\"length\":");
+  append_int(out, h.length());
+  out.append(",\"ies\":[");
+  bool first = true;
+  for (const udh_ie& ie : h.ies()) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"iei\":");
+    append_int(out, ie.iei);
+    key(out, "name");
+    append_json_string(out, udh_ie_name(ie.iei));
+    key(out, "hex");
+    append_hex_string(out, ie.data);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  if (h.concat) {
+    out.append(",\"concat\":{\"ref\":");
+    append_int(out, h.concat->ref);
+    key(out, "total");
+    append_int(out, h.concat->total);
+    key(out, "seq");
+    append_int(out, h.concat->seq);
+    key(out, "ref_bits");
+    append_int(out, h.concat->ref16 ? 16 : 8);
+    out.push_back('}');
+  }
+  if (h.ports) {
+    out.append(",\"ports\":{\"dest\":");
+    append_int(out, h.ports->dest);
+    key(out, "orig");
+    append_int(out, h.ports->orig);
+    key(out, "bits");
+    append_int(out, h.ports->wide ? 16 : 8);
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+void append_string_member(std::string& out, std::string_view k, std::string_view v) {
+  if (v.empty()) return;
+  key(out, k);
+  append_json_string(out, v);
+}
+
+void append_date_member(std::string& out, std::string_view k, const std::optional<receipt_date>& d) {
+  if (!d) return;
+  // ISO 8601 local time as the MC wrote it (the receipt carries no zone).
+  char b[20];
+  auto two = [](char* p, unsigned v) {
+    p[0] = static_cast<char>('0' + v / 10 % 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  two(b, d->year / 100);
+  two(b + 2, d->year % 100);
+  b[4] = '-';
+  two(b + 5, d->month);
+  b[7] = '-';
+  two(b + 8, d->day);
+  b[10] = 'T';
+  two(b + 11, d->hour);
+  b[13] = ':';
+  two(b + 14, d->minute);
+  b[16] = ':';
+  two(b + 17, d->second);
+  key(out, k);
+  out.push_back('"');
+  out.append(b, sizeof b - 1);
+  out.push_back('"');
+}
+
+void append_receipt(std::string& out, const delivery_receipt& r) {
+  out.append(",\"receipt\":{\"message_id\":");
+  append_json_string(out, r.message_id());
+  append_string_member(out, "id", r.id);
+  append_string_member(out, "sub", r.sub);
+  append_string_member(out, "dlvrd", r.dlvrd);
+  append_string_member(out, "submit_date", r.submit_date);
+  append_date_member(out, "submit_time", r.submit_time);
+  append_string_member(out, "done_date", r.done_date);
+  append_date_member(out, "done_time", r.done_time);
+  append_string_member(out, "stat", r.stat);
+  append_string_member(out, "err", r.err);
+  append_string_member(out, "text", r.text);
+  if (const auto s = r.state()) {
+    key(out, "state");
+    append_int(out, *s);
+    append_string_member(out, "state_name", message_state_name(*s));
+  }
+  append_string_member(out, "receipted_message_id", r.receipted_message_id);
+  if (r.message_state_tlv) {
+    key(out, "message_state");
+    append_int(out, *r.message_state_tlv);
+  }
+  if (r.network_error_code) {
+    out.append(",\"network_error\":{\"type\":");
+    append_int(out, r.network_error_code->type);
+    key(out, "code");
+    append_int(out, r.network_error_code->code);
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+// Returns extra lint bits found while decoding the text.
+std::uint16_t append_message(std::string& out, const pdu& p, const json_context& ctx) {
+  const auto m = find_message(p);
+  if (!m) return 0;
+  std::uint16_t lints = 0;
+  // Decoded once into a per-thread buffer (reused: no allocation once warm), then escaped.
+  thread_local std::string text;
+  text.clear();
+  const text_info info = append_message_text(text, *m, ctx.text);
+  key(out, "text");
+  append_json_string(out, text);
+  key(out, "encoding");
+  append_json_string(out, info.encoding);
+  if (info.outside_alphabet && info.encoding.starts_with("gsm7")) lints |= static_cast<std::uint16_t>(lint::gsm7_outside_alphabet);
+  if (m->udhi_without_udh) lints |= static_cast<std::uint16_t>(lint::udhi_without_udh);
+  if (m->header) append_udh(out, *m->header);
+  if (m->concat) {
+    out.append(",\"concat\":{\"ref\":");
+    append_int(out, m->concat->ref);
+    key(out, "total");
+    append_int(out, m->concat->total);
+    key(out, "seq");
+    append_int(out, m->concat->seq);
+    key(out, "source");
+    append_json_string(out, concat_source_name(m->concat->source));
+    out.push_back('}');
+  }
+  if (const auto r = parse_receipt(p, info.binary ? std::string_view{} : std::string_view(text))) {
+    // esm_class says receipt, or a receipted_message_id TLV, or text with both id: and stat:.
+    if (m->is_receipt() || !r->receipted_message_id.empty() || (!r->id.empty() && !r->stat.empty()))
+      append_receipt(out, *r);
+  }
+  return lints;
+}
+
+void append_lints(std::string& out, std::uint16_t lints) {
+  if (lints == 0) return;
+  out.append(",\"lints\":[");
+  bool first = true;
+  for (unsigned bit = 0; bit < 16; ++bit) {
+    const auto l = static_cast<std::uint16_t>(1u << bit);
+    if (!(lints & l)) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"name\":");
+    append_json_string(out, lint_name(static_cast<lint>(l)));
+    key(out, "message");
+    append_json_string(out, lint_message(static_cast<lint>(l)));
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
+
+// The frame as hex with the password's octets written as '*' (passwords never leave the process).
+void append_frame_hex(std::string& out, const pdu& p, bytes_view frame) {
+  out.append(",\"hex\":\"");
+  const std::size_t start = out.size();
+  append_hex(out, frame);
+  out.push_back('"');
+  if (!p.spec) return;
+  const std::size_t n = std::min<std::size_t>({p.field_count, p.spec->fields.size(), max_fields});
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!is_password(p.spec->fields[i])) continue;
+    const bytes_view b = p.fields[i].bytes;
+    if (b.empty() || b.data() < frame.data() || b.data() + b.size() > frame.data() + frame.size()) continue;
+    const auto at = static_cast<std::size_t>(b.data() - frame.data());
+    for (std::size_t k = 0; k < b.size(); ++k) {
+      out[start + 2 * (at + k)] = '2';
+      out[start + 2 * (at + k) + 1] = 'a';
+    }
+  }
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char digits[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0, i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const std::size_t len = utf8_sequence(s, i)) {
+        i += len;
+        continue;
+      }
+    }
+    out.append(s.data() + run, i - run);
+    switch (c) {
+      case '"': out.append("\\\"", 2); break;
+      case '\\': out.append("\\\\", 2); break;
+      case '\n': out.append("\\n", 2); break;
+      case '\r': out.append("\\r", 2); break;
+      case '\t': out.append("\\t", 2); break;
+      case '\b': out.append("\\b", 2); break;
+      case '\f': out.append("\\f", 2); break;
+      default:
+        if (c < 0x20) {
+          const char esc[] = {'\\', 'u', '0', '0', digits[c >> 4], digits[c & 0xF]};
+          out.append(esc, sizeof esc);
+        } else {
+          out.append("\xEF\xBF\xBD", 3);  // U+FFFD for an invalid UTF-8 octet
+        }
+    }
+    run = ++i;
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+void append_pdu_json(std::string& out, const pdu& p, bytes_view frame, const json_context& ctx) {
+  out.append("{\"type\":\"pdu\"");
+  if (ctx.event_id != 0) {
+    key(out, "id");
+    append_int(out, ctx.event_id);
+  }
+  key(out, "session");
+  append_int(out, ctx.session);
+  key(out, "direction");
+  append_json_string(out, ctx.direction);
+  key(out, "ts_us");
+  append_int(out, ctx.ts_us);
+  key(out, "command");
+  append_json_string(out, command_name(p.hdr.command_id));
+  key(out, "command_id");
+  append_int(out, p.hdr.command_id);
+  key(out, "command_status");
+  append_int(out, p.hdr.command_status);
+  key(out, "status_name");
+  append_json_string(out, status_name(p.hdr.command_status));
+  key(out, "sequence_number");
+  append_int(out, p.hdr.sequence_number);
+  key(out, "command_length");
+  append_int(out, p.hdr.command_length);
+  append_fields(out, p);
+  append_tlvs(out, p);
+  const std::uint16_t lints = p.lints | append_message(out, p, ctx);
+  append_lints(out, lints);
+  if (ctx.include_hex) append_frame_hex(out, p, frame);
+  if (!ctx.error.empty()) {
+    key(out, "error");
+    append_json_string(out, ctx.error);
+  }
+  out.push_back('}');
+}
+
+}  // namespace smppscope::decoder
