@@ -986,6 +986,7 @@ void diagnostics::publish_summary(session& s) {
     const direction_state& ds = s.dir[d];
     j += ',';
     append_key(j, direction_name(dir_of(d)));
+    j += '{';
     member_int(j, "outstanding", ds.outstanding(), false);
     member_int(j, "high_water", ds.high_water);
     member_int(j, "requests", ds.requests);
