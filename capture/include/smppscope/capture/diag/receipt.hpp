@@ -1,12 +1,11 @@
-// Delivery receipts as the diagnostics see them: finding the receipt in a deliver_sm / data_sm
-// (smpp.md section 10: TLVs receipted_message_id and message_state first, the text second) and
-// message ids that two sides wrote differently (case, zero padding, hex versus decimal).
+// Delivery receipts as the diagnostics see them: the receipt of a deliver_sm / data_sm (parsed by
+// decoder/dlr.hpp: TLVs first, the text second, smpp.md section 10) and lookup keys for message
+// ids that two sides wrote differently (case, zero padding, hex versus decimal).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string_view>
 
 namespace smppscope::decoder {
@@ -15,11 +14,8 @@ struct pdu;
 
 namespace smppscope::capture::diag {
 
-// Trims spaces and NULs, lowercases, drops leading zeros ("000" -> "0"). Writes into `buf` and
-// returns a view of it; ids longer than `buf` are cut. No allocation.
-std::string_view normalise_message_id(std::string_view id, std::span<char> buf) noexcept;
-
-// The keys one id may have been stored under by the other side: [0] the normalised text; then,
+// The keys one id may have been stored under by the other side: [0] the normalised text
+// (decoder::normalise_message_id); then,
 // when it reads as a number, the same number written in the other base (decimal digits read as
 // decimal -> hex text; hex digits read as hex -> decimal text). Distinct keys only.
 struct message_id_keys {
@@ -29,13 +25,9 @@ struct message_id_keys {
 message_id_keys keys_of_message_id(std::string_view id) noexcept;
 std::uint64_t hash_message_id(std::string_view normalised) noexcept;  // FNV-1a 64
 
-// message_state values (smpp.md section 8).
-inline constexpr std::uint8_t message_state_enroute = 1;
-inline constexpr std::uint8_t message_state_accepted = 6;
-
 struct receipt_info {
   std::string_view id;                         // receipted_message_id, else the text's id:
-  std::optional<std::uint8_t> message_state;   // the TLV
+  std::optional<std::uint8_t> message_state;   // the TLV, else what the text's stat: names
   std::string_view stat;                       // the text's stat: ("DELIVRD"), may be empty
   bool intermediate = false;                   // esm_class intermediate notification or ENROUTE
 };

@@ -1,0 +1,85 @@
+#include "diag_wiring.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace smppscope::app {
+
+namespace {
+
+std::int64_t to_us(double seconds) { return static_cast<std::int64_t>(std::llround(seconds * 1e6)); }
+
+// A seconds flag stored as microseconds; `must_be_positive` rejects 0.
+void seconds_flag(CLI::App& cmd, const std::string& name, std::int64_t& target, const std::string& help,
+                  bool must_be_positive = true) {
+  const double def = static_cast<double>(target) / 1e6;
+  auto* o = cmd.add_option_function<double>(
+      name, [&target](double s) { target = to_us(s); }, help);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", def);
+  o->default_str(buf)->type_name("SECONDS");
+  o->check(must_be_positive ? CLI::PositiveNumber : CLI::NonNegativeNumber);
+  o->check(CLI::Range(0.0, 1e9));
+}
+
+}  // namespace
+
+void add_diag_options(CLI::App& cmd, diag_cli_options& out) {
+  auto& o = out.opt;
+  const std::string group = "Diagnostics";
+  auto add_group = [&](CLI::Option* opt) { opt->group(group); };
+  add_group(cmd.add_option("--window", o.window, "expected window (unanswered requests) per direction")
+                ->capture_default_str()
+                ->check(CLI::Range(1u, 1u << 24)));
+  seconds_flag(cmd, "--window-stall", o.window_stall_us,
+               "window_full when at the window and the oldest request waited this long");
+  seconds_flag(cmd, "--response-timeout", o.response_timeout_us, "response_timeout after this long");
+  seconds_flag(cmd, "--enquire-link-timeout", o.enquire_link_timeout_us,
+               "enquire_link_timeout after this long");
+  seconds_flag(cmd, "--silence", o.silence_us, "silence: no PDU in one direction of a bound session");
+  seconds_flag(cmd, "--request-expiry", o.request_expiry_us,
+               "forget timed-out requests after this long (default: max(60, 2 x the longer timeout))");
+  cmd.get_option("--request-expiry")->each([&out](const std::string&) { out.request_expiry_given = true; });
+  seconds_flag(cmd, "--alert-quiet", o.quiet_period_us,
+               "unmatched_response, throttled, dlr_unmatched, malformed clear after this long without cause");
+  add_group(cmd.add_option("--congestion-threshold", o.congestion_threshold,
+                           "congestion_state (0-100) that counts as throttling")
+                ->capture_default_str()
+                ->check(CLI::Range(0u, 100u)));
+  seconds_flag(cmd, "--dlr-timeout", o.dlr_timeout_us, "count a requested receipt missing after this long");
+  seconds_flag(cmd, "--dlr-grace", o.dlr_grace_us, "how long a receipt may wait for its submit_sm_resp",
+               false);
+  add_group(cmd.add_option("--max-outstanding", o.max_outstanding,
+                           "requests tracked per direction and session (more are counted as overflow)")
+                ->capture_default_str()
+                ->check(CLI::Range(1u, 1u << 24)));
+  add_group(cmd.add_option("--max-dlr-pending", o.max_dlr_pending,
+                           "submits awaiting a receipt, all sessions (oldest evicted)")
+                ->capture_default_str()
+                ->check(CLI::Range(1u, 1u << 26)));
+  cmd.add_flag_function("--no-alert-log", [&out](std::int64_t) { out.log_alerts = false; },
+               "do not write a stderr line per alert raise / clear")
+      ->group(group);
+  for (const char* name : {"--window-stall", "--response-timeout", "--enquire-link-timeout", "--silence",
+                           "--request-expiry", "--alert-quiet", "--dlr-timeout", "--dlr-grace"})
+    cmd.get_option(name)->group(group);
+}
+
+capture::diag::diag_options resolve_diag_options(const diag_cli_options& cli) {
+  capture::diag::diag_options o = cli.opt;
+  if (!cli.request_expiry_given)
+    o.request_expiry_us = std::max<std::int64_t>(
+        60'000'000, 2 * std::max(o.response_timeout_us, o.enquire_link_timeout_us));
+  if (const std::string err = capture::diag::validate(o); !err.empty()) throw std::invalid_argument(err);
+  return o;
+}
+
+std::unique_ptr<capture::diag::diagnostics> make_diagnostics(const diag_cli_options& cli) {
+  return std::make_unique<capture::diag::diagnostics>(
+      resolve_diag_options(cli),
+      cli.log_alerts ? capture::diag::stderr_alert_logger() : capture::diag::null_alert_logger());
+}
+
+}  // namespace smppscope::app

@@ -1,0 +1,35 @@
+// The session diagnostics' command-line flags (issue #6), for `smppscope proxy` and `demo`:
+//
+//   diag_cli_options diag;                     // keep it alive until the command runs
+//   add_diag_options(*cmd, diag);              // --window, --response-timeout, ...
+//   ... when the command runs:
+//   auto d = make_diagnostics(diag);           // throws std::invalid_argument("--window must ...")
+//   analyzer.add_observer(*d);                 // alerts into the session table and event ring
+//   metrics.add(*d);                           // smppscope_diag_* on /metrics
+//   GET /api/sessions/{id}/timeline -> d->timeline_json(id, since_second)
+#pragma once
+
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "smppscope/capture/diag/diagnostics.hpp"
+
+namespace smppscope::app {
+
+struct diag_cli_options {
+  capture::diag::diag_options opt;
+  bool request_expiry_given = false;  // else derived from the timeouts
+  bool log_alerts = true;             // one stderr line per alert raise / clear
+};
+
+// Registers the flags (times in seconds) on `cmd`, writing into `out`.
+void add_diag_options(CLI::App& cmd, diag_cli_options& out);
+
+// The options as they will be used: derived defaults filled in, then validated.
+// Throws std::invalid_argument with one line naming the flag.
+capture::diag::diag_options resolve_diag_options(const diag_cli_options& cli);
+
+std::unique_ptr<capture::diag::diagnostics> make_diagnostics(const diag_cli_options& cli);
+
+}  // namespace smppscope::app
