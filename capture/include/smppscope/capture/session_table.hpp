@@ -87,8 +87,9 @@ class session_table {
   void on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded);
   void add_malformed(std::uint64_t id) noexcept;
   void set_outstanding(std::uint64_t id, direction d, std::uint32_t n) noexcept;
-  // Adds or replaces (same kind) an active alert; false when the session is unknown.
-  bool set_alert(std::uint64_t id, session_alert a);
+  // Adds or replaces (same kind) an active alert.
+  enum class alert_change : std::uint8_t { unknown_session, added, updated };
+  alert_change set_alert(std::uint64_t id, session_alert a);
   // Removes the alert of that kind; false when it was not active.
   bool clear_alert(std::uint64_t id, std::string_view kind);
 

@@ -1,0 +1,322 @@
+#include "smppscope/capture/analyzer.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <unordered_map>
+
+#include "smppscope/decoder/framer.hpp"
+#include "smppscope/decoder/json.hpp"
+#include "smppscope/decoder/pdu.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SMPPSCOPE_CPU_RELAX() _mm_pause()
+#else
+#define SMPPSCOPE_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace smppscope::capture {
+
+namespace {
+
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, end);
+}
+
+void append_member(std::string& out, std::string_view key, std::string_view value) {
+  if (!out.empty()) out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+  decoder::append_json_string(out, value);
+}
+
+void bump(std::atomic<std::uint64_t>& a, std::uint64_t n = 1) noexcept {
+  a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);  // single writer
+}
+
+std::string_view text_of(const tap_record& r) {
+  return {reinterpret_cast<const char*>(r.bytes.data()), r.bytes.size()};
+}
+
+}  // namespace
+
+std::int64_t now_us() noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Per-session analysis state (analysis thread only).
+struct analyzer::state {
+  struct half {
+    explicit half(std::uint32_t max_pdu) : fr(max_pdu) {}
+    decoder::framer fr;
+    bool out_of_sync = false;
+  };
+  struct session {
+    session(std::uint64_t i, std::uint32_t max_pdu) : id(i), dir{half(max_pdu), half(max_pdu)} {}
+    std::uint64_t id;
+    half dir[2];
+  };
+  std::unordered_map<std::uint64_t, std::unique_ptr<session>> sessions;
+  session* last = nullptr;
+  std::string members;  // reused JSON scratch
+  std::string event;    // reused JSON scratch
+
+  session* find(std::uint64_t id) {
+    if (last && last->id == id) return last;
+    const auto it = sessions.find(id);
+    if (it == sessions.end()) return nullptr;
+    return last = it->second.get();
+  }
+  session& create(std::uint64_t id, std::uint32_t max_pdu) {
+    auto& p = sessions[id];
+    p = std::make_unique<session>(id, max_pdu);
+    return *(last = p.get());
+  }
+  void erase(std::uint64_t id) {
+    if (last && last->id == id) last = nullptr;
+    sessions.erase(id);
+  }
+};
+
+analyzer::analyzer(event_ring& ring, session_table& sessions, analyzer_options opt)
+    : ring_(ring), sessions_(sessions), opt_(opt), st_(std::make_unique<state>()) {}
+
+analyzer::~analyzer() { stop(); }
+
+void analyzer::add_queue(tap_queue& q) { queues_.push_back(&q); }
+void analyzer::add_observer(observer& o) { observers_.push_back(&o); }
+void analyzer::add_sink(record_sink& s) { sinks_.push_back(&s); }
+
+void analyzer::start() {
+  if (running_.exchange(true)) return;
+  stop_requested_.store(false);
+  thread_ = std::thread([this] { run(); });
+}
+
+void analyzer::stop() {
+  if (!running_.load()) return;
+  stop_requested_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+  running_.store(false);
+}
+
+void analyzer::run() {
+  unsigned idle = 0;
+  next_tick_us_ = now_us() + opt_.tick_interval_us;
+  while (!stop_requested_.load(std::memory_order_acquire)) {
+    const std::size_t n = poll_once();
+    const std::int64_t now = now_us();
+    if (n) {
+      for (record_sink* s : sinks_) s->on_batch_end(now);
+      idle = 0;
+    }
+    if (now >= next_tick_us_) {
+      tick(now);
+      next_tick_us_ = now + opt_.tick_interval_us;
+    }
+    if (n) continue;
+    // Adaptive back-off: spin briefly, then sleep longer and longer (up to max_idle_sleep_us).
+    ++idle;
+    if (idle < 64) {
+      SMPPSCOPE_CPU_RELAX();
+    } else if (idle < 80) {
+      std::this_thread::yield();
+    } else {
+      const std::int64_t us = std::min<std::int64_t>(opt_.max_idle_sleep_us, std::int64_t(idle - 79) * 20);
+      std::this_thread::sleep_for(std::chrono::microseconds(us));
+    }
+  }
+  while (poll_once() != 0) {
+  }
+  tick(now_us());
+}
+
+std::size_t analyzer::poll_once() {
+  std::size_t total = 0;
+  for (tap_queue* q : queues_)
+    total += q->drain([this](const tap_record& r) { process(r); }, opt_.batch_records);
+  return total;
+}
+
+void analyzer::tick(std::int64_t now) {
+  for (observer* o : observers_) o->on_tick(now, *this);
+  for (record_sink* s : sinks_) s->on_batch_end(now);
+}
+
+void analyzer::process(const tap_record& r) {
+  bump(c_.records);
+  for (record_sink* s : sinks_) s->on_record(r);
+  switch (r.kind) {
+    case record_kind::data: on_data(r); break;
+    case record_kind::session_open: on_open(r); break;
+    case record_kind::session_close: on_close(r); break;
+    case record_kind::upstream_failure: {
+      sessions_.open(r);
+      st_->erase(r.session);
+      std::string& m = st_->members;
+      m.clear();
+      append_member(m, "client", r.client.to_string());
+      append_member(m, "upstream", r.upstream.to_string());
+      append_member(m, "reason", text_of(r));
+      emit(event_type::upstream_failure, r.session, std::nullopt, r.ts_us, m);
+      break;
+    }
+  }
+}
+
+void analyzer::on_open(const tap_record& r) {
+  bump(c_.sessions_opened);
+  sessions_.open(r);
+  st_->create(r.session, opt_.max_pdu);
+  std::string& m = st_->members;
+  m.clear();
+  append_member(m, "client", r.client.to_string());
+  append_member(m, "upstream", r.upstream.to_string());
+  append_member(m, "proxy_client_side", r.proxy_client_side.to_string());
+  append_member(m, "proxy_upstream_side", r.proxy_upstream_side.to_string());
+  m += ",\"client_tls\":";
+  m += r.client_tls ? "true" : "false";
+  m += ",\"upstream_tls\":";
+  m += r.upstream_tls ? "true" : "false";
+  emit(event_type::session_open, r.session, std::nullopt, r.ts_us, m);
+  const session_open_info info{r.session, r.ts_us, &r};
+  for (observer* o : observers_) o->on_session_open(info, *this);
+}
+
+void analyzer::on_close(const tap_record& r) {
+  bump(c_.sessions_closed);
+  const session_close_info info{r.session, r.ts_us, text_of(r)};
+  for (observer* o : observers_) o->on_session_close(info, *this);
+  std::string& m = st_->members;
+  m.clear();
+  append_member(m, "reason", text_of(r));
+  if (const auto s = sessions_.get(r.session)) {
+    m += ",\"pdus_in\":";
+    append_int(m, s->pdus_in);
+    m += ",\"pdus_out\":";
+    append_int(m, s->pdus_out);
+    m += ",\"bytes_in\":";
+    append_int(m, s->bytes_in);
+    m += ",\"bytes_out\":";
+    append_int(m, s->bytes_out);
+  }
+  emit(event_type::session_close, r.session, std::nullopt, r.ts_us, m);
+  sessions_.close(r.session, r.ts_us, text_of(r));
+  st_->erase(r.session);
+}
+
+void analyzer::on_data(const tap_record& r) {
+  bump(c_.data_records);
+  bump(c_.bytes, r.bytes.size());
+  state::session* s = st_->find(r.session);
+  if (!s) {  // data without a session_open (dropped or never sent): track it anyway
+    tap_record open_rec;
+    open_rec.kind = record_kind::session_open;
+    open_rec.session = r.session;
+    open_rec.ts_us = r.ts_us;
+    sessions_.open(open_rec);
+    s = &st_->create(r.session, opt_.max_pdu);
+  }
+  sessions_.add_bytes(r.session, r.dir, r.bytes.size());
+  state::half& h = s->dir[static_cast<int>(r.dir)];
+  if (h.out_of_sync) return;
+  const bool ok = h.fr.feed(r.bytes, [&](std::span<const std::uint8_t> frame) {
+    bump(c_.pdus);
+    decoder::pdu p;
+    const decoder::decode_error err = decoder::decode(frame, p);
+    if (err) bump(c_.decode_errors);
+    const std::uint64_t id = ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame);
+    sessions_.on_pdu(r.session, r.dir, p, !err);
+    if (!observers_.empty()) {
+      const pdu_info info{r.session, r.dir, r.ts_us, &p, err ? &err : nullptr, frame, id};
+      for (observer* o : observers_) o->on_pdu(info, *this);
+    }
+  });
+  if (ok) return;
+  // Framing broke: this direction is out of sync for good; relaying is not affected.
+  h.out_of_sync = true;
+  bump(c_.out_of_sync);
+  const decoder::framer_error& fe = h.fr.error();
+  const std::string msg = fe.message(h.fr.max_pdu());
+  std::string& m = st_->members;
+  m.clear();
+  append_member(m, "error", msg);
+  m += ",\"stream_offset\":";
+  append_int(m, fe.stream_offset);
+  m += ",\"command_length\":";
+  append_int(m, fe.command_length);
+  emit(event_type::malformed, r.session, r.dir, r.ts_us, m);
+  sessions_.add_malformed(r.session);
+  std::string alert_msg(direction_name(r.dir));
+  alert_msg += " out of sync: ";
+  alert_msg += msg;
+  raise_alert(r.session, "malformed", alert_msg, r.ts_us, {});
+  const out_of_sync_info info{r.session, r.dir, r.ts_us, msg};
+  for (observer* o : observers_) o->on_out_of_sync(info, *this);
+}
+
+std::uint64_t analyzer::emit(event_type type, std::uint64_t session, std::optional<direction> dir,
+                             std::int64_t ts_us, std::string_view members) {
+  std::string& e = st_->event;
+  e.clear();
+  append_event_json_head(e, type, session, dir, ts_us);
+  if (!members.empty()) {
+    e += ',';
+    e += members;
+  }
+  e += '}';
+  return ring_.append(type, session, dir, ts_us, std::string_view(e));
+}
+
+void analyzer::raise_alert(std::uint64_t session, std::string_view kind, std::string_view message,
+                           std::int64_t ts_us, std::string_view extra_json) {
+  session_alert a{std::string(kind), std::string(message), ts_us, std::string(extra_json)};
+  if (sessions_.set_alert(session, std::move(a)) == session_table::alert_change::updated) return;
+  std::string m;
+  append_member(m, "kind", kind);
+  append_member(m, "message", message);
+  m += ",\"since_us\":";
+  append_int(m, ts_us);
+  if (!extra_json.empty()) {
+    m += ',';
+    m += extra_json;
+  }
+  emit(event_type::alert, session, std::nullopt, ts_us, m);
+}
+
+void analyzer::clear_alert(std::uint64_t session, std::string_view kind, std::int64_t ts_us) {
+  if (!sessions_.clear_alert(session, kind)) return;
+  std::string m;
+  append_member(m, "kind", kind);
+  emit(event_type::alert_cleared, session, std::nullopt, ts_us, m);
+}
+
+void analyzer::set_outstanding(std::uint64_t session, direction d, std::uint32_t n) {
+  sessions_.set_outstanding(session, d, n);
+}
+
+analyzer_stats analyzer::stats() const noexcept {
+  analyzer_stats s;
+  s.records = c_.records.load(std::memory_order_relaxed);
+  s.data_records = c_.data_records.load(std::memory_order_relaxed);
+  s.bytes = c_.bytes.load(std::memory_order_relaxed);
+  s.pdus = c_.pdus.load(std::memory_order_relaxed);
+  s.decode_errors = c_.decode_errors.load(std::memory_order_relaxed);
+  s.out_of_sync = c_.out_of_sync.load(std::memory_order_relaxed);
+  s.sessions_opened = c_.sessions_opened.load(std::memory_order_relaxed);
+  s.sessions_closed = c_.sessions_closed.load(std::memory_order_relaxed);
+  for (const tap_queue* q : queues_) {
+    s.tap_dropped_records += q->dropped_records();
+    s.tap_dropped_bytes += q->dropped_bytes();
+  }
+  return s;
+}
+
+}  // namespace smppscope::capture
