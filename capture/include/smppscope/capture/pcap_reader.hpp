@@ -3,11 +3,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -92,28 +92,15 @@ class tcp_reassembler {
   std::size_t stream_count() const noexcept { return streams_.size(); }
 
  private:
-  struct half {
-    bool started = false;
-    std::uint32_t next_seq = 0;
-    std::map<std::uint32_t, std::vector<std::uint8_t>> pending;  // keyed by seq - base (unwrapped)
-    std::uint64_t base = 0;    // unwrapped 64-bit sequence of next_seq
-    std::size_t buffered = 0;
-    bool gap_pending = false;
-  };
-  struct stream {
-    stream_info info;
-    half h[2];
-  };
-  struct key_hash {
-    std::size_t operator()(const std::string& k) const noexcept;
-  };
+  struct stream;
   using deliver_fn = void (*)(void* ctx, const data_chunk&);
   void feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx);
   void finish_impl(deliver_fn fn, void* ctx);
 
   options opt_;
   std::unordered_map<std::string, std::unique_ptr<stream>> streams_;  // key: both endpoints
-  std::string key_;  // reused
+  std::vector<stream*> order_;  // by index
+  std::string key_;             // reused
   std::uint64_t gaps_ = 0;
 };
 

@@ -1,0 +1,395 @@
+#include "smppscope/capture/offline_decode.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <vector>
+
+#include "smppscope/capture/event.hpp"
+#include "smppscope/capture/pcap_reader.hpp"
+#include "smppscope/decoder/framer.hpp"
+#include "smppscope/decoder/json.hpp"
+#include "smppscope/decoder/pdu.hpp"
+#include "smppscope/decoder/text.hpp"
+
+namespace smppscope::capture {
+
+namespace {
+
+using decoder::command_id;
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+}
+
+// First 16 octets of a direction: does it start like SMPP? (command_length 16..max, known id)
+bool looks_like_smpp(const std::uint8_t* h, std::uint32_t max_pdu) {
+  const std::uint32_t len = be32(h);
+  return len >= 16 && len <= max_pdu && decoder::find_pdu(be32(h + 4)) != nullptr;
+}
+
+// Who sends this command: +1 the ESME, -1 the SMSC, 0 either (smpp.md section 2).
+int esme_sender(std::uint32_t id) {
+  const bool resp = decoder::is_response(id);
+  int who = 0;
+  switch (static_cast<command_id>(id & ~decoder::response_bit)) {
+    case command_id::bind_receiver:
+    case command_id::bind_transmitter:
+    case command_id::bind_transceiver:
+    case command_id::submit_sm:
+    case command_id::submit_multi:
+    case command_id::query_sm:
+    case command_id::cancel_sm:
+    case command_id::replace_sm:
+    case command_id::broadcast_sm:
+    case command_id::query_broadcast_sm:
+    case command_id::cancel_broadcast_sm:
+      who = 1;
+      break;
+    case command_id::deliver_sm:
+    case command_id::alert_notification:
+    case command_id::outbind:
+      who = -1;
+      break;
+    default:
+      return 0;  // unbind, enquire_link, data_sm, generic_nack: both ways
+  }
+  return resp ? -who : who;
+}
+
+struct half_state {
+  enum class mode : std::uint8_t { probing, smpp, not_smpp, out_of_sync };
+  decoder::framer fr;
+  mode m = mode::probing;
+  std::uint8_t probe[16] = {};
+  std::size_t probe_len = 0;
+};
+
+struct stream_state {
+  bool known_roles = false;
+  int esme_side = 0;  // 0 or 1
+  half_state h[2];
+};
+
+class walker {
+ public:
+  walker(offline_handler& h, offline_stats& st) : h_(h), st_(st) {}
+
+  void chunk(const tcp_reassembler::data_chunk& c) {
+    const std::uint32_t idx = c.stream->index;
+    if (idx >= streams_.size()) streams_.resize(idx + 1);
+    auto& sp = streams_[idx];
+    if (!sp) sp = std::make_unique<stream_state>();
+    stream_state& s = *sp;
+    half_state& h = s.h[c.side];
+    cur_ = &c;
+    cur_stream_ = &s;
+    if (c.after_gap) {  // lost octets: look for a PDU start again
+      h.fr.reset();
+      h.m = half_state::mode::probing;
+      h.probe_len = 0;
+    }
+    std::span<const std::uint8_t> bytes = c.bytes;
+    if (h.m == half_state::mode::probing) {
+      const std::size_t take = std::min(bytes.size(), 16 - h.probe_len);
+      std::memcpy(h.probe + h.probe_len, bytes.data(), take);
+      h.probe_len += take;
+      if (h.probe_len < 16) return;
+      if (!looks_like_smpp(h.probe, h.fr.max_pdu())) {
+        const bool other_smpp = s.h[1 - c.side].m == half_state::mode::smpp ||
+                                s.h[1 - c.side].m == half_state::mode::out_of_sync;
+        if (!other_smpp && !c.after_gap) {
+          h.m = half_state::mode::not_smpp;
+          return;
+        }
+        // The other direction is SMPP (or we lost octets): this one is out of sync.
+        h.m = half_state::mode::out_of_sync;
+        report_out_of_sync(c, s, "the stream does not start with an SMPP header: command_length " +
+                                     std::to_string(be32(h.probe)) + ", command_id 0x" + hex32(be32(h.probe + 4)));
+        return;
+      }
+      h.m = half_state::mode::smpp;
+      if (s.h[1 - c.side].m != half_state::mode::smpp) ++st_.smpp_streams;
+      bytes = bytes.subspan(take);
+      if (!feed(h, std::span<const std::uint8_t>(h.probe, 16))) return;
+    }
+    if (h.m != half_state::mode::smpp) return;
+    feed(h, bytes);
+  }
+
+ private:
+  static std::string hex32(std::uint32_t v) {
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08X", v);
+    return buf;
+  }
+
+  direction dir_of(stream_state& s, int side, std::uint32_t first_cmd) {
+    if (!s.known_roles) {
+      s.known_roles = true;
+      const tcp_reassembler::stream_info& info = *cur_->stream;
+      if (info.saw_syn) {
+        s.esme_side = 0;
+      } else if (const int who = esme_sender(first_cmd); who != 0) {
+        s.esme_side = who > 0 ? side : 1 - side;
+      } else {
+        // The SMSC is the listener: usually the lower (well-known) port.
+        s.esme_side = info.a.port >= info.b.port ? 0 : 1;
+      }
+    }
+    return side == s.esme_side ? direction::esme_to_smsc : direction::smsc_to_esme;
+  }
+
+  bool feed(half_state& h, std::span<const std::uint8_t> bytes) {
+    const tcp_reassembler::data_chunk& c = *cur_;
+    const bool ok = h.fr.feed(bytes, [&](std::span<const std::uint8_t> frame) {
+      decoder::pdu p;
+      const decoder::decode_error err = decoder::decode(frame, p);
+      ++st_.pdus;
+      if (err) ++st_.decode_errors;
+      offline_pdu o;
+      o.stream = c.stream->index;
+      o.dir = dir_of(*cur_stream_, c.side, p.hdr.command_id);
+      o.ts_us = c.ts_us;
+      o.src = c.side == 0 ? &c.stream->a : &c.stream->b;
+      o.dst = c.side == 0 ? &c.stream->b : &c.stream->a;
+      o.pdu = &p;
+      o.error = err ? &err : nullptr;
+      o.frame = frame;
+      h_.on_pdu(o);
+    });
+    if (ok) return true;
+    h.m = half_state::mode::out_of_sync;
+    report_out_of_sync(c, *cur_stream_, h.fr.error().message(h.fr.max_pdu()));
+    return false;
+  }
+
+  void report_out_of_sync(const tcp_reassembler::data_chunk& c, stream_state& s, const std::string& msg) {
+    ++st_.out_of_sync;
+    offline_out_of_sync o;
+    o.stream = c.stream->index;
+    o.dir = s.known_roles ? (c.side == s.esme_side ? direction::esme_to_smsc : direction::smsc_to_esme)
+                          : (c.side == 0 ? direction::esme_to_smsc : direction::smsc_to_esme);
+    o.ts_us = c.ts_us;
+    o.src = c.side == 0 ? &c.stream->a : &c.stream->b;
+    o.dst = c.side == 0 ? &c.stream->b : &c.stream->a;
+    o.message = msg;
+    h_.on_out_of_sync(o);
+  }
+
+  offline_handler& h_;
+  offline_stats& st_;
+  std::vector<std::unique_ptr<stream_state>> streams_;
+  const tcp_reassembler::data_chunk* cur_ = nullptr;
+  stream_state* cur_stream_ = nullptr;
+};
+
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, end);
+}
+
+void append_time(std::string& out, std::int64_t ts_us) {
+  const std::time_t t = std::time_t(ts_us / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[48];
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                              int(ts_us % 1000000));
+  out.append(buf, std::size_t(n));
+}
+
+// Buffered output: one fwrite per ~1 MiB.
+class printer final : public offline_handler {
+ public:
+  printer(std::FILE* out, const decode_output_options& opt) : out_(out), opt_(opt) { buf_.reserve(2 << 20); }
+  ~printer() override { flush(); }
+
+  void on_pdu(const offline_pdu& o) override {
+    if (opt_.json) {
+      ctx_.session = o.stream;
+      ctx_.direction = direction_name(o.dir);
+      ctx_.ts_us = o.ts_us;
+      ctx_.include_hex = opt_.hex;
+      if (o.error) {
+        err_ = o.error->message(*o.pdu);
+        ctx_.error = err_;
+      } else {
+        ctx_.error = {};
+      }
+      decoder::append_pdu_json(buf_, *o.pdu, o.frame, ctx_);
+    } else {
+      text_line(o);
+    }
+    buf_ += '\n';
+    if (buf_.size() >= (1 << 20)) flush();
+  }
+
+  void on_out_of_sync(const offline_out_of_sync& o) override {
+    if (opt_.json) {
+      append_event_json_head(buf_, event_type::malformed, o.stream, o.dir, o.ts_us);
+      buf_ += ",\"error\":";
+      decoder::append_json_string(buf_, o.message);
+      buf_ += '}';
+    } else {
+      append_time(buf_, o.ts_us);
+      buf_ += " #";
+      append_int(buf_, o.stream);
+      buf_ += ' ';
+      buf_ += o.src->to_string();
+      buf_ += " -> ";
+      buf_ += o.dst->to_string();
+      buf_ += " OUT OF SYNC (";
+      buf_ += direction_name(o.dir);
+      buf_ += "), decoding stops for this direction: ";
+      buf_ += o.message;
+    }
+    buf_ += '\n';
+  }
+
+  bool flush() {
+    if (buf_.empty()) return true;
+    const bool ok = std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
+    buf_.clear();
+    return ok;
+  }
+
+ private:
+  void field(std::string_view key, const decoder::pdu& p, std::string_view name) {
+    const decoder::field_value* f = p.field(name);
+    if (!f || f->bytes.empty()) return;
+    buf_ += ' ';
+    buf_ += key;
+    buf_ += '=';
+    buf_.append(f->text());
+  }
+
+  void text_line(const offline_pdu& o) {
+    const decoder::pdu& p = *o.pdu;
+    append_time(buf_, o.ts_us);
+    buf_ += " #";
+    append_int(buf_, o.stream);
+    buf_ += ' ';
+    buf_ += o.src->to_string();
+    buf_ += " -> ";
+    buf_ += o.dst->to_string();
+    buf_ += ' ';
+    if (p.spec) {
+      buf_ += p.name();
+    } else {
+      char id[16];
+      std::snprintf(id, sizeof id, "0x%08X", p.hdr.command_id);
+      buf_ += "unknown:";
+      buf_ += id;
+    }
+    buf_ += " seq=";
+    append_int(buf_, p.hdr.sequence_number);
+    if (decoder::is_response(p.hdr.command_id) || p.hdr.command_status != 0) {
+      buf_ += " status=";
+      const std::string_view sn = decoder::status_name(p.hdr.command_status);
+      if (!sn.empty()) {
+        buf_ += sn;
+      } else {
+        char st[16];
+        std::snprintf(st, sizeof st, "0x%08X", p.hdr.command_status);
+        buf_ += st;
+      }
+    }
+    buf_ += " len=";
+    append_int(buf_, p.hdr.command_length);
+    field("system_id", p, "system_id");
+    field("from", p, "source_addr");
+    field("to", p, "destination_addr");
+    if (const auto mid = p.message_id(); mid && !mid->empty()) {
+      buf_ += " message_id=";
+      buf_ += *mid;
+    }
+    text_preview(p);
+    if (o.error) {
+      buf_ += " error=\"";
+      buf_ += o.error->message(p);
+      buf_ += '"';
+    }
+  }
+
+  void text_preview(const decoder::pdu& p) {
+    decoder::bytes_view ud = p.payload();
+    const auto dcs = p.data_coding();
+    if (ud.empty() || !dcs) return;
+    unsigned fill = 0;
+    const auto esm = p.esm_class();
+    if (esm && (*esm & 0x40) && !ud.empty() && std::size_t(ud[0]) + 1 <= ud.size()) {
+      const std::size_t udh = std::size_t(ud[0]) + 1;
+      fill = unsigned((7 - (8 * udh) % 7) % 7);
+      ud = ud.subspan(udh);
+    }
+    text_.clear();
+    decoder::append_text(text_, ud, *dcs, {}, fill);
+    buf_ += " text=";
+    constexpr std::size_t max_preview = 60;
+    if (text_.size() > max_preview) {
+      std::size_t cut = max_preview;
+      while (cut > 0 && (static_cast<unsigned char>(text_[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+      text_.resize(cut);
+      text_ += "...";
+    }
+    decoder::append_json_string(buf_, text_);
+  }
+
+  std::FILE* out_;
+  decode_output_options opt_;
+  std::string buf_;
+  std::string err_;
+  std::string text_;
+  decoder::json_context ctx_;
+};
+
+}  // namespace
+
+bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error) {
+  offline_stats local;
+  offline_stats& st = stats ? *stats : local;
+  std::unique_ptr<pcap_file_reader> r = pcap_file_reader::open(path, error);
+  if (!r) return false;
+  tcp_reassembler tr;
+  walker w(h, st);
+  auto on_data = [&](const tcp_reassembler::data_chunk& c) { w.chunk(c); };
+  raw_packet pkt;
+  const int lt = r->linktype();
+  while (r->next(pkt)) {
+    ++st.packets;
+    const auto seg = parse_tcp_packet(lt, pkt.data, pkt.ts_us);
+    if (!seg) continue;
+    ++st.tcp_segments;
+    tr.feed(*seg, on_data);
+  }
+  tr.finish(on_data);
+  st.streams = tr.stream_count();
+  st.gaps = tr.gaps();
+  if (!r->error().empty() && st.packets == 0) {
+    error = path + ": " + r->error();
+    return false;
+  }
+  // A read error after some packets (e.g. a truncated last record) ends the walk; what was read
+  // is still reported.
+  return true;
+}
+
+bool decode_pcap_file(const std::string& path, std::FILE* out, const decode_output_options& opt,
+                      offline_stats* stats, std::string& error) {
+  printer p(out, opt);
+  if (!for_each_pdu(path, p, stats, error)) return false;
+  if (!p.flush() || std::fflush(out) != 0) {
+    error = "cannot write the output";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace smppscope::capture
