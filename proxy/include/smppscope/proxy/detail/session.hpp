@@ -1,0 +1,143 @@
+// One proxied ESME<->SMSC pair and the loop that moves its bytes.
+//
+//   ESME ──TCP/TLS──▶ client stream ──relay(esme_to_smsc)──▶ upstream stream ──TCP/TLS──▶ SMSC
+//        ◀────────── client stream ◀──relay(smsc_to_esme)── upstream stream ◀──────────
+//                                   │ after each write: copy of the chunk
+//                                   ▼
+//                 capture::tap_queue (one per relay thread, lock-free, bounded)
+//                                   ▼  analysis thread
+//                 framer + decoder ─▶ event ring ─▶ web UI / WebSocket, pcap writer
+//
+// Each relay thread runs one io_context; a session lives on one of them for its whole life, so
+// nothing here needs a lock or a strand. Bytes leave exactly as they arrived, before any decoding.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include "smppscope/capture/tap.hpp"
+#include "smppscope/proxy/detail/pdu_counter.hpp"
+#include "smppscope/proxy/detail/streams.hpp"
+
+namespace smppscope::proxy::detail {
+
+inline std::int64_t now_us() noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+enum class relay_end : std::uint8_t { none, eof, read_error, write_error, stopped };
+
+struct relay_result {
+  relay_end end = relay_end::none;
+  boost::system::error_code ec;
+};
+
+struct direction_state {
+  std::uint64_t bytes = 0;
+  pdu_counter pdus;
+  bool reading = false;                       // a read is in flight on stop_read's slot
+  asio::cancellation_signal stop_read;        // proxy shutdown: abort the pending read only
+  relay_result result;
+};
+
+enum class session_stage : std::uint8_t { client_handshake, connecting, upstream_handshake, relaying, done };
+
+// State shared by the two relay directions of one session. Lives in the session coroutine frame;
+// touched only on its relay thread.
+struct session_core {
+  std::uint64_t id = 0;
+  capture::tap_queue* tap = nullptr;
+  tcp::socket* client = nullptr;    // lowest layers, for closing
+  tcp::socket* upstream = nullptr;
+  session_stage stage = session_stage::client_handshake;
+  bool stopping = false;
+  direction_state dirs[2];          // indexed by capture::direction
+  relay_end first_end = relay_end::none;
+  capture::direction first_dir = capture::direction::esme_to_smsc;
+  session_core* prev = nullptr;     // relay thread's session list
+  session_core* next = nullptr;
+
+  explicit session_core(std::uint32_t max_pdu) noexcept {
+    for (auto& d : dirs) d.pdus = pdu_counter(max_pdu);
+  }
+
+  // Closes both sockets; every pending operation on them completes with operation_aborted.
+  void abort() noexcept {
+    boost::system::error_code ec;
+    if (client) client->close(ec);
+    if (upstream) upstream->close(ec);
+  }
+
+  // Proxy shutdown: no new reads; writes in flight may finish (the proxy's grace timer aborts).
+  void request_stop() {
+    stopping = true;
+    if (stage != session_stage::relaying) {
+      abort();
+      return;
+    }
+    for (auto& d : dirs)
+      if (d.reading) d.stop_read.emit(asio::cancellation_type::terminal);
+  }
+
+  void note_end(capture::direction dir, relay_result r) noexcept {
+    dirs[static_cast<int>(dir)].result = r;
+    if (first_end == relay_end::none) {
+      first_end = r.end;
+      first_dir = dir;
+    }
+  }
+};
+
+// Copies `from` to `to` until `from` ends. Each chunk is written out first, then its copy goes to
+// the tap (push_data neither allocates, locks nor blocks; a full queue counts a drop). EOF is
+// passed on as a half-close; an error closes both legs so the other direction ends too.
+template <class From, class To>
+asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direction dir,
+                            std::span<std::uint8_t> buf) {
+  direction_state& d = s.dirs[static_cast<int>(dir)];
+  for (;;) {
+    if (s.stopping) {
+      s.note_end(dir, {relay_end::stopped, {}});
+      co_return;
+    }
+    d.reading = true;
+    auto [rec, n] = co_await from.async_read_some(
+        asio::buffer(buf.data(), buf.size()),
+        asio::bind_cancellation_slot(d.stop_read.slot(), asio::as_tuple(asio::use_awaitable)));
+    d.reading = false;
+    if (n > 0) {
+      const std::int64_t ts = now_us();
+      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n),
+                                                       asio::as_tuple(asio::use_awaitable));
+      d.bytes += n;
+      const std::span<const std::uint8_t> chunk(buf.data(), n);
+      d.pdus.feed(chunk);
+      if (s.tap) (void)s.tap->push_data(s.id, dir, ts, chunk);
+      if (wec) {
+        s.note_end(dir, {relay_end::write_error, wec});
+        s.abort();
+        co_return;
+      }
+    }
+    if (rec) {
+      if (is_end_of_stream(rec)) {
+        s.note_end(dir, {relay_end::eof, {}});
+        co_await half_close(to);
+      } else if (s.stopping && rec == asio::error::operation_aborted) {
+        s.note_end(dir, {relay_end::stopped, {}});
+      } else {
+        s.note_end(dir, {relay_end::read_error, rec});
+        s.abort();
+      }
+      co_return;
+    }
+  }
+}
+
+}  // namespace smppscope::proxy::detail

@@ -1,0 +1,546 @@
+#include "smppscope/proxy/proxy.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <ctime>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "smppscope/proxy/detail/session.hpp"
+
+namespace smppscope::proxy {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using detail::relay_end;
+using detail::session_core;
+using detail::session_stage;
+using detail::tcp;
+using detail::tls_stream;
+using capture::direction;
+
+namespace {
+
+// "2026-11-22T10:00:00.123Z"
+std::string utc_timestamp() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1,
+                t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1'000'000);
+  return buf;
+}
+
+void log_to_stderr(std::string_view line) {
+  std::string out = utc_timestamp();
+  out += ' ';
+  out += line;
+  out += '\n';
+  // One write per line so lines from different threads do not interleave.
+  const char* p = out.data();
+  std::size_t left = out.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+asio::ip::address unmapped(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  return a;
+}
+
+std::string endpoint_text(const tcp::endpoint& e) {
+  const auto a = unmapped(e.address());
+  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(e.port()) : a.to_string() + ":" + std::to_string(e.port());
+}
+
+capture::endpoint to_capture(const tcp::endpoint& e) {
+  capture::endpoint c;
+  const auto a = unmapped(e.address());
+  if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), c.addr);
+  } else {
+    const auto b = a.to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), c.addr);
+    c.v6 = true;
+  }
+  c.port = e.port();
+  return c;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  char buf[32];
+  if (ms.count() % 1000 == 0)
+    std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(ms.count() / 1000));
+  else
+    std::snprintf(buf, sizeof buf, "%.3g s", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+std::string_view side_name(direction d) { return d == direction::esme_to_smsc ? "client" : "upstream"; }
+std::string_view other_side_name(direction d) { return d == direction::esme_to_smsc ? "upstream" : "client"; }
+
+// Why a relaying session ended, from the first direction that ended.
+std::string close_reason(const session_core& s) {
+  const auto& r = s.dirs[static_cast<int>(s.first_dir)].result;
+  switch (s.first_end) {
+    case relay_end::eof: return std::string(side_name(s.first_dir)) + " closed";
+    case relay_end::read_error:
+      return std::string(side_name(s.first_dir)) + " read failed: " + r.ec.message();
+    case relay_end::write_error:
+      return std::string(other_side_name(s.first_dir)) + " write failed: " + r.ec.message();
+    case relay_end::stopped: return "proxy shutdown";
+    case relay_end::none: break;
+  }
+  return "closed";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct relay_thread {
+  explicit relay_thread(unsigned i) : index(i), ctx(1), work(asio::make_work_guard(ctx)), grace(ctx) {}
+  unsigned index;
+  asio::io_context ctx;  // run by `thread` only
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  capture::tap_queue* tap = nullptr;
+  std::thread thread;
+  // Sessions living on this thread (intrusive list; only this thread touches it).
+  session_core* sessions = nullptr;
+  bool stopping = false;
+  asio::steady_timer grace;
+
+  void add(session_core* s) {
+    s->next = sessions;
+    if (sessions) sessions->prev = s;
+    sessions = s;
+  }
+  void remove(session_core* s) {
+    if (s->prev) s->prev->next = s->next;
+    else sessions = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->prev = s->next = nullptr;
+    if (stopping && !sessions) grace.cancel();
+  }
+};
+
+struct proxy::impl {
+  proxy_options opt;
+  std::optional<asio::ssl::context> server_tls;
+  std::optional<asio::ssl::context> client_tls;
+  std::deque<relay_thread> threads;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // on threads[0]
+  std::vector<std::string> listening;
+  std::uint16_t bound_port = 0;
+  std::optional<tcp::endpoint> upstream_literal;  // set when the upstream host is an address
+  std::string upstream_text;
+  std::atomic<std::uint64_t> next_session{1};
+  std::atomic<unsigned> next_thread{0};
+  bool started = false;
+  std::once_flag stop_once;
+
+  struct counters {
+    std::atomic<std::uint64_t> accepted{0}, rejected{0}, client_tls_failures{0}, upstream_failures{0}, opened{0},
+        closed{0}, active{0}, bytes_e2s{0}, bytes_s2e{0};
+  } stats;
+
+  explicit impl(proxy_options o) : opt(std::move(o)) {
+    if (opt.threads == 0) throw std::runtime_error("--threads must be at least 1");
+    if (!opt.taps.empty() && opt.taps.size() != opt.threads)
+      throw std::runtime_error("proxy: one tap queue per relay thread is required");
+    if (opt.upstream.port == 0) throw std::runtime_error("--upstream port must not be 0");
+    if (opt.buffer_size < 512) opt.buffer_size = 512;
+    if (!opt.log) opt.log = log_to_stderr;
+    if (opt.listen_tls) server_tls.emplace(make_server_context(*opt.listen_tls));
+    if (opt.upstream_tls) client_tls.emplace(make_client_context(*opt.upstream_tls));
+    if (opt.upstream.is_ip_literal())
+      upstream_literal = tcp::endpoint(asio::ip::make_address(opt.upstream.host), opt.upstream.port);
+    upstream_text = opt.upstream.to_string();
+  }
+
+  void log(std::string_view line) const { opt.log(line); }
+
+  // ---- listening ----------------------------------------------------------------------------
+
+  void bind_listeners() {
+    auto& ctx = threads.front().ctx;
+    std::vector<tcp::endpoint> eps;
+    if (opt.listen.is_ip_literal()) {
+      eps.emplace_back(asio::ip::make_address(opt.listen.host), opt.listen.port);
+    } else {
+      tcp::resolver r(ctx);
+      boost::system::error_code ec;
+      const auto res = r.resolve(opt.listen.host, std::to_string(opt.listen.port), tcp::resolver::passive, ec);
+      if (ec) throw std::runtime_error("--listen: cannot resolve " + opt.listen.host + ": " + ec.message());
+      for (const auto& e : res)
+        if (std::find(eps.begin(), eps.end(), e.endpoint()) == eps.end()) eps.push_back(e.endpoint());
+    }
+    std::uint16_t port = opt.listen.port;
+    for (auto ep : eps) {
+      if (port != 0) ep.port(port);
+      auto a = std::make_unique<tcp::acceptor>(ctx);
+      boost::system::error_code ec;
+      a->open(ep.protocol(), ec);
+      if (!ec) a->set_option(asio::socket_base::reuse_address(true), ec);
+      // A name may resolve to both families; keep the IPv6 socket to IPv6 so both can bind.
+      if (!ec && ep.address().is_v6() && eps.size() > 1) a->set_option(asio::ip::v6_only(true), ec);
+      if (!ec) a->bind(ep, ec);
+      if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        if (acceptors.empty())
+          throw std::runtime_error("cannot listen on " + endpoint_text(ep) + ": " + ec.message());
+        log("cannot also listen on " + endpoint_text(ep) + ": " + ec.message());
+        continue;
+      }
+      const auto bound = a->local_endpoint();
+      port = bound.port();
+      if (acceptors.empty()) bound_port = bound.port();
+      listening.push_back(endpoint_text(bound));
+      acceptors.push_back(std::move(a));
+    }
+  }
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    asio::steady_timer backoff(acceptor.get_executor());
+    for (;;) {
+      relay_thread& t = threads[next_thread.fetch_add(1, std::memory_order_relaxed) % threads.size()];
+      auto [ec, sock] = co_await acceptor.async_accept(t.ctx, asio::as_tuple(asio::use_awaitable));
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) {
+        // EMFILE and friends: keep the listener, retry shortly.
+        log("accept failed: " + ec.message());
+        backoff.expires_after(std::chrono::milliseconds(50));
+        (void)co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      stats.accepted.fetch_add(1, std::memory_order_relaxed);
+      boost::system::error_code rec;
+      const auto remote = sock.remote_endpoint(rec);
+      if (rec) continue;  // already gone
+      if (!opt.allow.allows(remote.address())) {
+        stats.rejected.fetch_add(1, std::memory_order_relaxed);
+        boost::system::error_code cec;
+        sock.close(cec);
+        log("client " + endpoint_text(remote) + " rejected: not in the --allow list");
+        continue;
+      }
+      const std::uint64_t id = next_session.fetch_add(1, std::memory_order_relaxed);
+      stats.active.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(t.ctx, run_session(t, std::move(sock), id), asio::detached);
+    }
+  }
+
+  // ---- one session --------------------------------------------------------------------------
+
+  struct session_info {
+    tcp::endpoint client, proxy_client_side, proxy_upstream_side, upstream;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  };
+
+  void push_event(session_core& s, const session_info& info, capture::record_kind kind, std::string_view text) {
+    if (!s.tap) return;
+    capture::tap_record r{};
+    r.kind = kind;
+    r.session = s.id;
+    r.ts_us = detail::now_us();
+    r.bytes = {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+    r.client = to_capture(info.client);
+    r.proxy_client_side = to_capture(info.proxy_client_side);
+    if (info.proxy_upstream_side.port() != 0) r.proxy_upstream_side = to_capture(info.proxy_upstream_side);
+    if (info.upstream.port() != 0) r.upstream = to_capture(info.upstream);
+    r.client_tls = opt.listen_tls.has_value();
+    r.upstream_tls = opt.upstream_tls.has_value();
+    (void)s.tap->push_event(r);
+  }
+
+  std::string session_prefix(const session_core& s, const session_info& info) const {
+    return "session " + std::to_string(s.id) + " client " + endpoint_text(info.client);
+  }
+
+  void upstream_failed(session_core& s, const session_info& info, const std::string& why) {
+    stats.upstream_failures.fetch_add(1, std::memory_order_relaxed);
+    log(session_prefix(s, info) + ": " + why);
+    push_event(s, info, capture::record_kind::upstream_failure, why);
+  }
+
+  // Runs `op` (an awaitable yielding an error_code) with the connect timeout. Returns the op's
+  // error, or timed_out.
+  template <class Awaitable>
+  asio::awaitable<boost::system::error_code> with_timeout(Awaitable op) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(opt.connect_timeout);
+    auto r = co_await (std::move(op) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (r.index() == 1) co_return asio::error::timed_out;
+    co_return std::get<0>(r);
+  }
+
+  asio::awaitable<boost::system::error_code> connect_upstream(tcp::socket& u, session_info& info) {
+    if (upstream_literal) {
+      auto [ec] = co_await u.async_connect(*upstream_literal, asio::as_tuple(asio::use_awaitable));
+      if (!ec) info.upstream = *upstream_literal;
+      co_return ec;
+    }
+    tcp::resolver resolver(u.get_executor());
+    auto [rec, results] = co_await resolver.async_resolve(opt.upstream.host, std::to_string(opt.upstream.port),
+                                                          asio::as_tuple(asio::use_awaitable));
+    if (rec) co_return rec;
+    auto [ec, ep] = co_await asio::async_connect(u, results, asio::as_tuple(asio::use_awaitable));
+    if (!ec) info.upstream = ep;
+    co_return ec;
+  }
+
+  template <class Stream>
+  asio::awaitable<boost::system::error_code> handshake(Stream& s, asio::ssl::stream_base::handshake_type type) {
+    auto [ec] = co_await s.async_handshake(type, asio::as_tuple(asio::use_awaitable));
+    co_return ec;
+  }
+
+  // Points `slot` at a socket for as long as the socket lives; closes it on the way out.
+  struct socket_binding {
+    tcp::socket*& slot;
+    socket_binding(tcp::socket*& sl, tcp::socket& sock) : slot(sl) { slot = &sock; }
+    ~socket_binding() {
+      boost::system::error_code ec;
+      if (slot) slot->close(ec);
+      slot = nullptr;
+    }
+    socket_binding(const socket_binding&) = delete;
+    socket_binding& operator=(const socket_binding&) = delete;
+  };
+
+  asio::awaitable<void> run_session(relay_thread& t, tcp::socket client_sock, std::uint64_t id) {
+    session_core s(opt.max_pdu);
+    s.id = id;
+    s.tap = t.tap;
+    t.add(&s);
+    session_info info;
+    boost::system::error_code ec;
+    info.client = client_sock.remote_endpoint(ec);
+    info.proxy_client_side = client_sock.local_endpoint(ec);
+    client_sock.set_option(tcp::no_delay(true), ec);
+    if (t.stopping) s.stopping = true;
+
+    if (server_tls && !s.stopping) {
+      tls_stream c(std::move(client_sock), *server_tls);
+      socket_binding bind_client(s.client, c.next_layer());
+      const auto hec = co_await with_timeout(handshake(c, asio::ssl::stream_base::server));
+      if (hec) {
+        if (!s.stopping) {
+          stats.client_tls_failures.fetch_add(1, std::memory_order_relaxed);
+          log(session_prefix(s, info) + ": client TLS handshake failed: " +
+              (hec == asio::error::timed_out ? "timed out after " + seconds_text(opt.connect_timeout)
+                                             : tls_error_text(hec, c.native_handle())));
+        }
+      } else if (!s.stopping) {
+        co_await with_client(t, c, s, info);
+      }
+    } else if (!s.stopping) {
+      socket_binding bind_client(s.client, client_sock);
+      co_await with_client(t, client_sock, s, info);
+    }
+    t.remove(&s);
+    stats.active.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  template <class Client>
+  asio::awaitable<void> with_client(relay_thread& t, Client& c, session_core& s, session_info& info) {
+    (void)t;
+    s.stage = session_stage::connecting;
+    tcp::socket u(c.get_executor());
+    std::optional<socket_binding> bind_upstream(std::in_place, s.upstream, u);
+    const auto cec = co_await with_timeout(connect_upstream(u, info));
+    if (s.stopping) co_return;
+    if (cec) {
+      upstream_failed(s, info,
+                      "upstream " + upstream_text + " connect failed: " +
+                          (cec == asio::error::timed_out ? "timed out after " + seconds_text(opt.connect_timeout)
+                                                         : cec.message()));
+      co_return;
+    }
+    boost::system::error_code ec;
+    info.proxy_upstream_side = u.local_endpoint(ec);
+    u.set_option(tcp::no_delay(true), ec);
+
+    if (!client_tls) {
+      co_await open_and_relay(c, u, s, info);
+      co_return;
+    }
+    s.stage = session_stage::upstream_handshake;
+    s.upstream = nullptr;  // moving into the TLS stream, not closing
+    bind_upstream.reset();
+    tls_stream us(std::move(u), *client_tls);
+    socket_binding bind_tls_upstream(s.upstream, us.next_layer());
+    SSL* ssl = us.native_handle();
+    const auto& tls = *opt.upstream_tls;
+    const std::string& name = tls.sni.empty() ? opt.upstream.host : tls.sni;
+    // SNI carries host names only (RFC 6066 section 3), never an address literal.
+    boost::system::error_code aec;
+    (void)asio::ip::make_address(name, aec);
+    const bool name_is_address = !aec;
+    if (!name_is_address) SSL_set_tlsext_host_name(ssl, name.c_str());
+    if (!tls.insecure) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (name_is_address) X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+      else X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+    }
+    const auto hec = co_await with_timeout(handshake(us, asio::ssl::stream_base::client));
+    if (s.stopping) co_return;
+    if (hec) {
+      upstream_failed(s, info,
+                      "upstream TLS handshake failed: " +
+                          (hec == asio::error::timed_out ? "timed out after " + seconds_text(opt.connect_timeout)
+                                                         : tls_error_text(hec, ssl)));
+      co_return;
+    }
+    co_await open_and_relay(c, us, s, info);
+  }
+
+  template <class Client, class Upstream>
+  asio::awaitable<void> open_and_relay(Client& c, Upstream& u, session_core& s, session_info& info) {
+    s.stage = session_stage::relaying;
+    stats.opened.fetch_add(1, std::memory_order_relaxed);
+    log(session_prefix(s, info) + " open -> upstream " + endpoint_text(info.upstream));
+    push_event(s, info, capture::record_kind::session_open, {});
+
+    auto buffers = std::make_unique<std::uint8_t[]>(2 * opt.buffer_size);
+    const std::span<std::uint8_t> b1(buffers.get(), opt.buffer_size), b2(buffers.get() + opt.buffer_size, opt.buffer_size);
+    co_await (detail::relay(c, u, s, direction::esme_to_smsc, b1) && detail::relay(u, c, s, direction::smsc_to_esme, b2));
+
+    s.stage = session_stage::done;
+    const auto& e2s = s.dirs[0];
+    const auto& s2e = s.dirs[1];
+    stats.bytes_e2s.fetch_add(e2s.bytes, std::memory_order_relaxed);
+    stats.bytes_s2e.fetch_add(s2e.bytes, std::memory_order_relaxed);
+    stats.closed.fetch_add(1, std::memory_order_relaxed);
+    const std::string reason = close_reason(s);
+    std::string system_id = opt.system_id_of ? opt.system_id_of(s.id) : std::string();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - info.started).count();
+    char counts[200];
+    std::snprintf(counts, sizeof counts,
+                  "esme_to_smsc %llu PDUs %llu bytes, smsc_to_esme %llu PDUs %llu bytes, %.3f s",
+                  static_cast<unsigned long long>(e2s.pdus.pdus()), static_cast<unsigned long long>(e2s.bytes),
+                  static_cast<unsigned long long>(s2e.pdus.pdus()), static_cast<unsigned long long>(s2e.bytes), secs);
+    log(session_prefix(s, info) + " close -> upstream " + endpoint_text(info.upstream) +
+        (system_id.empty() ? "" : " system_id " + system_id) + ": " + counts + ", " + reason);
+    push_event(s, info, capture::record_kind::session_close, reason);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  void start() {
+    if (started) throw std::runtime_error("proxy: already started");
+    for (unsigned i = 0; i < opt.threads; ++i) {
+      auto& t = threads.emplace_back(i);
+      if (!opt.taps.empty()) t.tap = opt.taps[i];
+    }
+    bind_listeners();
+    started = true;
+    for (auto& a : acceptors) asio::co_spawn(threads.front().ctx, accept_loop(*a), asio::detached);
+    std::string tls_note = std::string(opt.listen_tls ? " (TLS)" : "");
+    for (const auto& l : listening)
+      log("listening on " + l + tls_note + ", upstream " + upstream_text + (opt.upstream_tls ? " (TLS)" : ""));
+    for (auto& t : threads)
+      t.thread = std::thread([&t] {
+        for (;;) {
+          try {
+            t.ctx.run();
+            return;
+          } catch (const std::exception& e) {
+            log_to_stderr(std::string("relay thread: unexpected error: ") + e.what());
+          }
+        }
+      });
+  }
+
+  void stop() {
+    if (!started) return;
+    std::call_once(stop_once, [this] {
+      asio::post(threads.front().ctx, [this] {
+        for (auto& a : acceptors) {
+          boost::system::error_code ec;
+          a->close(ec);
+        }
+      });
+      for (auto& t : threads) {
+        asio::post(t.ctx, [this, &t] {
+          t.stopping = true;
+          for (auto* s = t.sessions; s; s = s->next) s->request_stop();
+          t.work.reset();
+          if (!t.sessions) return;
+          t.grace.expires_after(opt.stop_grace);
+          t.grace.async_wait([&t](boost::system::error_code ec) {
+            if (ec) return;
+            for (auto* s = t.sessions; s; s = s->next) s->abort();
+          });
+        });
+      }
+      for (auto& t : threads)
+        if (t.thread.joinable()) t.thread.join();
+    });
+  }
+};
+
+proxy::proxy(proxy_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
+proxy::~proxy() { stop(); }
+void proxy::start() { impl_->start(); }
+void proxy::stop() { impl_->stop(); }
+std::uint16_t proxy::port() const {
+  return impl_->bound_port;
+}
+std::vector<std::string> proxy::listening() const { return impl_->listening; }
+const proxy_options& proxy::options() const { return impl_->opt; }
+
+proxy_stats proxy::stats() const {
+  const auto& c = impl_->stats;
+  proxy_stats s;
+  s.accepted = c.accepted.load(std::memory_order_relaxed);
+  s.rejected = c.rejected.load(std::memory_order_relaxed);
+  s.client_tls_failures = c.client_tls_failures.load(std::memory_order_relaxed);
+  s.upstream_failures = c.upstream_failures.load(std::memory_order_relaxed);
+  s.opened = c.opened.load(std::memory_order_relaxed);
+  s.closed = c.closed.load(std::memory_order_relaxed);
+  s.active = c.active.load(std::memory_order_relaxed);
+  s.bytes_esme_to_smsc = c.bytes_e2s.load(std::memory_order_relaxed);
+  s.bytes_smsc_to_esme = c.bytes_s2e.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::uint64_t raise_fd_limit() noexcept {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+    (void)getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return rl.rlim_cur;
+}
+
+}  // namespace smppscope::proxy
