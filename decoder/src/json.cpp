@@ -2,7 +2,9 @@
 #include "smppscope/decoder/json.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 
 #include "smppscope/decoder/dlr.hpp"
 #include "smppscope/decoder/message.hpp"
@@ -11,28 +13,110 @@
 namespace smppscope::decoder {
 namespace {
 
+// Buffers output on the stack and hands it to the std::string in large pieces: one capacity
+// check per piece instead of one per character.
+class sink {
+ public:
+  explicit sink(std::string& out) noexcept : out_(out) {}
+  sink(const sink&) = delete;
+  sink& operator=(const sink&) = delete;
+  ~sink() { flush(); }
+
+  void put(char c) {
+    if (n_ == cap) flush();
+    buf_[n_++] = c;
+  }
+  void write(const char* p, std::size_t len) {
+    if (len > cap - n_) {
+      flush();
+      if (len > cap) {
+        out_.append(p, len);
+        return;
+      }
+    }
+    std::memcpy(buf_ + n_, p, len);
+    n_ += len;
+  }
+  void write(std::string_view s) { write(s.data(), s.size()); }
+  // Room for `len` (<= cap) characters; commit() what was written.
+  char* room(std::size_t len) {
+    if (len > cap - n_) flush();
+    return buf_ + n_;
+  }
+  void commit(std::size_t len) noexcept { n_ += len; }
+  void flush() {
+    out_.append(buf_, n_);
+    n_ = 0;
+  }
+  static constexpr std::size_t cap = 4096;
+
+ private:
+  std::string& out_;
+  std::size_t n_ = 0;
+  char buf_[cap];
+};
+
 template <class Int>
-void append_int(std::string& out, Int v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+void append_int(sink& out, Int v) {
+  char* p = out.room(24);
+  const auto r = std::to_chars(p, p + 24, v);
+  out.commit(static_cast<std::size_t>(r.ptr - p));
 }
 
 // ,"key":  (keys are identifiers from our own tables: no escaping needed)
-void key(std::string& out, std::string_view k, bool comma = true) {
-  if (comma) out.push_back(',');
-  out.push_back('"');
-  out.append(k);
-  out.append("\":", 2);
+template <std::size_t N>
+void key(sink& out, const char (&k)[N]) {
+  char* p = out.room(N + 3);
+  p[0] = ',';
+  p[1] = '"';
+  std::memcpy(p + 2, k, N - 1);
+  p[N + 1] = '"';
+  p[N + 2] = ':';
+  out.commit(N + 3);
 }
 
-void append_hex_string(std::string& out, bytes_view b) {
-  out.push_back('"');
-  append_hex(out, b);
-  out.push_back('"');
+void key(sink& out, std::string_view k, bool comma = true) {
+  char* p = out.room(k.size() + 4);
+  char* const start = p;
+  if (comma) *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, k.data(), k.size());
+  p += k.size();
+  *p++ = '"';
+  *p++ = ':';
+  out.commit(static_cast<std::size_t>(p - start));
+}
+
+void write_hex(sink& out, bytes_view b) {
+  static constexpr char digits[] = "0123456789abcdef";
+  while (!b.empty()) {
+    const std::size_t n = std::min<std::size_t>(b.size(), sink::cap / 2);
+    char* p = out.room(2 * n);
+    for (std::size_t i = 0; i < n; ++i) {
+      p[2 * i] = digits[b[i] >> 4];
+      p[2 * i + 1] = digits[b[i] & 0x0F];
+    }
+    out.commit(2 * n);
+    b = b.subspan(n);
+  }
+}
+
+void append_hex_string(sink& out, bytes_view b) {
+  out.put('"');
+  write_hex(out, b);
+  out.put('"');
 }
 
 std::string_view as_text(bytes_view b) noexcept { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+void write_json_string(sink& out, std::string_view s);
+
+// Octets written as they are inside a JSON string: printable ASCII except '"' and '\\'.
+constexpr std::array<bool, 256> json_plain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+  return t;
+}();
 
 // Length of the valid UTF-8 sequence at s[i] (lead >= 0x80), or 0 when invalid.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
@@ -62,14 +146,14 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
 
 // ---- fields ----
 
-void append_list_field(std::string& out, const field_spec& fs, const field_value& v, std::size_t count) {
-  out.push_back('[');
+void append_list_field(sink& out, const field_spec& fs, const field_value& v, std::size_t count) {
+  out.put('[');
   bool first = true;
   if (fs.type == field_type::dest_list) {
     for (const dest_address& d : parse_dest_list(v.bytes, count)) {
-      if (!first) out.push_back(',');
+      if (!first) out.put(',');
       first = false;
-      out.append("{\"dest_flag\":");
+      out.write("{\"dest_flag\":");
       append_int(out, d.dest_flag);
       if (d.dest_flag == 2) {
         key(out, "dl_name");
@@ -80,40 +164,40 @@ void append_list_field(std::string& out, const field_spec& fs, const field_value
         append_int(out, d.npi);
         key(out, "destination_addr");
       }
-      append_json_string(out, d.address);
-      out.push_back('}');
+      write_json_string(out, d.address);
+      out.put('}');
     }
   } else if (fs.type == field_type::unsuccess_list) {
     for (const unsuccess_sme& u : parse_unsuccess_list(v.bytes, count)) {
-      if (!first) out.push_back(',');
+      if (!first) out.put(',');
       first = false;
-      out.append("{\"dest_addr_ton\":");
+      out.write("{\"dest_addr_ton\":");
       append_int(out, u.ton);
       key(out, "dest_addr_npi");
       append_int(out, u.npi);
       key(out, "destination_addr");
-      append_json_string(out, u.address);
+      write_json_string(out, u.address);
       key(out, "error_status_code");
       append_int(out, u.error_status);
-      out.push_back('}');
+      out.put('}');
     }
   } else {  // c_string_list: count x NUL-terminated strings
     std::string_view rest = as_text(v.bytes);
     for (std::size_t n = 0; n < count && !rest.empty(); ++n) {
       const std::size_t nul = rest.find('\0');
-      if (!first) out.push_back(',');
+      if (!first) out.put(',');
       first = false;
-      append_json_string(out, rest.substr(0, nul));
+      write_json_string(out, rest.substr(0, nul));
       rest = nul == std::string_view::npos ? std::string_view{} : rest.substr(nul + 1);
     }
   }
-  out.push_back(']');
+  out.put(']');
 }
 
 bool is_password(const field_spec& fs) noexcept { return fs.name == "password"; }
 
-void append_fields(std::string& out, const pdu& p) {
-  out.append(",\"fields\":{");
+void append_fields(sink& out, const pdu& p) {
+  out.write(",\"fields\":{");
   if (p.spec) {
     const std::size_t n = std::min<std::size_t>({p.field_count, p.spec->fields.size(), max_fields});
     std::uint32_t list_count = 0;
@@ -135,11 +219,11 @@ void append_fields(std::string& out, const pdu& p) {
         case field_type::c_string:
         case field_type::time:
           if (is_password(fs)) {
-            out.push_back('"');
-            out.append(password_mask);
-            out.push_back('"');
+            out.put('"');
+            out.write(password_mask);
+            out.put('"');
           } else {
-            append_json_string(out, v.text());
+            write_json_string(out, v.text());
           }
           break;
         case field_type::octet_string:
@@ -153,7 +237,7 @@ void append_fields(std::string& out, const pdu& p) {
       }
     }
   }
-  out.push_back('}');
+  out.put('}');
 }
 
 // ---- TLVs ----
@@ -166,15 +250,15 @@ std::uint32_t be(bytes_view b) noexcept {
 
 // Named parts of the composite TLVs of the table (smpp.md section 4); false when the value does
 // not have the expected shape (then only hex is written).
-bool append_composite(std::string& out, std::uint16_t tag, bytes_view v) {
+bool append_composite(sink& out, std::uint16_t tag, bytes_view v) {
   auto pair = [&](std::string_view a, std::string_view b) {
-    out.append("{\"");
-    out.append(a);
-    out.append("\":");
+    out.write("{\"");
+    out.write(a);
+    out.write("\":");
     append_int(out, v[0]);
     key(out, b);
     append_int(out, be(v.subspan(1, 2)));
-    out.push_back('}');
+    out.put('}');
   };
   switch (tag) {
     case 0x0423:  // network_error_code
@@ -191,45 +275,45 @@ bool append_composite(std::string& out, std::uint16_t tag, bytes_view v) {
       return true;
     case 0x0606:  // broadcast_area_identifier
       if (v.empty()) return false;
-      out.append("{\"format\":");
+      out.write("{\"format\":");
       append_int(out, v[0]);
       key(out, "area");
       append_hex_string(out, v.subspan(1));
-      out.push_back('}');
+      out.put('}');
       return true;
     case 0x1204:  // ms_validity: behaviour, or behaviour + time unit + number (5.0)
       if (v.size() == 1) {
-        out.append("{\"behaviour\":");
+        out.write("{\"behaviour\":");
         append_int(out, v[0]);
-        out.push_back('}');
+        out.put('}');
         return true;
       }
       if (v.size() != 4) return false;
-      out.append("{\"behaviour\":");
+      out.write("{\"behaviour\":");
       append_int(out, v[0]);
       key(out, "time_unit");
       append_int(out, v[1]);
       key(out, "number");
       append_int(out, be(v.subspan(2, 2)));
-      out.push_back('}');
+      out.put('}');
       return true;
     case 0x1383:  // its_session_info
       if (v.size() != 2) return false;
-      out.append("{\"session_number\":");
+      out.write("{\"session_number\":");
       append_int(out, v[0]);
       key(out, "sequence_number");
       append_int(out, v[1] >> 1);
       key(out, "end_of_session");
       append_int(out, v[1] & 1);
-      out.push_back('}');
+      out.put('}');
       return true;
     default:
       return false;
   }
 }
 
-void append_tlv(std::string& out, const tlv& t) {
-  out.append("{\"tag\":");
+void append_tlv(sink& out, const tlv& t) {
+  out.write("{\"tag\":");
   append_int(out, t.tag);
   key(out, "name");
   const tlv_spec* s = t.spec();
@@ -239,16 +323,16 @@ void append_tlv(std::string& out, const tlv& t) {
       const char name[] = {'"', 'v', 'e', 'n', 'd', 'o', 'r', '_', '0', 'x',
                            digits[t.tag >> 12], digits[(t.tag >> 8) & 0xF], digits[(t.tag >> 4) & 0xF],
                            digits[t.tag & 0xF], '"'};
-      out.append(name, sizeof name);
+      out.write(name, sizeof name);
     } else {
-      out.append("\"unknown\"");
+      out.write("\"unknown\"");
     }
     key(out, "value");
     append_hex_string(out, t.value);
-    out.push_back('}');
+    out.put('}');
     return;
   }
-  append_json_string(out, s->name);
+  write_json_string(out, s->name);
   key(out, "value");
   bool with_hex = false;
   switch (s->type) {
@@ -259,20 +343,20 @@ void append_tlv(std::string& out, const tlv& t) {
       if (const auto v = t.integer()) {
         append_int(out, *v);
       } else {
-        out.append("null");
+        out.write("null");
       }
       with_hex = t.value.size() != width;
       break;
     }
     case tlv_type::c_string:
-      append_json_string(out, t.text());
+      write_json_string(out, t.text());
       with_hex = t.value.empty() || t.value.back() != 0;
       break;
     case tlv_type::octets:
       append_hex_string(out, t.value);
       break;
     case tlv_type::empty:
-      out.append("null");
+      out.write("null");
       with_hex = !t.value.empty();
       break;
     case tlv_type::composite:
@@ -287,41 +371,41 @@ void append_tlv(std::string& out, const tlv& t) {
     key(out, "hex");
     append_hex_string(out, t.value);
   }
-  out.push_back('}');
+  out.put('}');
 }
 
-void append_tlvs(std::string& out, const pdu& p) {
-  out.append(",\"tlvs\":[");
+void append_tlvs(sink& out, const pdu& p) {
+  out.write(",\"tlvs\":[");
   bool first = true;
   for (const tlv& t : p.tlvs()) {
-    if (!first) out.push_back(',');
+    if (!first) out.put(',');
     first = false;
     append_tlv(out, t);
   }
-  out.push_back(']');
+  out.put(']');
 }
 
 // ---- message, UDH, receipt ----
 
-void append_udh(std::string& out, const udh& h) {
-  out.append(",\"udh\":{\"length\":");
+void append_udh(sink& out, const udh& h) {
+  out.write(",\"udh\":{\"length\":");
   append_int(out, h.length());
-  out.append(",\"ies\":[");
+  out.write(",\"ies\":[");
   bool first = true;
   for (const udh_ie& ie : h.ies()) {
-    if (!first) out.push_back(',');
+    if (!first) out.put(',');
     first = false;
-    out.append("{\"iei\":");
+    out.write("{\"iei\":");
     append_int(out, ie.iei);
     key(out, "name");
-    append_json_string(out, udh_ie_name(ie.iei));
+    write_json_string(out, udh_ie_name(ie.iei));
     key(out, "hex");
     append_hex_string(out, ie.data);
-    out.push_back('}');
+    out.put('}');
   }
-  out.push_back(']');
+  out.put(']');
   if (h.concat) {
-    out.append(",\"concat\":{\"ref\":");
+    out.write(",\"concat\":{\"ref\":");
     append_int(out, h.concat->ref);
     key(out, "total");
     append_int(out, h.concat->total);
@@ -329,27 +413,27 @@ void append_udh(std::string& out, const udh& h) {
     append_int(out, h.concat->seq);
     key(out, "ref_bits");
     append_int(out, h.concat->ref16 ? 16 : 8);
-    out.push_back('}');
+    out.put('}');
   }
   if (h.ports) {
-    out.append(",\"ports\":{\"dest\":");
+    out.write(",\"ports\":{\"dest\":");
     append_int(out, h.ports->dest);
     key(out, "orig");
     append_int(out, h.ports->orig);
     key(out, "bits");
     append_int(out, h.ports->wide ? 16 : 8);
-    out.push_back('}');
+    out.put('}');
   }
-  out.push_back('}');
+  out.put('}');
 }
 
-void append_string_member(std::string& out, std::string_view k, std::string_view v) {
+void append_string_member(sink& out, std::string_view k, std::string_view v) {
   if (v.empty()) return;
   key(out, k);
-  append_json_string(out, v);
+  write_json_string(out, v);
 }
 
-void append_date_member(std::string& out, std::string_view k, const std::optional<receipt_date>& d) {
+void append_date_member(sink& out, std::string_view k, const std::optional<receipt_date>& d) {
   if (!d) return;
   // ISO 8601 local time as the MC wrote it (the receipt carries no zone).
   char b[20];
@@ -370,14 +454,14 @@ void append_date_member(std::string& out, std::string_view k, const std::optiona
   b[16] = ':';
   two(b + 17, d->second);
   key(out, k);
-  out.push_back('"');
-  out.append(b, sizeof b - 1);
-  out.push_back('"');
+  out.put('"');
+  out.write(b, sizeof b - 1);
+  out.put('"');
 }
 
-void append_receipt(std::string& out, const delivery_receipt& r) {
-  out.append(",\"receipt\":{\"message_id\":");
-  append_json_string(out, r.message_id());
+void append_receipt(sink& out, const delivery_receipt& r) {
+  out.write(",\"receipt\":{\"message_id\":");
+  write_json_string(out, r.message_id());
   append_string_member(out, "id", r.id);
   append_string_member(out, "sub", r.sub);
   append_string_member(out, "dlvrd", r.dlvrd);
@@ -399,17 +483,17 @@ void append_receipt(std::string& out, const delivery_receipt& r) {
     append_int(out, *r.message_state_tlv);
   }
   if (r.network_error_code) {
-    out.append(",\"network_error\":{\"type\":");
+    out.write(",\"network_error\":{\"type\":");
     append_int(out, r.network_error_code->type);
     key(out, "code");
     append_int(out, r.network_error_code->code);
-    out.push_back('}');
+    out.put('}');
   }
-  out.push_back('}');
+  out.put('}');
 }
 
 // Returns extra lint bits found while decoding the text.
-std::uint16_t append_message(std::string& out, const pdu& p, const json_context& ctx) {
+std::uint16_t append_message(sink& out, const pdu& p, const json_context& ctx) {
   const auto m = find_message(p);
   if (!m) return 0;
   std::uint16_t lints = 0;
@@ -418,22 +502,22 @@ std::uint16_t append_message(std::string& out, const pdu& p, const json_context&
   text.clear();
   const text_info info = append_message_text(text, *m, ctx.text);
   key(out, "text");
-  append_json_string(out, text);
+  write_json_string(out, text);
   key(out, "encoding");
-  append_json_string(out, info.encoding);
+  write_json_string(out, info.encoding);
   if (info.outside_alphabet && info.encoding.starts_with("gsm7")) lints |= static_cast<std::uint16_t>(lint::gsm7_outside_alphabet);
   if (m->udhi_without_udh) lints |= static_cast<std::uint16_t>(lint::udhi_without_udh);
   if (m->header) append_udh(out, *m->header);
   if (m->concat) {
-    out.append(",\"concat\":{\"ref\":");
+    out.write(",\"concat\":{\"ref\":");
     append_int(out, m->concat->ref);
     key(out, "total");
     append_int(out, m->concat->total);
     key(out, "seq");
     append_int(out, m->concat->seq);
     key(out, "source");
-    append_json_string(out, concat_source_name(m->concat->source));
-    out.push_back('}');
+    write_json_string(out, concat_source_name(m->concat->source));
+    out.put('}');
   }
   if (const auto r = parse_receipt(p, info.binary ? std::string_view{} : std::string_view(text))) {
     // esm_class says receipt, or a receipted_message_id TLV, or text with both id: and stat:.
@@ -443,53 +527,66 @@ std::uint16_t append_message(std::string& out, const pdu& p, const json_context&
   return lints;
 }
 
-void append_lints(std::string& out, std::uint16_t lints) {
+void append_lints(sink& out, std::uint16_t lints) {
   if (lints == 0) return;
-  out.append(",\"lints\":[");
+  out.write(",\"lints\":[");
   bool first = true;
   for (unsigned bit = 0; bit < 16; ++bit) {
     const auto l = static_cast<std::uint16_t>(1u << bit);
     if (!(lints & l)) continue;
-    if (!first) out.push_back(',');
+    if (!first) out.put(',');
     first = false;
-    out.append("{\"name\":");
-    append_json_string(out, lint_name(static_cast<lint>(l)));
+    out.write("{\"name\":");
+    write_json_string(out, lint_name(static_cast<lint>(l)));
     key(out, "message");
-    append_json_string(out, lint_message(static_cast<lint>(l)));
-    out.push_back('}');
+    write_json_string(out, lint_message(static_cast<lint>(l)));
+    out.put('}');
   }
-  out.push_back(']');
+  out.put(']');
 }
 
 // The frame as hex with the password's octets written as '*' (passwords never leave the process).
-void append_frame_hex(std::string& out, const pdu& p, bytes_view frame) {
-  out.append(",\"hex\":\"");
-  const std::size_t start = out.size();
-  append_hex(out, frame);
-  out.push_back('"');
-  if (!p.spec) return;
-  const std::size_t n = std::min<std::size_t>({p.field_count, p.spec->fields.size(), max_fields});
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!is_password(p.spec->fields[i])) continue;
-    const bytes_view b = p.fields[i].bytes;
-    if (b.empty() || b.data() < frame.data() || b.data() + b.size() > frame.data() + frame.size()) continue;
-    const auto at = static_cast<std::size_t>(b.data() - frame.data());
-    for (std::size_t k = 0; k < b.size(); ++k) {
-      out[start + 2 * (at + k)] = '2';
-      out[start + 2 * (at + k) + 1] = 'a';
+void append_frame_hex(sink& out, const pdu& p, bytes_view frame) {
+  out.write(",\"hex\":\"");
+  bytes_view secret;
+  if (p.spec) {
+    const std::size_t n = std::min<std::size_t>({p.field_count, p.spec->fields.size(), max_fields});
+    for (std::size_t i = 0; i < n; ++i) {
+      const bytes_view b = p.fields[i].bytes;
+      if (is_password(p.spec->fields[i]) && !b.empty() && b.data() >= frame.data() &&
+          b.data() + b.size() <= frame.data() + frame.size())
+        secret = b;
     }
   }
+  if (secret.empty()) {
+    write_hex(out, frame);
+  } else {
+    const auto at = static_cast<std::size_t>(secret.data() - frame.data());
+    write_hex(out, frame.first(at));
+    for (std::size_t k = 0; k < secret.size(); ++k) out.write("2a");
+    write_hex(out, frame.subspan(at + secret.size()));
+  }
+  out.put('"');
 }
 
-}  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
+void write_json_string(sink& out, std::string_view s) {
   static constexpr char digits[] = "0123456789abcdef";
-  out.push_back('"');
+  out.put('"');
   std::size_t run = 0, i = 0;
   while (i < s.size()) {
+    // Eight plain octets at a time: none >= 0x80, < 0x20, '"' or '\\'.
+    while (i + 8 <= s.size()) {
+      std::uint64_t x;
+      std::memcpy(&x, s.data() + i, 8);
+      constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+      const std::uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+      const std::uint64_t special = (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+      if (special) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (json_plain[c]) {
       ++i;
       continue;
     }
@@ -499,31 +596,39 @@ void append_json_string(std::string& out, std::string_view s) {
         continue;
       }
     }
-    out.append(s.data() + run, i - run);
+    out.write(s.data() + run, i - run);
     switch (c) {
-      case '"': out.append("\\\"", 2); break;
-      case '\\': out.append("\\\\", 2); break;
-      case '\n': out.append("\\n", 2); break;
-      case '\r': out.append("\\r", 2); break;
-      case '\t': out.append("\\t", 2); break;
-      case '\b': out.append("\\b", 2); break;
-      case '\f': out.append("\\f", 2); break;
+      case '"': out.write("\\\""); break;
+      case '\\': out.write("\\\\"); break;
+      case '\n': out.write("\\n"); break;
+      case '\r': out.write("\\r"); break;
+      case '\t': out.write("\\t"); break;
+      case '\b': out.write("\\b"); break;
+      case '\f': out.write("\\f"); break;
       default:
         if (c < 0x20) {
           const char esc[] = {'\\', 'u', '0', '0', digits[c >> 4], digits[c & 0xF]};
-          out.append(esc, sizeof esc);
+          out.write(esc, sizeof esc);
         } else {
-          out.append("\xEF\xBF\xBD", 3);  // U+FFFD for an invalid UTF-8 octet
+          out.write("\xEF\xBF\xBD");  // U+FFFD for an invalid UTF-8 octet
         }
     }
     run = ++i;
   }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  out.write(s.data() + run, s.size() - run);
+  out.put('"');
 }
 
-void append_pdu_json(std::string& out, const pdu& p, bytes_view frame, const json_context& ctx) {
-  out.append("{\"type\":\"pdu\"");
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  sink w(out);
+  write_json_string(w, s);
+}
+
+void append_pdu_json(std::string& out_string, const pdu& p, bytes_view frame, const json_context& ctx) {
+  sink out(out_string);
+  out.write("{\"type\":\"pdu\"");
   if (ctx.event_id != 0) {
     key(out, "id");
     append_int(out, ctx.event_id);
@@ -531,17 +636,17 @@ void append_pdu_json(std::string& out, const pdu& p, bytes_view frame, const jso
   key(out, "session");
   append_int(out, ctx.session);
   key(out, "direction");
-  append_json_string(out, ctx.direction);
+  write_json_string(out, ctx.direction);
   key(out, "ts_us");
   append_int(out, ctx.ts_us);
   key(out, "command");
-  append_json_string(out, command_name(p.hdr.command_id));
+  write_json_string(out, command_name(p.hdr.command_id));
   key(out, "command_id");
   append_int(out, p.hdr.command_id);
   key(out, "command_status");
   append_int(out, p.hdr.command_status);
   key(out, "status_name");
-  append_json_string(out, status_name(p.hdr.command_status));
+  write_json_string(out, status_name(p.hdr.command_status));
   key(out, "sequence_number");
   append_int(out, p.hdr.sequence_number);
   key(out, "command_length");
@@ -553,9 +658,9 @@ void append_pdu_json(std::string& out, const pdu& p, bytes_view frame, const jso
   if (ctx.include_hex) append_frame_hex(out, p, frame);
   if (!ctx.error.empty()) {
     key(out, "error");
-    append_json_string(out, ctx.error);
+    write_json_string(out, ctx.error);
   }
-  out.push_back('}');
+  out.put('}');
 }
 
 }  // namespace smppscope::decoder

@@ -312,9 +312,10 @@ gsm7_packing detect_gsm7_packing(std::span<const std::uint8_t> data, unsigned fi
   const unpacked_reader unpacked{data};
   if (packed.size() == 0) return gsm7_packing::unpacked;
   // Compare scores per character (scaled to avoid floating point): packed must beat unpacked
-  // by more than 1/8 of the maximum weight.
-  const std::uint64_t sp = gsm7_score(packed), su = gsm7_score(unpacked);
-  const std::uint64_t np = packed.size(), nu = unpacked.size();
+  // by more than 1/8 of the maximum weight (4), so an unpacked score above 3.5 always wins.
+  const std::uint64_t su = gsm7_score(unpacked), nu = unpacked.size();
+  if (2 * su > 7 * nu) return gsm7_packing::unpacked;
+  const std::uint64_t sp = gsm7_score(packed), np = packed.size();
   // sp/np > su/nu + 0.5/4  <=>  8*sp*nu > 8*su*np + np*nu
   return 8 * sp * nu > 8 * su * np + np * nu ? gsm7_packing::packed : gsm7_packing::unpacked;
 }

@@ -57,6 +57,7 @@ struct delivery_receipt {
   std::optional<std::uint8_t> state() const noexcept;
 };
 
+// The string_views of a delivery_receipt point into the text and the PDU: both must outlive it.
 // Parses receipt text; nullopt when it does not look like a receipt.
 std::optional<delivery_receipt> parse_receipt_text(std::string_view text) noexcept;
 
