@@ -41,23 +41,25 @@ void append_sample(std::string& out, const timeline_sample& s) {
 }  // namespace
 
 timeline_store::timeline_store(std::uint64_t session, std::uint32_t seconds, std::uint32_t max_alerts)
-    : session_(session) {
-  samples_.resize(std::max<std::uint32_t>(seconds, 1));
-  alerts_.resize(std::max<std::uint32_t>(max_alerts, 1));
-}
+    : session_(session),
+      capacity_(std::max<std::uint32_t>(seconds, 1)),
+      alert_capacity_(std::max<std::uint32_t>(max_alerts, 1)) {}
 
+// The rings grow with use (short sessions stay small), then wrap.
 void timeline_store::push(const timeline_sample& s) {
   const std::lock_guard lock(mu_);
-  samples_[head_] = s;
-  head_ = (head_ + 1) % samples_.size();
-  if (count_ < samples_.size()) ++count_;
+  if (samples_.size() < capacity_) samples_.push_back(s);
+  else samples_[head_] = s;
+  head_ = (head_ + 1) % capacity_;
+  if (count_ < capacity_) ++count_;
 }
 
 void timeline_store::push_alert(timeline_alert_mark m) {
   const std::lock_guard lock(mu_);
-  alerts_[alert_head_] = std::move(m);
-  alert_head_ = (alert_head_ + 1) % alerts_.size();
-  if (alert_count_ < alerts_.size()) ++alert_count_;
+  if (alerts_.size() < alert_capacity_) alerts_.push_back(std::move(m));
+  else alerts_[alert_head_] = std::move(m);
+  alert_head_ = (alert_head_ + 1) % alert_capacity_;
+  if (alert_count_ < alert_capacity_) ++alert_count_;
 }
 
 void timeline_store::set_summary(std::string summary_json) {
@@ -77,13 +79,13 @@ std::string timeline_store::json(std::int64_t since_second) const {
   {
     const std::lock_guard lock(mu_);
     samples.reserve(count_);
-    const std::size_t cap = samples_.size();
+    const std::size_t cap = capacity_;
     for (std::size_t i = 0; i < count_; ++i) {
       const timeline_sample& s = samples_[(head_ + cap - count_ + i) % cap];
       if (s.second >= since_second) samples.push_back(s);
     }
     alerts.reserve(alert_count_);
-    const std::size_t acap = alerts_.size();
+    const std::size_t acap = alert_capacity_;
     for (std::size_t i = 0; i < alert_count_; ++i)
       alerts.push_back(alerts_[(alert_head_ + acap - alert_count_ + i) % acap]);
     summary = summary_;

@@ -514,3 +514,29 @@ TEST(Alerts, ClosedSessionsKeepTheirAlertsButAreNotActive) {
   h.tick_until(t0 + 13 * sec, t0 + 20 * sec);  // no crash, nothing for the closed session
   EXPECT_EQ(h.count_events(event_type::alert, "response_timeout"), 1u);
 }
+
+TEST(Timeline, RingsKeepTheNewestSamplesAndAlertMarks) {
+  dg::diag_options o;
+  o.timeline_seconds = 5;
+  o.timeline_alerts = 2;
+  o.quiet_period_us = 1 * sec;
+  harness h(o);
+  bind_ok(h, t0);
+  for (int i = 0; i < 3; ++i) {  // three unmatched_response raise/clear cycles: 6 marks
+    h.send(s2e, t0 + (1 + 3 * i) * sec, submit_resp(500 + i, 0, "x"));
+    h.tick_until(t0 + (1 + 3 * i) * sec, t0 + (3 + 3 * i) * sec);
+  }
+  h.tick(t0 + 20 * sec + 500 * ms);
+  const auto v = *h.diag.timeline_json(1);
+  // Samples for seconds 15..19 only, oldest first.
+  EXPECT_TRUE(contains(v, "\"samples\":[{\"t\":" + std::to_string(t0 / sec + 15) + ",")) << v;
+  EXPECT_TRUE(contains(v, "{\"t\":" + std::to_string(t0 / sec + 19) + ",")) << v;
+  EXPECT_FALSE(contains(v, "{\"t\":" + std::to_string(t0 / sec + 14) + ",")) << v;
+  EXPECT_FALSE(contains(v, "{\"t\":" + std::to_string(t0 / sec + 20) + ",")) << v;  // not complete yet
+  // The last raise and clear.
+  const auto alerts = v.substr(v.find("\"alerts\":["));
+  EXPECT_TRUE(contains(alerts, "\"ts_us\":" + std::to_string(t0 + 7 * sec) + ",\"kind\":\"unmatched_response\",\"state\":\"raised\""))
+      << alerts;
+  EXPECT_TRUE(contains(alerts, "\"state\":\"cleared\"")) << alerts;
+  EXPECT_FALSE(contains(alerts, "\"ts_us\":" + std::to_string(t0 + 4 * sec))) << alerts;
+}

@@ -49,8 +49,7 @@ class timeline_store {
   // The newest pushed samples, newest first, without locking (writer only).
   template <class F>
   void for_each_recent(std::size_t n, F&& f) const {
-    const std::size_t cap = samples_.size();
-    for (std::size_t i = 0; i < n && i < count_; ++i) f(samples_[(head_ + cap - 1 - i) % cap]);
+    for (std::size_t i = 0; i < n && i < count_; ++i) f(samples_[(head_ + capacity_ - 1 - i) % capacity_]);
   }
 
   // ---- any thread ----
@@ -61,6 +60,7 @@ class timeline_store {
 
  private:
   std::uint64_t session_;
+  std::size_t capacity_, alert_capacity_;
   mutable std::mutex mu_;
   std::vector<timeline_sample> samples_;  // ring
   std::size_t head_ = 0;                  // next write position
