@@ -34,6 +34,7 @@ class sink {
         return;
       }
     }
+    if (len == 0) return;  // p may be null
     std::memcpy(buf_ + n_, p, len);
     n_ += len;
   }

@@ -46,7 +46,7 @@ TEST(UdhVectors, Concat8BitUcs2) {
   EXPECT_EQ(m->header->concat->seq, 1);
   EXPECT_FALSE(m->header->concat->ref16);
   EXPECT_FALSE(m->header->ports);
-  const udh_ie& ie = *m->header->ies().begin();
+  const udh_ie ie = *m->header->ies().begin();
   EXPECT_EQ(ie.iei, 0x00);
   EXPECT_EQ(hex_of(ie.data), "a50201");
   EXPECT_EQ(udh_ie_name(ie.iei), "concat_8bit");

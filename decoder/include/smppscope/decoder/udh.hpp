@@ -57,7 +57,7 @@ class udh_ie_range {
     using difference_type = std::ptrdiff_t;
     iterator() = default;
     explicit iterator(std::span<const std::uint8_t> rest) noexcept : rest_(rest) { load(); }
-    const udh_ie& operator*() const noexcept { return cur_; }
+    udh_ie operator*() const noexcept { return cur_; }  // by value: safe on a temporary iterator
     const udh_ie* operator->() const noexcept { return &cur_; }
     iterator& operator++() noexcept {
       rest_ = rest_.subspan(2 + cur_.data.size());
