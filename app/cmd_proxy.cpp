@@ -1,15 +1,230 @@
+// smppscope proxy: the relay (proxy/) wired to the analysis pipeline (capture/).
+//
+//   relay threads --tap_queue--> analyzer thread --> event ring, session table, diagnostics
+//                                                \-> pcap writer (--pcap-dir)
+//   main thread: parses flags, starts everything, waits for SIGINT/SIGTERM, stops in order.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cmath>
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
+#include "diag_wiring.hpp"
+#include "smppscope/capture/analyzer.hpp"
+#include "smppscope/capture/event_ring.hpp"
+#include "smppscope/capture/pcap_writer.hpp"
+#include "smppscope/capture/session_table.hpp"
+#include "smppscope/capture/tap.hpp"
+#include "smppscope/proxy/proxy.hpp"
 
 namespace smppscope::app {
 
-command_runner add_proxy_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("proxy", "proxy (not built yet)");
-  return [cmd] {
-    std::fprintf(stderr, "smppscope %s: not built yet\n", cmd->get_name().c_str());
-    return 1;
+namespace {
+
+struct proxy_cli {
+  std::string listen, upstream;
+  bool listen_tls = false, upstream_tls = false, insecure = false;
+  std::string cert, key, ca, sni, tls_min = "1.2";
+  std::vector<std::string> allow;
+  double connect_timeout = 10;
+  unsigned threads = 1;
+  std::uint32_t max_pdu = 64 * 1024;
+  std::string pcap_dir, pcap_legs = "both";
+  double pcap_rotate_mb = 256;
+  double pcap_rotate_sec = 3600;
+  bool redact = false;
+  std::size_t ring_events = 100000;
+  double ring_mb = 64;
+  double tap_mb = 64;
+  diag_cli_options diag;
+};
+
+proxy::host_port endpoint_flag(const std::string& flag, const std::string& value, bool port_zero_ok) {
+  auto hp = proxy::parse_host_port(value);
+  if (!hp) throw std::runtime_error(flag + " must be HOST:PORT, e.g. 127.0.0.1:2775 or [::1]:2775 (got '" + value + "')");
+  if (hp->port == 0 && !port_zero_ok) throw std::runtime_error(flag + " needs a port other than 0 (got '" + value + "')");
+  return *hp;
+}
+
+proxy::proxy_options to_options(const proxy_cli& c) {
+  proxy::proxy_options o;
+  o.listen = endpoint_flag("--listen", c.listen, true);
+  o.upstream = endpoint_flag("--upstream", c.upstream, false);
+
+  proxy::tls_version min;
+  if (c.tls_min == "1.2") min = proxy::tls_version::v1_2;
+  else if (c.tls_min == "1.3") min = proxy::tls_version::v1_3;
+  else throw std::runtime_error("--tls-min must be 1.2 or 1.3 (got '" + c.tls_min + "')");
+
+  if (c.listen_tls) {
+    if (c.cert.empty() || c.key.empty()) throw std::runtime_error("--listen-tls needs --cert FILE and --key FILE");
+    o.listen_tls = proxy::tls_server_options{c.cert, c.key, min};
+  } else if (!c.cert.empty() || !c.key.empty()) {
+    throw std::runtime_error("--cert and --key are for --listen-tls; add --listen-tls");
+  }
+  if (c.upstream_tls) {
+    if (c.insecure && !c.ca.empty()) throw std::runtime_error("--ca and --insecure contradict each other; pick one");
+    proxy::tls_client_options t;
+    t.ca_file = c.ca;
+    t.insecure = c.insecure;
+    t.sni = c.sni;
+    t.min_version = min;
+    o.upstream_tls = t;
+  } else if (!c.ca.empty() || c.insecure || !c.sni.empty()) {
+    throw std::runtime_error("--ca, --insecure and --sni are for --upstream-tls; add --upstream-tls");
+  }
+
+  for (const auto& a : c.allow) {
+    auto block = proxy::cidr::parse(a);
+    if (!block) throw std::runtime_error("--allow must be an address or CIDR block, e.g. 10.0.0.0/8 or 2001:db8::/32 (got '" + a + "')");
+    o.allow.add(*block);
+  }
+  if (!(c.connect_timeout > 0) || c.connect_timeout > 3600)
+    throw std::runtime_error("--connect-timeout must be between 0 and 3600 seconds");
+  o.connect_timeout = std::chrono::milliseconds(static_cast<long long>(std::llround(c.connect_timeout * 1000)));
+  if (o.connect_timeout.count() == 0) o.connect_timeout = std::chrono::milliseconds(1);
+  if (c.threads < 1 || c.threads > 256) throw std::runtime_error("--threads must be between 1 and 256");
+  o.threads = c.threads;
+  if (c.max_pdu < 16) throw std::runtime_error("--max-pdu must be at least 16 (the SMPP header)");
+  o.max_pdu = c.max_pdu;
+  return o;
+}
+
+std::size_t megabytes(const std::string& flag, double mb, double min_mb) {
+  if (!(mb >= min_mb) || mb > 1024 * 1024) throw std::runtime_error(flag + " is out of range");
+  return static_cast<std::size_t>(mb * 1024 * 1024);
+}
+
+// SIGINT/SIGTERM are blocked in every thread and taken by sigwait() on the main thread.
+sigset_t shutdown_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGINT);
+  sigaddset(&s, SIGTERM);
+  return s;
+}
+
+int run_proxy(const proxy_cli& cli) {
+  proxy::proxy_options opt = to_options(cli);
+  capture::pcap_writer_options pcap_opt;
+  if (!cli.pcap_dir.empty()) {
+    pcap_opt.dir = cli.pcap_dir;
+    auto legs = capture::parse_pcap_legs(cli.pcap_legs);
+    if (!legs) throw std::runtime_error("--pcap-legs must be both, client or upstream (got '" + cli.pcap_legs + "')");
+    pcap_opt.legs = *legs;
+    if (!(cli.pcap_rotate_mb >= 0)) throw std::runtime_error("--pcap-rotate-mb must not be negative");
+    pcap_opt.rotate_bytes = static_cast<std::uint64_t>(cli.pcap_rotate_mb * 1024 * 1024);
+    if (!(cli.pcap_rotate_sec >= 0)) throw std::runtime_error("--pcap-rotate-sec must not be negative");
+    pcap_opt.rotate_seconds = static_cast<std::int64_t>(cli.pcap_rotate_sec);
+    pcap_opt.redact_passwords = cli.redact;
+  }
+  capture::event_ring_options ring_opt;
+  if (cli.ring_events < 16) throw std::runtime_error("--ring-events must be at least 16");
+  ring_opt.max_events = cli.ring_events;
+  ring_opt.max_bytes = megabytes("--ring-mb", cli.ring_mb, 1);
+  const std::size_t tap_bytes = megabytes("--tap-mb", cli.tap_mb, 1);
+  auto diagnostics = make_diagnostics(cli.diag);
+
+  ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill the proxy
+  const sigset_t stop_signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread starts
+  proxy::raise_fd_limit();
+
+  capture::event_ring ring(ring_opt);
+  capture::session_table sessions;
+  capture::analyzer_options an_opt;
+  an_opt.max_pdu = opt.max_pdu;
+  capture::analyzer analyzer(ring, sessions, an_opt);
+  std::vector<std::unique_ptr<capture::tap_queue>> taps;
+  for (unsigned i = 0; i < opt.threads; ++i) {
+    taps.push_back(std::make_unique<capture::tap_queue>(tap_bytes));
+    analyzer.add_queue(*taps.back());
+    opt.taps.push_back(taps.back().get());
+  }
+  analyzer.add_observer(*diagnostics);
+  std::unique_ptr<capture::pcap_writer> pcap;
+  if (!cli.pcap_dir.empty()) {
+    pcap = std::make_unique<capture::pcap_writer>(pcap_opt);
+    analyzer.add_sink(*pcap);
+  }
+  // --web: the web engineer starts the web frontend here (ring, sessions, analyzer, pcap,
+  // diagnostics), before analyzer.start().
+
+  opt.system_id_of = [&sessions](std::uint64_t id) {
+    auto s = sessions.get(id);
+    return s ? s->system_id : std::string();
   };
+  proxy::proxy relay(opt);
+  analyzer.start();
+  relay.start();
+  if (pcap) relay.options().log("pcap files in " + cli.pcap_dir);
+
+  int sig = 0;
+  while (sigwait(&stop_signals, &sig) != 0) {
+  }
+  relay.options().log(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  relay.stop();
+  analyzer.stop();  // drains every tap queue, then flushes the pcap file
+  if (pcap) pcap->close();
+  const auto st = relay.stats();
+  const auto an = analyzer.stats();
+  char line[256];
+  std::snprintf(line, sizeof line, "stopped: %llu sessions, %llu PDUs analysed, %llu tap records dropped",
+                static_cast<unsigned long long>(st.opened), static_cast<unsigned long long>(an.pdus),
+                static_cast<unsigned long long>(an.tap_dropped_records));
+  relay.options().log(line);
+  return 0;
+}
+
+}  // namespace
+
+command_runner add_proxy_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("proxy", "relay ESMEs to an SMSC, decoding and capturing everything");
+  auto cli = std::make_shared<proxy_cli>();
+  cmd->add_option("--listen", cli->listen, "where ESMEs connect: HOST:PORT (IPv4, [IPv6] or a name)")->required();
+  cmd->add_option("--upstream", cli->upstream, "the SMSC: HOST:PORT")->required();
+
+  const std::string tls = "TLS";
+  cmd->add_flag("--listen-tls", cli->listen_tls, "ESMEs connect with TLS (needs --cert, --key)")->group(tls);
+  cmd->add_option("--cert", cli->cert, "PEM certificate chain for --listen-tls")->group(tls);
+  cmd->add_option("--key", cli->key, "PEM private key for --listen-tls")->group(tls);
+  cmd->add_flag("--upstream-tls", cli->upstream_tls, "connect to the SMSC with TLS")->group(tls);
+  cmd->add_option("--ca", cli->ca, "PEM CA file to verify the SMSC (default: the system store)")->group(tls);
+  cmd->add_flag("--insecure", cli->insecure, "do not verify the SMSC's certificate")->group(tls);
+  cmd->add_option("--sni", cli->sni, "server name to send and verify (default: the --upstream host)")->group(tls);
+  cmd->add_option("--tls-min", cli->tls_min, "lowest TLS version on both legs: 1.2 or 1.3")->capture_default_str()->group(tls);
+
+  const std::string conn = "Connections";
+  cmd->add_option("--allow", cli->allow, "client address or CIDR block allowed to connect (repeatable; default: all)")
+      ->group(conn)->type_name("CIDR");
+  cmd->add_option("--connect-timeout", cli->connect_timeout, "upstream connect and TLS handshake timeout")
+      ->capture_default_str()->group(conn)->type_name("SECONDS");
+  cmd->add_option("--threads", cli->threads, "relay threads")->capture_default_str()->group(conn);
+  cmd->add_option("--max-pdu", cli->max_pdu, "largest command_length decoded (bytes are relayed regardless)")
+      ->capture_default_str()->group(conn)->type_name("BYTES");
+
+  const std::string cap = "Capture";
+  cmd->add_option("--pcap-dir", cli->pcap_dir, "write pcap files here (created if missing)")->group(cap);
+  cmd->add_option("--pcap-legs", cli->pcap_legs, "legs in the pcap: both, client or upstream")->capture_default_str()->group(cap);
+  cmd->add_option("--pcap-rotate-mb", cli->pcap_rotate_mb, "start a new pcap file after this many MiB (0: never)")
+      ->capture_default_str()->group(cap);
+  cmd->add_option("--pcap-rotate-sec", cli->pcap_rotate_sec, "start a new pcap file after this many seconds (0: never)")
+      ->capture_default_str()->group(cap);
+  cmd->add_flag("--pcap-redact,--redact-passwords", cli->redact, "write bind passwords as '*' in pcap files")->group(cap);
+  cmd->add_option("--ring-events", cli->ring_events, "events kept in memory for the UI and /api")->capture_default_str()->group(cap);
+  cmd->add_option("--ring-mb", cli->ring_mb, "MiB of event payload kept in memory")->capture_default_str()->group(cap);
+  cmd->add_option("--tap-mb", cli->tap_mb, "MiB queued per relay thread for analysis before dropping")->capture_default_str()->group(cap);
+
+  add_diag_options(*cmd, cli->diag);
+  // --web: the web engineer registers add_web_options(*cmd, ...) here.
+
+  return [cli] { return run_proxy(*cli); };
 }
 
 }  // namespace smppscope::app

@@ -1,4 +1,261 @@
-// `smppscope proxy` as a user runs it: the real binary, real signals.
+// `smppscope proxy` as a user runs it: the real binary, real signals, tshark on its pcap output.
 #include <gtest/gtest.h>
 
-TEST(cli, placeholder_until_cmd_proxy) { SUCCEED(); }
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace smppscope::proxy::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A child process with its stderr captured line by line into a log_sink.
+class child {
+ public:
+  explicit child(std::vector<std::string> args) {
+    int err[2];
+    if (::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(err[1]);
+    reader_ = std::thread([this, fd = err[0]] {
+      std::string partial;
+      char buf[4096];
+      auto sink = logs.fn();
+      for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        partial.append(buf, static_cast<std::size_t>(n));
+        for (std::size_t nl; (nl = partial.find('\n')) != std::string::npos;) {
+          sink(partial.substr(0, nl));
+          partial.erase(0, nl + 1);
+        }
+      }
+      if (!partial.empty()) sink(partial);
+      ::close(fd);
+    });
+  }
+  ~child() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(5s);
+    }
+    if (reader_.joinable()) reader_.join();
+  }
+  bool valid() const { return pid_ > 0; }
+  void signal(int s) { ::kill(pid_, s); }
+  // Exit status, or -1 when it did not exit in time.
+  int wait_exit(std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        exited_ = true;
+        if (reader_.joinable()) reader_.join();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() > until) return -1;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  log_sink logs;
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::thread reader_;
+};
+
+struct run_result {
+  int status;
+  std::vector<std::string> lines;
+};
+
+run_result run_to_end(std::vector<std::string> args) {
+  args.insert(args.begin(), SMPPSCOPE_BINARY);
+  child c(args);
+  const int st = c.wait_exit(10s);
+  return {st, c.logs.lines()};
+}
+
+TEST(cli, bad_arguments_give_one_clear_line_and_fail) {
+  const std::string up = "--upstream=127.0.0.1:2775";
+  struct bad_case {
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {{"proxy", "--listen=127.0.0.1:0", "--upstream=nowhere"}, "--upstream must be HOST:PORT"},
+      {{"proxy", "--listen=::1:2775", up}, "--listen must be HOST:PORT"},
+      {{"proxy", "--listen=127.0.0.1:0"}, "--upstream is required"},
+      {{"proxy", "--listen=127.0.0.1:0", "--upstream=127.0.0.1:0"}, "--upstream needs a port other than 0"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--listen-tls"}, "--listen-tls needs --cert FILE and --key FILE"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--insecure"}, "add --upstream-tls"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--tls-min=1.1"}, "--tls-min must be 1.2 or 1.3"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--allow=300.1.1.1/8"}, "--allow must be an address or CIDR block"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--threads=0"}, "--threads must be between 1 and 256"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--connect-timeout=0"}, "--connect-timeout must be between"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--pcap-dir=/tmp", "--pcap-legs=sideways"}, "--pcap-legs must be"},
+      {{"proxy", "--listen=127.0.0.1:0", up, "--listen-tls", "--cert=/nonexistent.pem", "--key=/nonexistent.key"},
+       "--cert: cannot load certificate from /nonexistent.pem"},
+  };
+  for (auto& c : cases) {
+    const auto r = run_to_end(c.args);
+    EXPECT_NE(r.status, 0) << c.message;
+    ASSERT_EQ(r.lines.size(), 1u) << c.message;
+    EXPECT_NE(r.lines[0].find(c.message), std::string::npos) << r.lines[0];
+  }
+}
+
+TEST(cli, listen_port_in_use_fails_clearly) {
+  server taken([](conn&) {});
+  const auto r = run_to_end({"proxy", "--listen=127.0.0.1:" + std::to_string(taken.port()), "--upstream=127.0.0.1:2775"});
+  EXPECT_NE(r.status, 0);
+  ASSERT_FALSE(r.lines.empty());
+  EXPECT_NE(r.lines.back().find("cannot listen on 127.0.0.1:" + std::to_string(taken.port()) + ": Address already in use"),
+            std::string::npos)
+      << r.lines.back();
+}
+
+TEST(cli, help_works) {
+  const std::string out = [] {
+    std::string cmd = std::string(SMPPSCOPE_BINARY) + " proxy --help";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string s;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) s.append(buf, n);
+    EXPECT_EQ(::pclose(p), 0);
+    return s;
+  }();
+  for (const char* flag : {"--listen", "--upstream", "--listen-tls", "--upstream-tls", "--allow", "--pcap-dir",
+                           "--connect-timeout", "--tls-min", "--insecure", "--ca", "--sni", "--threads", "--max-pdu"})
+    EXPECT_NE(out.find(flag), std::string::npos) << flag;
+}
+
+// An SMSC that answers binds and submit_sm, and otherwise stays quiet.
+server::handler tiny_smsc() {
+  return [](conn& c) {
+    std::uint8_t hdr[16];
+    while (c.read_exact(hdr, 16)) {
+      const std::uint32_t len = (std::uint32_t(hdr[0]) << 24) | (hdr[1] << 16) | (hdr[2] << 8) | hdr[3];
+      const std::uint32_t id = (std::uint32_t(hdr[4]) << 24) | (hdr[5] << 16) | (hdr[6] << 8) | hdr[7];
+      const std::uint32_t seq = (std::uint32_t(hdr[12]) << 24) | (hdr[13] << 16) | (hdr[14] << 8) | hdr[15];
+      bytes body(len - 16);
+      if (!c.read_exact(body.data(), body.size())) break;
+      bytes resp;
+      if (id == 0x09) resp = pdu(0x80000009, seq, bytes{'s', 'm', 's', 'c', 0});
+      else if (id == 0x04) resp = pdu(0x80000004, seq, bytes{'m', '1', 0});
+      else if (id == 0x06) resp = pdu(0x80000006, seq);
+      if (!resp.empty() && !c.write_all(resp)) break;
+    }
+    c.shutdown_send();
+  };
+}
+
+TEST(cli, real_binary_relays_captures_and_exits_cleanly_on_sigint) {
+  server smsc(tiny_smsc());
+  char tmpl[] = "/tmp/smppscope-cli-pcap-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::filesystem::path dir = tmpl;
+
+  child proxy_proc({SMPPSCOPE_BINARY, "proxy", "--listen", "127.0.0.1:0", "--upstream",
+                    "127.0.0.1:" + std::to_string(smsc.port()), "--pcap-dir", dir.string(), "--threads", "2"});
+  ASSERT_TRUE(proxy_proc.valid());
+  const std::string listening = proxy_proc.logs.wait_for("listening on 127.0.0.1:");
+  ASSERT_NE(listening, "") << "no listening line";
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(listening, m, std::regex(R"(listening on 127\.0\.0\.1:(\d+))")));
+  const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  // The log line format: ISO 8601 UTC with milliseconds, then the message.
+  EXPECT_TRUE(std::regex_search(listening, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z listening on)"))) << listening;
+
+  constexpr int submits = 50;
+  {
+    conn c = connect_tcp("127.0.0.1", port);
+    ASSERT_TRUE(c.valid());
+    ASSERT_TRUE(c.write_all(bind_transceiver(1, "cli-esme", "pw123")));
+    std::uint8_t resp[21];
+    ASSERT_TRUE(c.read_exact(resp, sizeof resp));
+    EXPECT_EQ(resp[4], 0x80);
+    const bytes stream = [] {
+      bytes b;
+      for (int i = 0; i < submits; ++i) {
+        bytes body = {0, 1, 1, '1', 0, 1, 1, '2', 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 'h', 'i'};
+        const bytes p = pdu(0x04, static_cast<std::uint32_t>(i + 2), body);
+        b.insert(b.end(), p.begin(), p.end());
+      }
+      return b;
+    }();
+    ASSERT_TRUE(c.write_all(stream));
+    bytes answers(static_cast<std::size_t>(submits) * 19);
+    ASSERT_TRUE(c.read_exact(answers.data(), answers.size()));
+  }
+  const std::string closed = proxy_proc.logs.wait_for(" close -> upstream ");
+  EXPECT_NE(closed.find("esme_to_smsc 51 PDUs"), std::string::npos) << closed;
+  EXPECT_NE(closed.find("smsc_to_esme 51 PDUs"), std::string::npos) << closed;
+
+  // A second client while the first is gone: the listener is still there.
+  conn again = connect_tcp("127.0.0.1", port);
+  EXPECT_TRUE(again.valid());
+  again.close();
+
+  const auto t0 = std::chrono::steady_clock::now();
+  proxy_proc.signal(SIGINT);
+  EXPECT_EQ(proxy_proc.wait_exit(5s), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_TRUE(proxy_proc.logs.contains("received SIGINT, shutting down"));
+
+  // The capture is complete once the process has exited: tshark is the judge.
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".pcap") files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  const std::string cmd = "tshark -r " + files[0].string() + " -Y smpp -T fields -e smpp.command_id -e tcp.dstport 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  int to_smsc_submits = 0, binds = 0;
+  std::string out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  for (std::size_t start = 0, nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1) {
+    // Several PDUs in one segment come out comma-separated.
+    const std::string l = out.substr(start, nl - start);
+    const auto tab = l.find('\t');
+    const std::string ids = l.substr(0, tab);
+    const int dport = std::stoi(l.substr(tab + 1));
+    std::size_t at = 0;
+    while (at < ids.size()) {
+      const auto comma = ids.find(',', at);
+      const std::string id = ids.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      if (id == "0x00000004" && dport == smsc.port()) ++to_smsc_submits;
+      if (id == "0x00000009") ++binds;
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  }
+  EXPECT_EQ(::pclose(p), 0);
+  EXPECT_EQ(to_smsc_submits, submits);  // on the upstream leg
+  EXPECT_EQ(binds, 2);                   // the bind on both legs
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace smppscope::proxy::test

@@ -508,3 +508,29 @@ TEST(relay, listen_port_in_use_is_a_clear_error) {
 
 }  // namespace
 }  // namespace smppscope::proxy::test
+
+namespace smppscope::proxy::test {
+namespace {
+
+TEST(relay, close_line_names_the_system_id_from_the_capture_side) {
+  server smsc([](conn& c) { c.read_to_eof(); });
+  log_sink logs;
+  auto opt = local_options(smsc.port(), logs);
+  std::atomic<std::uint64_t> asked{0};
+  opt.system_id_of = [&](std::uint64_t id) {
+    asked = id;
+    return std::string("esme-7");
+  };
+  proxy p(opt);
+  p.start();
+  {
+    conn c = connect_tcp("127.0.0.1", p.port());
+    ASSERT_TRUE(c.write_all(bind_transceiver(1, "esme-7", "pw")));
+  }
+  const std::string line = logs.wait_for(" close -> ");
+  EXPECT_NE(line.find("system_id esme-7: esme_to_smsc 1 PDUs"), std::string::npos) << line;
+  EXPECT_EQ(asked.load(), 1u);
+}
+
+}  // namespace
+}  // namespace smppscope::proxy::test

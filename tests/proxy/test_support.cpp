@@ -15,11 +15,18 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 namespace smppscope::proxy::test {
+
+// OpenSSL writes to sockets with plain send(): a peer that already closed must not kill the test.
+[[maybe_unused]] static const bool sigpipe_ignored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
 
 // ---- conn ----------------------------------------------------------------------------------
 
