@@ -137,7 +137,7 @@ bool gsm7_decode(std::string& out, const Reader& r) {
 // How much a septet looks like message text, 0..4 (auto-detection only).
 constexpr std::array<std::uint8_t, 128> septet_weight = [] {
   std::array<std::uint8_t, 128> w{};
-  for (auto& x : w) x = 1;  // accented letters, Greek capitals, '@', currency
+  for (auto& x : w) x = 1;  // Greek capitals, currency, rare symbols
   for (int c = 'a'; c <= 'z'; ++c) w[c] = 4;
   for (int c = 'A'; c <= 'Z'; ++c) w[c] = 4;
   for (int c = '0'; c <= '9'; ++c) w[c] = 4;
@@ -145,8 +145,9 @@ constexpr std::array<std::uint8_t, 128> septet_weight = [] {
   for (char c : std::string_view("!\"#%&'()*+,-./:;<=>?")) w[static_cast<unsigned char>(c)] = 3;
   w[0x0A] = 3;  // LF
   w[0x0D] = 2;  // CR
-  for (int c : {0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x1F, 0x7F, 0x7B, 0x7C, 0x7D, 0x7E})
-    w[c] = 2;   // è é ù ì ò Ç É à ä ö ñ ü
+  for (int c : {0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0B, 0x0C, 0x0E, 0x0F, 0x1C, 0x1D, 0x1E, 0x1F,
+                0x5B, 0x5C, 0x5D, 0x5E, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F})
+    w[c] = 3;   // accented Latin letters: è é ù ì ò Ç Ø ø Å å Æ æ ß É Ä Ö Ñ Ü ä ö ñ ü à
   w[0x00] = 0;  // '@' rarely repeats in text; zero runs are padding or binary
   w[esc] = 0;   // scored with the following septet
   return w;
