@@ -279,6 +279,8 @@ TEST(Gsm7Detect, SentencesBothWays) {
       "Your code is 482913",
       "Meet me at the station at 10:30, ok?",
       "Hello world",
+      "Gr\u00FC\u00DFe",
+      "\u00C7a va? Tr\u00E8s bien, \u00E0 demain",
       "Ihr Bestellcode lautet 7781. G\u00FCltig f\u00FCr 10 Minuten.",
       "R\u00E9servation confirm\u00E9e pour demain \u00E0 9h",
       "Su pedido ha sido enviado. Gracias!",
