@@ -11,6 +11,30 @@ namespace {
 
 std::int64_t to_us(double seconds) { return static_cast<std::int64_t>(std::llround(seconds * 1e6)); }
 
+// Seconds as a decimal number, > 0 (or >= 0), at most 1e9; no description in --help.
+CLI::Validator seconds_check(bool positive) {
+  return CLI::Validator(
+      [positive](std::string& in) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(in, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != in.size() || used == 0) return "'" + in + "' is not a number of seconds";
+        if (!(positive ? v > 0 : v >= 0) || v > 1e9)
+          return positive ? "must be more than 0 seconds" : "must be 0 seconds or more";
+        return {};
+      },
+      "");
+}
+
+template <class T>
+CLI::Validator range(T lo, T hi) {
+  return CLI::Range(lo, hi).description("");
+}
+
 // A seconds flag stored as microseconds; `must_be_positive` rejects 0.
 void seconds_flag(CLI::App& cmd, const std::string& name, std::int64_t& target, const std::string& help,
                   bool must_be_positive = true) {
@@ -20,8 +44,7 @@ void seconds_flag(CLI::App& cmd, const std::string& name, std::int64_t& target, 
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", def);
   o->default_str(buf)->type_name("SECONDS");
-  o->check(must_be_positive ? CLI::PositiveNumber : CLI::NonNegativeNumber);
-  o->check(CLI::Range(0.0, 1e9));
+  o->check(seconds_check(must_be_positive));
 }
 
 }  // namespace
@@ -32,7 +55,8 @@ void add_diag_options(CLI::App& cmd, diag_cli_options& out) {
   auto add_group = [&](CLI::Option* opt) { opt->group(group); };
   add_group(cmd.add_option("--window", o.window, "expected window (unanswered requests) per direction")
                 ->capture_default_str()
-                ->check(CLI::Range(1u, 1u << 24)));
+                ->type_name("N")
+                ->check(range(1u, 1u << 24)));
   seconds_flag(cmd, "--window-stall", o.window_stall_us,
                "window_full when at the window and the oldest request waited this long");
   seconds_flag(cmd, "--response-timeout", o.response_timeout_us, "response_timeout after this long");
@@ -47,18 +71,21 @@ void add_diag_options(CLI::App& cmd, diag_cli_options& out) {
   add_group(cmd.add_option("--congestion-threshold", o.congestion_threshold,
                            "congestion_state (0-100) that counts as throttling")
                 ->capture_default_str()
-                ->check(CLI::Range(0u, 100u)));
+                ->type_name("N")
+                ->check(range(0u, 100u)));
   seconds_flag(cmd, "--dlr-timeout", o.dlr_timeout_us, "count a requested receipt missing after this long");
   seconds_flag(cmd, "--dlr-grace", o.dlr_grace_us, "how long a receipt may wait for its submit_sm_resp",
                false);
   add_group(cmd.add_option("--max-outstanding", o.max_outstanding,
                            "requests tracked per direction and session (more are counted as overflow)")
                 ->capture_default_str()
-                ->check(CLI::Range(1u, 1u << 24)));
+                ->type_name("N")
+                ->check(range(1u, 1u << 24)));
   add_group(cmd.add_option("--max-dlr-pending", o.max_dlr_pending,
                            "submits awaiting a receipt, all sessions (oldest evicted)")
                 ->capture_default_str()
-                ->check(CLI::Range(1u, 1u << 26)));
+                ->type_name("N")
+                ->check(range(1u, 1u << 26)));
   cmd.add_flag_function("--no-alert-log", [&out](std::int64_t) { out.log_alerts = false; },
                "do not write a stderr line per alert raise / clear")
       ->group(group);
