@@ -35,6 +35,10 @@ constexpr std::array<spelling, 10> spellings = {{
 // The key (not yet seen) spelled at `at` followed by ':'; sets *value_at past the colon.
 std::optional<key> key_at(std::string_view s, std::size_t at, unsigned seen, std::size_t* value_at) noexcept {
   if (at > 0 && !is_space(s[at - 1])) return std::nullopt;
+  switch (lower(s[at])) {  // first letters of the keys
+    case 'i': case 's': case 'd': case 'e': case 't': break;
+    default: return std::nullopt;
+  }
   for (const auto& sp : spellings) {
     if (seen & (1u << sp.k)) continue;
     const std::size_t end = at + sp.word.size();

@@ -88,15 +88,22 @@ void key(sink& out, std::string_view k, bool comma = true) {
   out.commit(static_cast<std::size_t>(p - start));
 }
 
+// "00" "01" ... "ff": one lookup per octet.
+constexpr std::array<char, 512> hex_pairs = [] {
+  constexpr char digits[] = "0123456789abcdef";
+  std::array<char, 512> t{};
+  for (int i = 0; i < 256; ++i) {
+    t[2 * i] = digits[i >> 4];
+    t[2 * i + 1] = digits[i & 0x0F];
+  }
+  return t;
+}();
+
 void write_hex(sink& out, bytes_view b) {
-  static constexpr char digits[] = "0123456789abcdef";
   while (!b.empty()) {
     const std::size_t n = std::min<std::size_t>(b.size(), sink::cap / 2);
     char* p = out.room(2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-      p[2 * i] = digits[b[i] >> 4];
-      p[2 * i + 1] = digits[b[i] & 0x0F];
-    }
+    for (std::size_t i = 0; i < n; ++i) std::memcpy(p + 2 * i, &hex_pairs[2 * b[i]], 2);
     out.commit(2 * n);
     b = b.subspan(n);
   }
