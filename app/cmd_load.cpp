@@ -1,14 +1,130 @@
+// smppscope load: the SMPP load generator (sim/include/smppscope/sim/load_generator.hpp).
+#include <unistd.h>
+
 #include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "commands.hpp"
+#include "smppscope/sim/host_port.hpp"
+#include "smppscope/sim/load_generator.hpp"
+#include "smppscope/sim/stop_signal.hpp"
 
 namespace smppscope::app {
+namespace {
+
+struct load_args {
+  std::string target;
+  std::string system_id, password, system_type;
+  std::uint64_t count = 1000;
+  unsigned window = 10;
+  double rate = 0;
+  unsigned sessions = 1;
+  std::string bind = "trx";
+  std::string mix = "gsm7";
+  bool registered_delivery = false;
+  bool json = false;
+  double timeout_s = 10;
+  unsigned enquire_link_interval = 0;
+  bool tls = false, insecure = false;
+  std::string ca;
+  bool quiet = false;
+};
+
+}  // namespace
 
 command_runner add_load_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("load", "load (not built yet)");
-  return [cmd] {
-    std::fprintf(stderr, "smppscope %s: not built yet\n", cmd->get_name().c_str());
-    return 1;
+  auto* cmd = app.add_subcommand("load", "SMPP load generator: binds, submits with a window, waits for receipts");
+  auto a = std::make_shared<load_args>();
+  cmd->add_option("--target", a->target, "SMSC (or proxy) address")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            return sim::parse_host_port(s) ? std::string{} : "must be HOST:PORT (got '" + s + "')";
+          },
+          "HOST:PORT"));
+  cmd->add_option("--system-id", a->system_id, "bind system_id")->required();
+  cmd->add_option("--password", a->password, "bind password");
+  cmd->add_option("--system-type", a->system_type, "bind system_type");
+  cmd->add_option("--count", a->count, "messages to send (a long message is several submit_sm; 0: until Ctrl-C)")
+      ->capture_default_str();
+  cmd->add_option("--window", a->window, "submit_sm in flight per session")->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  cmd->add_option("--rate", a->rate, "messages per second over all sessions (0: as fast as the window allows)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sessions", a->sessions, "parallel binds")->check(CLI::Range(1u, 1000u))->capture_default_str();
+  cmd->add_option("--bind", a->bind, "trx (transceiver) or tx (transmitter, plus a receiver for receipts)")
+      ->check(CLI::IsMember({"trx", "tx"}))->capture_default_str();
+  cmd->add_option("--mix", a->mix, "message kinds in turn: gsm7, ucs2, long")->capture_default_str();
+  cmd->add_flag("--registered-delivery", a->registered_delivery, "ask for delivery receipts and wait for them");
+  cmd->add_flag("--json", a->json, "print the report as JSON");
+  cmd->add_option("--timeout", a->timeout_s, "seconds without a response or receipt before giving up")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--enquire-link-interval", a->enquire_link_interval, "seconds between our enquire_links (0: off)");
+  cmd->add_flag("--tls", a->tls, "connect with TLS");
+  cmd->add_flag("--insecure", a->insecure, "TLS without certificate verification");
+  cmd->add_option("--ca", a->ca, "PEM trust anchors for TLS")->check(CLI::ExistingFile);
+  cmd->add_flag("--quiet", a->quiet, "no progress lines");
+
+  return [a] {
+    std::string err;
+    const auto mix = sim::parse_message_mix(a->mix, &err);
+    if (!mix) {
+      std::fprintf(stderr, "smppscope load: --mix: %s\n", err.c_str());
+      return 2;
+    }
+    if (a->insecure && !a->tls) {
+      std::fprintf(stderr, "smppscope load: --insecure needs --tls\n");
+      return 2;
+    }
+    const auto hp = sim::parse_host_port(a->target);
+    sim::load_options o;
+    o.host = hp->host;
+    o.port = hp->port;
+    o.system_id = a->system_id;
+    o.password = a->password;
+    o.system_type = a->system_type;
+    o.count = a->count;
+    o.window = a->window;
+    o.rate = a->rate;
+    o.sessions = a->sessions;
+    o.bind = a->bind == "tx" ? sim::bind_mode::transmitter : sim::bind_mode::transceiver;
+    o.mix = *mix;
+    o.registered_delivery = a->registered_delivery;
+    o.timeout = std::chrono::milliseconds(static_cast<long long>(a->timeout_s * 1000));
+    o.enquire_link_interval = std::chrono::seconds(a->enquire_link_interval);
+    o.tls = a->tls;
+    o.insecure = a->insecure;
+    o.ca_file = a->ca;
+
+    sim::load_generator gen(o);
+    const bool tty = isatty(fileno(stderr)) != 0;
+    if (!a->quiet) {
+      gen.on_progress(
+          [tty](const sim::load_progress& p) {
+            std::fprintf(stderr, "%s%7.1fs  sent %llu  acked %llu  errors %llu  in flight %llu  DLRs %llu  %.0f/s%s",
+                         tty ? "\r\033[K" : "", p.elapsed_s, static_cast<unsigned long long>(p.sent),
+                         static_cast<unsigned long long>(p.acknowledged), static_cast<unsigned long long>(p.errors),
+                         static_cast<unsigned long long>(p.in_flight), static_cast<unsigned long long>(p.dlrs),
+                         p.rate_per_s, tty ? "" : "\n");
+            std::fflush(stderr);
+          },
+          tty ? std::chrono::milliseconds(200) : std::chrono::milliseconds(1000));
+    }
+    sim::stop_signal sig([&gen] { gen.stop(); });
+    const sim::load_report r = gen.run();
+    if (!a->quiet && tty) std::fputs("\r\033[K", stderr);
+    if (a->json)
+      std::printf("%s\n", sim::to_json(r).c_str());
+    else
+      std::fputs(sim::to_text(r).c_str(), stdout);
+    std::fflush(stdout);
+    if (!r.failure.empty()) std::fprintf(stderr, "smppscope load: %s\n", r.failure.c_str());
+    else if (!r.ok())
+      std::fprintf(stderr, "smppscope load: %llu submit_sm failed, %llu timed out\n",
+                   static_cast<unsigned long long>(r.errors_total), static_cast<unsigned long long>(r.timed_out));
+    return r.ok() ? 0 : 1;
   };
 }
 
