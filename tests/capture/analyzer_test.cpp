@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <new>
 #include <random>
 #include <thread>
 
@@ -272,6 +274,31 @@ TEST(SessionTable, JsonMatchesApiSessionsAndClosedAreBounded) {
   EXPECT_EQ(t.snapshot().front().id, 4u);
 }
 
+// Random octets from the network: never a crash; each direction either decodes or goes out of
+// sync once.
+TEST(Analyzer, RandomBytesNeverCrash) {
+  fixture f;
+  std::mt19937 rng(99);
+  for (std::uint64_t s = 1; s <= 50; ++s) {
+    f.open(s);
+    for (int i = 0; i < 40; ++i) {
+      bytes b(rng() % 64);
+      for (auto& x : b) x = std::uint8_t(rng() % 3 ? rng() % 2 : rng());
+      if (i % 5 == 0 && b.size() >= 16) {  // a header that frames, then garbage in the body
+        b[0] = b[1] = b[2] = 0;
+        b[3] = std::uint8_t(b.size());
+        b[4] = b[5] = b[6] = 0;
+        b[7] = std::uint8_t(rng() % 0x22);
+      }
+      f.send(s, rng() % 2 ? e2s : s2e, b);
+    }
+    for (const auto& e : f.pdus(s)) (void)sc::event_json(e);  // rendering copes too
+  }
+  const auto st = f.an.stats();
+  EXPECT_LE(st.out_of_sync, 100u);
+  EXPECT_EQ(f.of_type(sc::event_type::malformed).size(), st.out_of_sync);
+}
+
 namespace {
 
 // A diagnostics-like observer: raises an alert when 3 requests are unanswered, clears it when
@@ -387,4 +414,50 @@ TEST(Analyzer, ThreadedTwoQueuesDrainCompletelyOnStop) {
   }
   EXPECT_EQ(ring.read_since(0, 100'000'000, [](const sc::event_info& e) { return e.type == sc::event_type::pdu; }).size(),
             4u * per_session);
+}
+
+// ---- no per-PDU heap allocation on the analysis path (steady state) ----
+
+namespace {
+std::atomic<bool> g_count_allocs{false};
+std::atomic<long> g_allocs{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST(Analyzer, NoHeapAllocationPerPduInSteadyState) {
+  fixture f;
+  f.open(1);
+  f.send(1, e2s, bind_trx(1));
+  f.send(1, s2e, bind_trx_resp(1));
+  bytes burst;
+  for (std::uint32_t i = 0; i < 200; ++i) burst = cat({burst, submit(i, "steady state")});
+  bytes resps;
+  for (std::uint32_t i = 0; i < 200; ++i) resps = cat({resps, submit_resp(i)});
+  // Chunks that cut through PDUs, as TCP reads do.
+  std::vector<bytes> chunks;
+  for (std::size_t pos = 0; pos < burst.size(); pos += 777)
+    chunks.emplace_back(burst.begin() + long(pos), burst.begin() + long(std::min(pos + 777, burst.size())));
+  for (std::size_t pos = 0; pos < resps.size(); pos += 1000)
+    chunks.emplace_back(resps.begin() + long(pos), resps.begin() + long(std::min(pos + 1000, resps.size())));
+  const std::size_t split = (burst.size() + 776) / 777;
+  auto round = [&] {
+    for (std::size_t i = 0; i < chunks.size(); ++i)
+      f.an.process(data_record(1, i < split ? e2s : s2e, f.ts++, chunks[i]));
+  };
+  round();  // warm-up: the framer's split-PDU buffer reaches its size
+  const auto before = f.an.stats().pdus;
+  g_allocs = 0;
+  g_count_allocs = true;
+  round();
+  round();
+  g_count_allocs = false;
+  EXPECT_EQ(f.an.stats().pdus - before, 800u);
+  EXPECT_EQ(g_allocs.load(), 0) << "heap allocations while analysing 800 PDUs";
 }
