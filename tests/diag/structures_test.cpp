@@ -9,6 +9,7 @@
 #include "smppscope/capture/diag/detail/ordered_table.hpp"
 #include "smppscope/capture/diag/histogram.hpp"
 #include "smppscope/capture/diag/receipt.hpp"
+#include "smppscope/decoder/dlr.hpp"
 
 using namespace diag_test;
 using dg::detail::ordered_table;
@@ -124,6 +125,45 @@ TEST(MessageId, MatchesAcrossPaddingCaseAndBase) {
   EXPECT_EQ(dg::keys_of_message_id("xyz").count, 1);
 }
 
+// Cross-check against the decoder's pairwise rule (decoder::message_ids_match) on random ids:
+// the hashed keys must find exactly the pairs it calls equal.
+TEST(MessageId, AgreesWithTheDecodersMatchRule) {
+  std::mt19937_64 rng(5);
+  const std::string alphabet = "0123456789abcdefABCDEF";
+  auto random_id = [&] {
+    std::string s(rng() % 4, '0');
+    const std::size_t len = 1 + rng() % 20;
+    for (std::size_t i = 0; i < len; ++i) s += alphabet[rng() % (rng() % 3 == 0 ? 10 : alphabet.size())];
+    return s;
+  };
+  std::size_t equal = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string a = random_id();
+    std::string b;
+    switch (rng() % 4) {  // related pairs often, random ones otherwise
+      case 0: {
+        char buf[32];
+        std::uint64_t v = rng() % 100000000;
+        std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+        b = buf;
+        std::snprintf(buf, sizeof buf, "%0*llX", static_cast<int>(rng() % 12), static_cast<unsigned long long>(v));
+        EXPECT_TRUE(same_message(b, buf)) << b << " " << buf;
+        EXPECT_TRUE(same_message(buf, b)) << b << " " << buf;
+        b = buf;
+        break;
+      }
+      case 1: b = "00" + a; break;
+      default: b = random_id();
+    }
+    const bool want = sd::message_ids_match(a, b);
+    equal += want;
+    EXPECT_EQ(same_message(a, b), want) << a << " vs " << b;  // whichever side came first
+    EXPECT_EQ(same_message(b, a), want) << b << " vs " << a;
+  }
+  EXPECT_GT(equal, 4000u);
+  EXPECT_FALSE(same_message("18446744073709551616", "10000000000000000"));  // 20 digits: text only
+}
+
 TEST(Receipt, FromTheSharedVectorPrefersTheTlv) {
   const bytes frame = smppscope::test::vector_pdu("smpp_deliver_sm_dlr");
   sd::pdu p;
@@ -131,8 +171,7 @@ TEST(Receipt, FromTheSharedVectorPrefersTheTlv) {
   const auto r = dg::find_receipt(p);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->id, "0123456789");
-  EXPECT_EQ(r->stat, "DELIVRD");
-  EXPECT_EQ(r->message_state, 2);
+  EXPECT_EQ(r->message_state, 2);  // the TLV; the text was not needed
   EXPECT_FALSE(r->intermediate);
 }
 
@@ -145,6 +184,13 @@ TEST(Receipt, TextOnlyIntermediateAndNonReceipts) {
   EXPECT_EQ(r->id, "0A1B");
   EXPECT_EQ(r->stat, "UNDELIV");
   EXPECT_EQ(r->message_state, 5);  // from the text's stat:
+
+  b = receipt(8, "text-id", std::string("tlv-id"), "EXPIRED");  // TLV id wins, state from the text
+  ASSERT_FALSE(sd::decode(b, p));
+  r = dg::find_receipt(p);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->id, "tlv-id");
+  EXPECT_EQ(r->message_state, 3);
 
   b = receipt(4, "77", std::nullopt, "ENROUTE");
   ASSERT_FALSE(sd::decode(b, p));

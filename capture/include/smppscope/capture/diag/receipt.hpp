@@ -28,7 +28,7 @@ std::uint64_t hash_message_id(std::string_view normalised) noexcept;  // FNV-1a 
 struct receipt_info {
   std::string_view id;                         // receipted_message_id, else the text's id:
   std::optional<std::uint8_t> message_state;   // the TLV, else what the text's stat: names
-  std::string_view stat;                       // the text's stat: ("DELIVRD"), may be empty
+  std::string_view stat;                       // the text's stat: ("DELIVRD") when read (TLVs incomplete)
   bool intermediate = false;                   // esm_class intermediate notification or ENROUTE
 };
 
