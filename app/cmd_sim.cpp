@@ -162,6 +162,9 @@ command_runner add_sim_command(CLI::App& app) {
     sim::simulator s(to_options(*a));
     sim::stop_signal sig([&s] { s.stop(); });
     s.start();
+    const auto hp = sim::parse_host_port(a->listen);
+    std::fprintf(stderr, "sim: listening on %s%s\n", sim::host_port{hp->host, s.port()}.to_string().c_str(),
+                 a->tls ? " (tls)" : "");
     s.run();
     const auto st = s.stats();
     if (!a->quiet)

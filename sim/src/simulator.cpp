@@ -399,8 +399,6 @@ void simulator::start() {
   im.acceptor = detail::open_acceptor(*im.contexts[0], ep);
   im.bound_port = im.acceptor->local_endpoint().port();
   asio::co_spawn(*im.contexts[0], im.accept_loop(), asio::detached);
-  im.log("sim: listening on %s%s\n", detail::endpoint_string(im.acceptor->local_endpoint()).c_str(),
-         im.opt.tls ? " (tls)" : "");
 }
 
 std::uint16_t simulator::port() const noexcept { return impl_->bound_port; }
