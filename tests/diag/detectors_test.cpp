@@ -1,6 +1,8 @@
 // Each detector, driven through a real analyzer with injected time.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include "diag_test_util.hpp"
 
 using namespace diag_test;
@@ -539,4 +541,35 @@ TEST(Timeline, RingsKeepTheNewestSamplesAndAlertMarks) {
       << alerts;
   EXPECT_TRUE(contains(alerts, "\"state\":\"cleared\"")) << alerts;
   EXPECT_FALSE(contains(alerts, "\"ts_us\":" + std::to_string(t0 + 4 * sec))) << alerts;
+}
+
+TEST(Alerts, EventsAndSessionsJsonCarryKindMessageSinceAndSide) {
+  harness h;
+  bind_ok(h, t0);
+  for (std::uint32_t s = 0; s < 10; ++s) h.send(e2s, t0 + 1 * sec, submit(100 + s));
+  h.tick_until(t0 + 1 * sec, t0 + 12 * sec);
+  const auto events = h.events(event_type::alert);
+  ASSERT_EQ(events.size(), 2u);  // window_full, response_timeout
+  for (const auto& text : events) {
+    const auto v = boost::json::parse(text).as_object();
+    EXPECT_EQ(v.at("type").as_string(), "alert");
+    EXPECT_EQ(v.at("session").as_int64(), 1);
+    EXPECT_TRUE(v.at("kind").is_string());
+    EXPECT_TRUE(v.at("message").is_string());
+    EXPECT_EQ(v.at("since_us").as_int64(), v.at("ts_us").as_int64());
+    EXPECT_EQ(v.at("side").as_string(), "smsc");
+    EXPECT_EQ(v.at("direction").as_string(), "esme_to_smsc");
+  }
+  // /api/sessions: the session's active alerts with the same members.
+  const auto sessions = boost::json::parse(h.sessions.json()).as_array();
+  ASSERT_EQ(sessions.size(), 1u);
+  const auto& s = sessions[0].as_object();
+  EXPECT_EQ(s.at("outstanding").as_object().at("esme_to_smsc").as_int64(), 10);
+  const auto& alerts = s.at("alerts").as_array();
+  ASSERT_EQ(alerts.size(), 2u);
+  for (const auto& a : alerts) {
+    EXPECT_TRUE(a.as_object().contains("kind"));
+    EXPECT_TRUE(a.as_object().contains("since_us"));
+    EXPECT_EQ(a.as_object().at("side").as_string(), "smsc");
+  }
 }
