@@ -86,6 +86,24 @@ void decode_to_devnull(benchmark::State& state, bool json) {
   state.counters["pdus_per_s"] = benchmark::Counter(double(pdus), benchmark::Counter::kIsRate);
 }
 
+// Reader + TCP reassembly + framing + decode() only, no output: the capture side's own cost.
+void BM_walk_decode_only(benchmark::State& state) {
+  struct counter final : sc::offline_handler {
+    std::uint64_t n = 0;
+    void on_pdu(const sc::offline_pdu& p) override { n += p.pdu->hdr.sequence_number != 0xFFFFFFFF; }
+  } c;
+  const std::string& file = bench_pcap();
+  std::uint64_t pdus = 0;
+  for (auto _ : state) {
+    sc::offline_stats st;
+    std::string err;
+    if (!sc::for_each_pdu(file, c, &st, err)) state.SkipWithError(err.c_str());
+    pdus += st.pdus;
+  }
+  state.counters["pdus_per_s"] = benchmark::Counter(double(pdus), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_walk_decode_only)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_decode_json(benchmark::State& s) { decode_to_devnull(s, true); }
 void BM_decode_text(benchmark::State& s) { decode_to_devnull(s, false); }
 BENCHMARK(BM_decode_json)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -1,5 +1,6 @@
 #include "smppscope/capture/offline_decode.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -194,16 +195,31 @@ void append_int(std::string& out, Int v) {
   out.append(buf, end);
 }
 
-void append_time(std::string& out, std::int64_t ts_us) {
-  const std::time_t t = std::time_t(ts_us / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
-                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                              int(ts_us % 1000000));
-  out.append(buf, std::size_t(n));
-}
+// "YYYY-MM-DD HH:MM:SS.uuuuuu" (UTC); the date part is formatted once per second.
+class time_formatter {
+ public:
+  void append(std::string& out, std::int64_t ts_us) {
+    const std::int64_t sec = ts_us >= 0 ? ts_us / 1000000 : (ts_us - 999999) / 1000000;
+    if (sec != sec_ || len_ == 0) {
+      const std::time_t t = std::time_t(sec);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      len_ = std::strftime(buf_, sizeof buf_, "%Y-%m-%d %H:%M:%S", &tm);
+      sec_ = sec;
+    }
+    out.append(buf_, len_);
+    std::uint32_t us = std::uint32_t(ts_us - sec * 1000000);
+    char frac[7];
+    frac[0] = '.';
+    for (int i = 6; i >= 1; --i, us /= 10) frac[i] = char('0' + us % 10);
+    out.append(frac, 7);
+  }
+
+ private:
+  std::int64_t sec_ = 0;
+  char buf_[32] = {};
+  std::size_t len_ = 0;
+};
 
 // Buffered output: one fwrite per ~1 MiB.
 class printer final : public offline_handler {
@@ -238,7 +254,7 @@ class printer final : public offline_handler {
       decoder::append_json_string(buf_, o.message);
       buf_ += '}';
     } else {
-      append_time(buf_, o.ts_us);
+      time_.append(buf_, o.ts_us);
       buf_ += " #";
       append_int(buf_, o.stream);
       buf_ += ' ';
@@ -272,13 +288,9 @@ class printer final : public offline_handler {
 
   void text_line(const offline_pdu& o) {
     const decoder::pdu& p = *o.pdu;
-    append_time(buf_, o.ts_us);
-    buf_ += " #";
-    append_int(buf_, o.stream);
+    time_.append(buf_, o.ts_us);
     buf_ += ' ';
-    buf_ += o.src->to_string();
-    buf_ += " -> ";
-    buf_ += o.dst->to_string();
+    buf_ += arrow(o);
     buf_ += ' ';
     if (p.spec) {
       buf_ += p.name();
@@ -342,8 +354,25 @@ class printer final : public offline_handler {
     decoder::append_json_string(buf_, text_);
   }
 
+  // "#N src -> dst", formatted once per stream and direction.
+  const std::string& arrow(const offline_pdu& o) {
+    if (o.stream >= arrows_.size()) arrows_.resize(o.stream + 1);
+    std::string& a = arrows_[o.stream][static_cast<int>(o.dir)];
+    if (a.empty()) {
+      a += '#';
+      append_int(a, o.stream);
+      a += ' ';
+      a += o.src->to_string();
+      a += " -> ";
+      a += o.dst->to_string();
+    }
+    return a;
+  }
+
   std::FILE* out_;
   decode_output_options opt_;
+  time_formatter time_;
+  std::vector<std::array<std::string, 2>> arrows_;
   std::string buf_;
   std::string err_;
   std::string text_;
