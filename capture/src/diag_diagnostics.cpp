@@ -767,8 +767,11 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
     const direction sd = rd;  // PDUs *sent* in this direction
     alert_slot& si = s.slot(alert_kind::silence);
     if (s.phase == bind_phase::bound) {
+      // Peers that agreed on a slow enquire_link (120 s is common) are quiet that long by design.
+      const std::int64_t el = std::max(s.dir[0].enquire_interval_us, s.dir[1].enquire_interval_us);
+      const std::int64_t limit = std::max(opt_.silence_us, el + el / 2);
       const std::int64_t last = std::max(ds.last_pdu_us, s.bound_since_us);
-      if (now - last >= opt_.silence_us &&
+      if (now - last >= limit &&
           (!si.on[r] || now - si.last_update_us >= opt_.alert_update_us)) {
         std::string msg = "no PDU from the ";
         msg += sender_name(sd);

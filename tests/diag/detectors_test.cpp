@@ -300,6 +300,28 @@ TEST(Silence, BoundSessionWithoutPdusInOneDirection) {
   EXPECT_FALSE(h.alert("silence"));
 }
 
+TEST(Silence, SlowEnquireLinkIntervalIsNotSilence) {
+  harness h;  // silence 90 s
+  bind_ok(h, t0);
+  // A receiver whose SMSC sends enquire_link every 120 s; nothing else either way.
+  std::uint32_t seq = 10;
+  std::int64_t prev = t0;
+  for (std::int64_t t = t0 + 1 * sec; t < t0 + 1000 * sec; t += 120 * sec, ++seq) {
+    h.tick_until(prev, t);
+    h.send(s2e, t, enquire(seq));
+    h.send(e2s, t + 5 * ms, enquire_resp(seq));
+    prev = t;
+  }
+  h.tick_until(prev, t0 + 1000 * sec);
+  EXPECT_EQ(h.count_events(event_type::alert, "silence"), 1u);  // once, before the interval was known
+  EXPECT_FALSE(h.alert("silence"));
+  // But 1.5 x 120 s without anything is silence.
+  h.tick_until(t0 + 1000 * sec, t0 + 1200 * sec);
+  const auto a = h.alert("silence");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(contains(a->message, "no PDU from the SMSC for 18")) << a->message;
+}
+
 TEST(Silence, NotOnUnboundSessions) {
   harness h;
   h.tick_until(t0, t0 + 200 * sec);

@@ -16,7 +16,8 @@ struct diag_options {
   std::int64_t response_timeout_us = 10'000'000;
   // enquire_link_timeout: an enquire_link unanswered this long.
   std::int64_t enquire_link_timeout_us = 5'000'000;
-  // silence: no PDU at all in one direction of a bound session for this long.
+  // silence: no PDU at all in one direction of a bound session for this long (or 1.5 x the
+  // enquire_link interval the peers use, when that is longer).
   std::int64_t silence_us = 90'000'000;
   // Timed-out requests are forgotten (counted as expired) this long after they were sent.
   std::int64_t request_expiry_us = 60'000'000;
