@@ -522,9 +522,7 @@ void diagnostics::handle_bind_response(session& s, const decoder::pdu& p, std::u
   s.phase = bind_phase::none;
   bump(c_->binds_failed);
   std::string msg(decoder::command_name(request_id));
-  msg += " refused by the ";
-  msg += "SMSC";
-  msg += ": ";
+  msg += " refused by the SMSC: ";
   if (nack) msg += "generic_nack ";
   append_status(msg, status);
   std::string extra;
@@ -843,11 +841,6 @@ void diagnostics::check_dlr(std::int64_t now, analysis_context& ctx) {
 }
 
 // ---- alerts ----------------------------------------------------------------------------------
-
-bool diagnostics::active(const session& s, alert_kind k, std::optional<direction> d) const {
-  const alert_slot& a = s.slot(k);
-  return d ? a.on[ix(*d)] : a.any();
-}
 
 namespace {
 std::string join_parts(const alert_slot& a) {

@@ -127,7 +127,6 @@ class diagnostics final : public observer, public metrics_source {
              std::string extra_json, std::int64_t ts, analysis_context& ctx, bool force_update = false);
   void clear(session& s, alert_kind k, std::optional<direction> d, std::int64_t ts,
              analysis_context& ctx);
-  bool active(const session& s, alert_kind k, std::optional<direction> d = std::nullopt) const;
   void log_alert(std::uint64_t session, alert_kind k, bool raised, std::string_view message);
 
   diag_options opt_;
