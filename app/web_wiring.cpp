@@ -1,0 +1,96 @@
+#include "web_wiring.hpp"
+
+#include <stdexcept>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "smppscope/capture/analyzer.hpp"
+#include "smppscope/proxy/host_port.hpp"
+#include "smppscope/proxy/tls.hpp"
+
+namespace smppscope::app {
+
+namespace {
+
+// proxy's TLS errors name its own flags; the web's are --web-cert / --web-key.
+std::string rename_flags(std::string msg) {
+  if (msg.starts_with("--cert")) msg.replace(0, 6, "--web-cert");
+  else if (msg.starts_with("--key")) msg.replace(0, 5, "--web-key");
+  else if (msg.starts_with("--listen-tls needs --cert")) msg = "--web-cert FILE and --web-key FILE go together";
+  else if (msg.starts_with("--listen-tls needs --key")) msg = "--web-cert FILE and --web-key FILE go together";
+  return msg;
+}
+
+}  // namespace
+
+void add_web_options(CLI::App& cmd, web_cli_options& o) {
+  cmd.add_option("--web", o.web, "Serve the live UI, REST API and /metrics on HOST:PORT (loopback unless a token is set)")
+      ->type_name("HOST:PORT")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            return proxy::parse_host_port(s) ? std::string()
+                                             : "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080";
+          },
+          "HOST:PORT"));
+  cmd.add_option("--web-token", o.token, "Access token the web server requires (also $SMPPSCOPE_WEB_TOKEN)")
+      ->type_name("TOKEN")
+      ->envname("SMPPSCOPE_WEB_TOKEN");
+  cmd.add_flag("--web-insecure", o.insecure, "Allow --web on a non-loopback address without a token");
+  cmd.add_option("--web-cert", o.cert, "Serve the UI over HTTPS with this PEM certificate chain")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--web-key", o.key, "PEM private key for --web-cert")->type_name("FILE")->check(CLI::ExistingFile);
+  cmd.add_option("--web-threads", o.threads, "Web server threads")->check(CLI::Range(1, 16));
+}
+
+web::server_options make_server_options(const web_cli_options& o) {
+  web::server_options s;
+  const auto hp = proxy::parse_host_port(o.web);
+  if (!hp) throw std::runtime_error("--web must be HOST:PORT, e.g. 127.0.0.1:8080, not '" + o.web + "'");
+  s.host = hp->host;
+  s.port = hp->port;
+  s.token = o.token;
+  s.insecure = o.insecure;
+  s.threads = o.threads;
+  // Literal addresses are checked here, before anything starts; names when they are resolved.
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(hp->host, ec);
+  if (!ec && !web::is_loopback(addr) && o.token.empty() && !o.insecure)
+    throw std::runtime_error("--web " + o.web + " is reachable from other hosts: set --web-token TOKEN "
+                             "(or pass --web-insecure to serve it without one)");
+  if (o.cert.empty() != o.key.empty()) throw std::runtime_error("--web-cert FILE and --web-key FILE go together");
+  if (!o.cert.empty()) {
+    try {
+      s.tls = std::make_shared<boost::asio::ssl::context>(
+          proxy::make_server_context(proxy::tls_server_options{o.cert, o.key, proxy::tls_version::v1_2}));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(rename_flags(e.what()));
+    }
+  }
+  return s;
+}
+
+web_frontend::web_frontend(const web_cli_options& o, capture::event_ring& ring,
+                           capture::session_table& sessions, capture::analyzer& analyzer,
+                           const capture::pcap_writer* pcap)
+    : capture_(ring, sessions, &analyzer, pcap) {
+  analyzer.add_observer(pdus_);
+  registry_.add(pdus_);
+  registry_.add(capture_);
+  if (!o.web.empty()) server_ = std::make_unique<web::server>(make_server_options(o), ring, sessions, registry_);
+}
+
+web_frontend::~web_frontend() { stop(); }
+
+void web_frontend::start() {
+  if (server_) server_->start();
+}
+
+void web_frontend::stop() {
+  if (server_) server_->stop();
+}
+
+std::string web_frontend::url() const { return server_ ? server_->url() : std::string(); }
+
+}  // namespace smppscope::app

@@ -1,0 +1,70 @@
+// The web server as `smppscope proxy` (and `demo`) use it: its command-line flags and the object
+// that assembles server, metrics and the PDU counter around the capture layer.
+//
+//   app::web_cli_options web_opts;
+//   app::add_web_options(*cmd, web_opts);                 // while building the CLI
+//   ...
+//   app::web_frontend web(web_opts, ring, sessions, analyzer, &pcap);  // before analyzer.start()
+//   web.add_metrics(diagnostics);                          // any further metrics_source
+//   web.start();                                           // no-op without --web
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "smppscope/web/metrics.hpp"
+#include "smppscope/web/server.hpp"
+
+namespace smppscope::capture {
+class analyzer;
+class event_ring;
+class pcap_writer;
+class session_table;
+}  // namespace smppscope::capture
+
+namespace smppscope::app {
+
+struct web_cli_options {
+  std::string web;        // --web HOST:PORT; empty: no web server
+  std::string token;      // --web-token TOKEN (or $SMPPSCOPE_WEB_TOKEN)
+  bool insecure = false;  // --web-insecure
+  std::string cert, key;  // --web-cert FILE --web-key FILE: HTTPS
+  unsigned threads = 1;   // --web-threads
+};
+
+// Registers --web, --web-token, --web-insecure, --web-cert, --web-key, --web-threads on `cmd`.
+void add_web_options(CLI::App& cmd, web_cli_options& o);
+
+// The server options the flags ask for. Throws std::runtime_error with one line for the user
+// ("--web 0.0.0.0:8080 is reachable from other hosts: set --web-token TOKEN ...").
+web::server_options make_server_options(const web_cli_options& o);
+
+class web_frontend {
+ public:
+  // Registers a PDU counter with `analyzer`: construct before analyzer.start(). Everything
+  // referenced must outlive this object. Throws like make_server_options.
+  web_frontend(const web_cli_options& o, capture::event_ring& ring, capture::session_table& sessions,
+               capture::analyzer& analyzer, const capture::pcap_writer* pcap = nullptr);
+  ~web_frontend();
+  web_frontend(const web_frontend&) = delete;
+  web_frontend& operator=(const web_frontend&) = delete;
+
+  void add_metrics(const capture::metrics_source& s) { registry_.add(s); }
+  web::metrics_registry& metrics() noexcept { return registry_; }
+
+  void start();  // binds and serves; no-op without --web. Throws std::runtime_error.
+  void stop();
+  bool enabled() const noexcept { return server_ != nullptr; }
+  std::string url() const;  // "" when not enabled
+  web::server* server() noexcept { return server_.get(); }
+
+ private:
+  web::metrics_registry registry_;
+  web::pdu_counter pdus_;
+  web::capture_metrics capture_;
+  std::unique_ptr<web::server> server_;
+};
+
+}  // namespace smppscope::app

@@ -1,0 +1,74 @@
+// The REST handlers, free of sockets: a request's method, path and query in, a reply out.
+// Runs on a server thread (any); reads the ring and the session table without blocking writers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "smppscope/web/ui_assets.hpp"
+
+namespace smppscope::capture {
+class event_ring;
+class session_table;
+}  // namespace smppscope::capture
+
+namespace smppscope::web {
+class metrics_registry;
+}
+
+namespace smppscope::web::detail {
+
+struct http_reply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  const ui_asset* asset = nullptr;  // a static file: its bytes are the body
+};
+
+// Decoded query parameters in order ("a=1&b=x%20y" -> {a,1},{b,x y}).
+struct query_params {
+  std::vector<std::pair<std::string, std::string>> items;
+  const std::string* find(std::string_view key) const noexcept;
+};
+// nullopt on a malformed escape (then `error` says where).
+std::optional<query_params> parse_query(std::string_view query, std::string& error);
+// %XX and '+' decoding; nullopt on a bad escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+
+// {"error":"..."} with the status.
+http_reply json_error(unsigned status, std::string_view message);
+
+struct api_options {
+  std::size_t pdus_default_limit = 1000;
+  std::size_t pdus_max_limit = 10'000;
+};
+
+class api {
+ public:
+  api(api_options opt, const capture::event_ring& ring, const capture::session_table& sessions,
+      const metrics_registry& metrics);
+  // `path` without the query; `if_none_match` for static files.
+  http_reply handle(std::string_view method, std::string_view path, const query_params& q,
+                    std::string_view if_none_match) const;
+
+  http_reply pdus(const query_params& q) const;
+  http_reply pcap(const query_params& q) const;
+  http_reply sessions(const query_params& q) const;
+  http_reply metrics() const;
+  http_reply protocol() const;
+  http_reply static_file(std::string_view path, std::string_view if_none_match) const;
+
+ private:
+  api_options opt_;
+  const capture::event_ring& ring_;
+  const capture::session_table& sessions_;
+  const metrics_registry& metrics_;
+  std::string protocol_json_;  // built once from the decoder's table
+};
+
+}  // namespace smppscope::web::detail

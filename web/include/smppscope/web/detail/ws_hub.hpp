@@ -1,0 +1,79 @@
+// The WebSocket fan-out: ONE reader of the event ring, many clients.
+//
+// All hub state lives on the hub's strand: the client list, each client's filter and the ring
+// cursor. Every ws_batch_interval the hub reads the events after its cursor, renders each one
+// once, and hands every client a shared message (or its own filtered one). deliver() only posts
+// to the client's strand, so the hub never waits on a client and never holds a lock while a
+// client sends (Beast chat-multi: weak references, sends outside the shared state).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "smppscope/web/event_match.hpp"
+
+namespace smppscope::capture {
+class event_ring;
+}
+
+namespace smppscope::web::detail {
+
+// What the hub sees of a client. Both calls are thread-safe and never block.
+class ws_client {
+ public:
+  virtual ~ws_client() = default;
+  // A JSON array of `events` events; may be dropped (and counted) when the client is behind.
+  virtual void deliver(std::shared_ptr<const std::string> batch, std::size_t events) = 0;
+  // A control message (hello, filter_applied, error); never dropped.
+  virtual void send_control(std::string json) = 0;
+};
+
+struct ws_hub_counters {
+  std::atomic<std::uint64_t> clients{0};
+  std::atomic<std::uint64_t> missed{0};  // events overwritten in the ring before the hub read them
+};
+
+class ws_hub : public std::enable_shared_from_this<ws_hub> {
+ public:
+  ws_hub(boost::asio::io_context& ioc, const capture::event_ring& ring,
+         std::chrono::milliseconds interval, std::size_t batch_events, ws_hub_counters& counters);
+
+  void start();
+  void stop();
+  // The client receives {"type":"hello","last_id":N} and then every event with id > N.
+  void join(std::weak_ptr<ws_client> client, const ws_client* key);
+  void leave(const ws_client* key);
+  // Applies the filter, then sends `ack` to the client (so it knows from when it applies).
+  void set_filter(const ws_client* key, std::shared_ptr<const event_match> filter, std::string ack);
+
+ private:
+  struct entry {
+    const ws_client* key;
+    std::weak_ptr<ws_client> client;
+    std::shared_ptr<const event_match> filter;
+  };
+  void schedule();
+  void poll();
+
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::steady_timer timer_;
+  const capture::event_ring& ring_;
+  std::chrono::milliseconds interval_;
+  std::size_t batch_events_;
+  ws_hub_counters& counters_;
+  // hub strand only
+  std::vector<entry> clients_;
+  std::uint64_t cursor_ = 0;
+  bool stopped_ = false;
+  std::vector<std::size_t> offsets_;  // reused: where each event's JSON starts in the batch
+};
+
+}  // namespace smppscope::web::detail

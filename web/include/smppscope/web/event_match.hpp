@@ -1,0 +1,67 @@
+// One event filter for GET /api/pdus (query parameters) and the WebSocket ("filter" messages).
+//
+//   session    only this session
+//   commands   command names or numbers (pdu events; other types never match a command filter)
+//   direction  esme_to_smsc | smsc_to_esme
+//   status     ok | error | <number>; "error" = command_status != 0, a PDU that fails to decode,
+//              or a malformed / upstream_failure event
+//   text       case-insensitive substring of any string value of the event JSON but "hex"
+//              (decoded text, addresses, message ids, names...)
+//   types      event types ("pdu", "alert", ...); none = every type
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smppscope/capture/event.hpp"
+
+namespace smppscope::web {
+
+enum class status_match : std::uint8_t { any, ok, error, value };
+
+struct event_match {
+  std::optional<std::uint64_t> session;
+  std::vector<std::uint32_t> commands;
+  std::optional<capture::direction> dir;
+  status_match status = status_match::any;
+  std::uint32_t status_value = 0;
+  std::string text;     // lower-cased
+  std::uint32_t types = 0;  // bit (1 << event_type); 0 = all
+
+  bool matches_everything() const noexcept;
+  bool wants_type(capture::event_type t) const noexcept {
+    return types == 0 || (types & (1u << static_cast<unsigned>(t))) != 0;
+  }
+  // What can be decided from metadata alone (before a reader copies the payload).
+  bool keep_info(const capture::event_info& e) const noexcept;
+  // The full decision. `json` is the event rendered by capture::append_event_json (needed only
+  // when `text` is set; pass {} otherwise).
+  bool keep(const capture::event& e, std::string_view json) const noexcept;
+};
+
+// The parameters accepted by the parsers below; errors are one line naming the parameter.
+struct parse_error {
+  std::string message;  // "command: unknown command 'submit'"
+};
+
+// Each returns the parsed value or sets `err`.
+std::optional<std::vector<std::uint32_t>> parse_commands(std::string_view list, parse_error& err);
+std::optional<capture::direction> parse_direction(std::string_view s, parse_error& err);
+bool parse_status(std::string_view s, event_match& m, parse_error& err);
+std::optional<std::uint32_t> parse_types(std::string_view list, parse_error& err);  // "all" = 0
+std::optional<std::uint64_t> parse_u64(std::string_view s);  // decimal or 0x hex
+
+// Case-insensitive (ASCII) search of `needle_lower` in the string values of a JSON object text,
+// skipping keys and the value of "hex".
+bool json_values_contain(std::string_view json, std::string_view needle_lower) noexcept;
+
+// A WebSocket filter message {"type":"filter", "session":.., "commands":[..], "direction":..,
+// "errors_only":true, "status":.., "text":"..", "types":[..]} (missing/null members: no filter).
+std::optional<event_match> parse_filter_message(std::string_view json_text, parse_error& err);
+// The filter as JSON (echoed back as {"type":"filter_applied","filter":{...}}).
+std::string filter_json(const event_match& m);
+
+}  // namespace smppscope::web

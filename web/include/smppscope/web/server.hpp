@@ -1,0 +1,97 @@
+// The web server: REST API, /metrics, the embedded UI and the live WebSocket feed.
+//
+//   event_ring ---read_since (every ws_batch_interval)---> ws_hub (ONE reader, own strand)
+//                                                            | renders each event once,
+//                                                            | filters per client
+//                                                            v
+//                              client strand: bounded queue (messages + bytes) -> async_write
+//                              full queue: batch dropped and counted, {"type":"lagging"} later;
+//                              a client whose write stalls past ws_stall_timeout is cut off
+//   HTTP: one coroutine per connection on its own strand; handlers copy from the ring and the
+//   session table (never blocking their writer, the analysis thread).
+//
+// Runs on its own io_context and threads: never the relay's or the analysis thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace smppscope::capture {
+class event_ring;
+class session_table;
+}  // namespace smppscope::capture
+
+namespace smppscope::web {
+
+class metrics_registry;
+
+struct server_options {
+  std::string host = "127.0.0.1";  // IPv4/IPv6 literal or a name (every address it resolves to)
+  std::uint16_t port = 0;          // 0: any free port (see port())
+  std::string token;               // empty: no authentication
+  bool insecure = false;           // allow a non-loopback address without a token
+  std::shared_ptr<boost::asio::ssl::context> tls;  // HTTPS (and wss) when set
+  unsigned threads = 1;
+
+  std::chrono::milliseconds http_timeout{30'000};  // per request read / response write
+  std::size_t pdus_default_limit = 1000;           // GET /api/pdus without limit=
+  std::size_t pdus_max_limit = 10'000;
+
+  std::chrono::milliseconds ws_batch_interval{50};  // hub poll period
+  std::size_t ws_batch_events = 500;                // events per WebSocket message at most
+  std::size_t ws_queue_messages = 64;               // per client
+  std::size_t ws_queue_bytes = 8u << 20;            // per client
+  std::chrono::milliseconds ws_stall_timeout{10'000};  // a write pending this long: cut off
+  std::size_t ws_max_clients = 256;
+};
+
+struct server_stats {
+  std::uint64_t http_requests = 0;
+  std::uint64_t ws_clients = 0;         // connected now
+  std::uint64_t ws_connections = 0;     // ever accepted
+  std::uint64_t ws_events_sent = 0;     // events queued for clients
+  std::uint64_t ws_events_dropped = 0;  // events dropped for slow clients
+  std::uint64_t ws_clients_cut = 0;     // clients closed for stalling
+  std::uint64_t ws_hub_missed = 0;      // events the ring overwrote before the hub read them
+  std::uint64_t ws_queue_high_water = 0;  // largest octets queued for one client
+};
+
+class server {
+ public:
+  // `metrics` renders /metrics; the server adds its own source to it (and removes it).
+  // All referenced objects must outlive the server.
+  server(server_options opt, const capture::event_ring& ring,
+         const capture::session_table& sessions, metrics_registry& metrics);
+  ~server();  // stop()
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Resolves and binds (every address of the host), then starts the threads. Throws
+  // std::runtime_error: "cannot listen on 127.0.0.1:8080: Address already in use", or when a
+  // non-loopback address has neither a token nor `insecure`.
+  void start();
+  void stop();  // idempotent; not from a server thread
+
+  std::uint16_t port() const;  // bound port of the first address
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
+  std::string url() const;     // "http://127.0.0.1:8080/" (https with TLS)
+  server_stats stats() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// True when every address is loopback (127.0.0.0/8, ::1, v4-mapped loopback).
+bool is_loopback(const boost::asio::ip::address& a) noexcept;
+
+}  // namespace smppscope::web

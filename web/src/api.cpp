@@ -1,0 +1,423 @@
+#include "smppscope/web/detail/api.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <deque>
+
+#include "smppscope/capture/event_ring.hpp"
+#include "smppscope/capture/pcap_writer.hpp"
+#include "smppscope/capture/session_table.hpp"
+#include "smppscope/decoder/json.hpp"
+#include "smppscope/decoder/protocol.hpp"
+#include "smppscope/web/event_match.hpp"
+#include "smppscope/web/metrics.hpp"
+
+namespace smppscope::web::detail {
+
+namespace {
+
+using capture::event_type;
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string_view field_type_name(decoder::field_type t) noexcept {
+  using decoder::field_type;
+  switch (t) {
+    case field_type::int1: return "int1";
+    case field_type::int2: return "int2";
+    case field_type::int4: return "int4";
+    case field_type::c_string: return "c_string";
+    case field_type::time: return "time";
+    case field_type::sm_length: return "sm_length";
+    case field_type::octet_string: return "octet_string";
+    case field_type::count: return "count";
+    case field_type::dest_list: return "dest_list";
+    case field_type::unsuccess_list: return "unsuccess_list";
+    case field_type::c_string_list: return "c_string_list";
+  }
+  return "unknown";
+}
+
+std::string_view tlv_type_name(decoder::tlv_type t) noexcept {
+  using decoder::tlv_type;
+  switch (t) {
+    case tlv_type::empty: return "empty";
+    case tlv_type::int1: return "int1";
+    case tlv_type::int2: return "int2";
+    case tlv_type::int4: return "int4";
+    case tlv_type::c_string: return "c_string";
+    case tlv_type::octets: return "octets";
+    case tlv_type::composite: return "composite";
+  }
+  return "unknown";
+}
+
+// The decoder's table as JSON, for the UI's labels and its field-offset walk over the hex.
+std::string make_protocol_json() {
+  std::string out = "{\"pdus\":[";
+  bool first = true;
+  for (const decoder::pdu_spec& p : decoder::all_pdus()) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"id\":" + std::to_string(p.id) + ",\"name\":";
+    decoder::append_json_string(out, p.name);
+    out += ",\"versions\":" + std::to_string(p.versions);
+    out += ",\"tlvs_allowed\":";
+    out += p.tlvs_allowed ? "true" : "false";
+    out += ",\"fields\":[";
+    for (std::size_t i = 0; i < p.fields.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"name\":";
+      decoder::append_json_string(out, p.fields[i].name);
+      out += ",\"type\":\"";
+      out += field_type_name(p.fields[i].type);
+      out += "\",\"max_len\":" + std::to_string(p.fields[i].max_len) + '}';
+    }
+    out += "]}";
+  }
+  out += "],\"tlvs\":[";
+  first = true;
+  for (const decoder::tlv_spec& t : decoder::all_tlvs()) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"tag\":" + std::to_string(t.tag) + ",\"name\":";
+    decoder::append_json_string(out, t.name);
+    out += ",\"type\":\"";
+    out += tlv_type_name(t.type);
+    out += "\",\"vendor\":";
+    decoder::append_json_string(out, t.vendor);
+    out += '}';
+  }
+  out += "],\"statuses\":[";
+  first = true;
+  for (const decoder::status_spec& s : decoder::all_statuses()) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"value\":" + std::to_string(s.value) + ",\"name\":";
+    decoder::append_json_string(out, s.name);
+    out += ",\"description\":";
+    decoder::append_json_string(out, s.description);
+    out += ",\"vendor\":";
+    decoder::append_json_string(out, s.vendor);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+bool parse_bool(std::string_view s, bool& out) noexcept {
+  if (s == "1" || s == "true" || s == "yes") out = true;
+  else if (s == "0" || s == "false" || s == "no") out = false;
+  else return false;
+  return true;
+}
+
+std::string utc_stamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+const std::string* query_params::find(std::string_view key) const noexcept {
+  for (const auto& [k, v] : items)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<query_params> parse_query(std::string_view query, std::string& error) {
+  query_params q;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (item.empty()) continue;
+    const std::size_t eq = item.find('=');
+    auto key = percent_decode(item.substr(0, eq), true);
+    auto val = percent_decode(eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1), true);
+    if (!key || !val) {
+      error = "bad percent-encoding in query parameter '" + std::string(item) + "'";
+      return std::nullopt;
+    }
+    q.items.emplace_back(std::move(*key), std::move(*val));
+  }
+  return q;
+}
+
+http_reply json_error(unsigned status, std::string_view message) {
+  http_reply r;
+  r.status = status;
+  r.body = "{\"error\":";
+  decoder::append_json_string(r.body, message);
+  r.body += '}';
+  return r;
+}
+
+api::api(api_options opt, const capture::event_ring& ring, const capture::session_table& sessions,
+         const metrics_registry& metrics)
+    : opt_(opt), ring_(ring), sessions_(sessions), metrics_(metrics),
+      protocol_json_(make_protocol_json()) {}
+
+http_reply api::handle(std::string_view method, std::string_view path, const query_params& q,
+                       std::string_view if_none_match) const {
+  const bool get = method == "GET" || method == "HEAD";
+  auto only_get = [&]() {
+    http_reply r = json_error(405, "method " + std::string(method) + " not allowed on " +
+                                       std::string(path) + " (use GET)");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  };
+  if (path == "/healthz") {
+    if (!get) return only_get();
+    http_reply r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = "ok\n";
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+  if (path == "/metrics") return get ? metrics() : only_get();
+  if (path == "/api/sessions") return get ? sessions(q) : only_get();
+  if (path == "/api/pdus") return get ? pdus(q) : only_get();
+  if (path == "/api/pcap") return get ? pcap(q) : only_get();
+  if (path == "/api/protocol") return get ? protocol() : only_get();
+  if (path.starts_with("/api/") || path == "/api")
+    return json_error(404, "no such API endpoint: " + std::string(path) +
+                               " (see /api/sessions, /api/pdus, /api/pcap, /api/protocol)");
+  if (get) return static_file(path, if_none_match);
+  return json_error(404, "not found: " + std::string(path));
+}
+
+http_reply api::static_file(std::string_view path, std::string_view if_none_match) const {
+  const ui_asset* a = find_ui_asset(path);
+  if (!a) return json_error(404, "not found: " + std::string(path));
+  http_reply r;
+  r.headers.emplace_back("ETag", std::string(a->etag));
+  // Revalidate every time (cheap 304s), so a new build's UI is picked up at once.
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (a->path == "/index.html") {
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+                           "style-src 'self'; script-src 'self'; base-uri 'none'; frame-ancestors 'none'");
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  }
+  if (!if_none_match.empty() && if_none_match.find(a->etag) != std::string_view::npos) {
+    r.status = 304;
+    r.content_type.clear();
+    return r;
+  }
+  r.content_type = std::string(a->content_type);
+  r.asset = a;
+  return r;
+}
+
+http_reply api::sessions(const query_params& q) const {
+  http_reply r;
+  if (const std::string* s = q.find("session")) {
+    const auto id = parse_u64(*s);
+    if (!id) return json_error(400, "session: must be a session id, not '" + *s + "'");
+    const auto info = sessions_.get(*id);
+    if (!info) return json_error(404, "session " + *s + " is not known (closed long ago?)");
+    r.body = "[";
+    capture::append_session_json(r.body, *info);
+    r.body += ']';
+  } else {
+    r.body = sessions_.json();
+  }
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+http_reply api::metrics() const {
+  http_reply r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_.render();
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+http_reply api::protocol() const {
+  http_reply r;
+  r.body = protocol_json_;
+  r.headers.emplace_back("Cache-Control", "max-age=3600");
+  return r;
+}
+
+http_reply api::pdus(const query_params& q) const {
+  event_match m;
+  m.types = 1u << static_cast<unsigned>(event_type::pdu);
+  std::size_t limit = opt_.pdus_default_limit;
+  std::optional<std::uint64_t> after, before;
+  bool hex = true;
+  parse_error err;
+  for (const auto& [key, val] : q.items) {
+    if (key == "session") {
+      if (val.empty()) continue;
+      m.session = parse_u64(val);
+      if (!m.session) return json_error(400, "session: must be a session id, not '" + val + "'");
+    } else if (key == "limit") {
+      const auto n = parse_u64(val);
+      if (!n || *n == 0 || *n > opt_.pdus_max_limit)
+        return json_error(400, "limit: must be a number from 1 to " +
+                                   std::to_string(opt_.pdus_max_limit) + ", not '" + val + "'");
+      limit = static_cast<std::size_t>(*n);
+    } else if (key == "command") {
+      if (val.empty()) continue;
+      auto ids = parse_commands(val, err);
+      if (!ids) return json_error(400, err.message);
+      m.commands = std::move(*ids);
+    } else if (key == "status") {
+      if (val.empty()) continue;
+      if (!parse_status(val, m, err)) return json_error(400, err.message);
+    } else if (key == "direction") {
+      if (val.empty()) continue;
+      m.dir = parse_direction(val, err);
+      if (!m.dir) return json_error(400, err.message);
+    } else if (key == "text") {
+      m.text.clear();
+      for (char c : val) m.text += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    } else if (key == "type") {
+      auto bits = parse_types(val, err);
+      if (!bits) return json_error(400, err.message);
+      m.types = *bits;
+    } else if (key == "after" || key == "before") {
+      const auto n = parse_u64(val);
+      if (!n) return json_error(400, key + ": must be an event id, not '" + val + "'");
+      (key == "after" ? after : before) = n;
+    } else if (key == "hex") {
+      if (!parse_bool(val, hex)) return json_error(400, "hex: must be 0 or 1, not '" + val + "'");
+    } else if (key != "token") {
+      return json_error(400, "unknown parameter '" + key +
+                                 "' (session, limit, command, status, direction, text, type, "
+                                 "after, before, hex)");
+    }
+  }
+
+  capture::render_options ropt;
+  ropt.include_hex = hex;
+  const std::uint64_t upper = before ? (*before == 0 ? 0 : *before - 1) : ring_.last_id();
+  const capture::event_filter keep_info = [&](const capture::event_info& e) {
+    return e.id <= upper && m.keep_info(e);
+  };
+  const bool payload_filters = !m.commands.empty() || m.status != status_match::any || !m.text.empty();
+
+  http_reply r;
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.body = "[";
+  std::size_t n_out = 0;
+  std::string one;
+  auto emit = [&](const capture::event& e) {
+    if (n_out++) r.body += ',';
+    capture::append_event_json(r.body, e, ropt);
+  };
+
+  if (!payload_filters) {
+    // Metadata filters only: the ring selects exactly.
+    const auto events = after ? ring_.read_since(*after, limit, keep_info)
+                              : ring_.read_last(limit, keep_info);
+    for (const capture::event& e : events)
+      if (e.id <= upper) emit(e);
+  } else {
+    // Scan forward in chunks (copies stay bounded), full filter on each event; without `after`
+    // keep the newest `limit` matches.
+    constexpr std::size_t chunk = 2048;
+    std::uint64_t cursor = after.value_or(0);
+    std::deque<std::string> newest;
+    bool done = false;
+    while (!done && cursor < upper) {
+      const auto events = ring_.read_since(cursor, chunk, keep_info);
+      if (events.empty()) break;
+      for (const capture::event& e : events) {
+        cursor = e.id;
+        if (e.id > upper) {
+          done = true;
+          break;
+        }
+        one.clear();
+        if (!m.text.empty()) capture::append_event_json(one, e, ropt);
+        if (!m.keep(e, one)) continue;
+        if (one.empty()) capture::append_event_json(one, e, ropt);
+        if (after) {
+          if (n_out++) r.body += ',';
+          r.body += one;
+          if (n_out == limit) {
+            done = true;
+            break;
+          }
+        } else {
+          newest.push_back(one);
+          if (newest.size() > limit) newest.pop_front();
+        }
+      }
+    }
+    for (const std::string& s : newest) {
+      if (n_out++) r.body += ',';
+      r.body += s;
+    }
+  }
+  r.body += ']';
+  r.headers.emplace_back("X-Smppscope-Last-Id", std::to_string(ring_.last_id()));
+  return r;
+}
+
+http_reply api::pcap(const query_params& q) const {
+  std::optional<std::uint64_t> session;
+  capture::pcap_export_options popt;
+  for (const auto& [key, val] : q.items) {
+    if (key == "session") {
+      if (val.empty()) continue;
+      session = parse_u64(val);
+      if (!session) return json_error(400, "session: must be a session id, not '" + val + "'");
+    } else if (key == "legs") {
+      const auto legs = capture::parse_pcap_legs(val);
+      if (!legs) return json_error(400, "legs: must be client, upstream or both, not '" + val + "'");
+      popt.legs = *legs;
+    } else if (key != "token") {
+      return json_error(400, "unknown parameter '" + key + "' (session, legs)");
+    }
+  }
+  const capture::event_filter keep = [&](const capture::event_info& e) {
+    return e.type == event_type::pdu && (!session || e.session == *session);
+  };
+  const auto events = ring_.read_since(0, ring_.options().max_events, keep);
+  http_reply r;
+  r.content_type = "application/vnd.tcpdump.pcap";
+  r.body = capture::write_pcap(events, capture::endpoints_from(sessions_), popt);
+  std::string name = "smppscope";
+  if (session) name += "-session-" + std::to_string(*session);
+  name += '-' + utc_stamp() + ".pcap";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace smppscope::web::detail

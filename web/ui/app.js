@@ -1,0 +1,246 @@
+// smppscope live UI: history from /api/pdus, then live from /ws; sessions from /api/sessions.
+
+import { getJson, Live } from './js/api.js';
+import { Store, emptyFilter } from './js/store.js';
+import { Table } from './js/table.js';
+import { Detail } from './js/detail.js';
+import { Sessions } from './js/sessions.js';
+import { indexProtocol } from './js/layout.js';
+import { el, fmtCount, toast } from './js/format.js';
+
+const HISTORY = 5000;
+const $ = id => document.getElementById(id);
+
+const state = {
+  protocol: null,
+  paused: false,
+  lost: 0,
+  received: [],   // [time ms, count] for the rate
+};
+
+// ---- theme ----
+function applyTheme(t) {
+  document.documentElement.dataset.theme = t;
+  try { localStorage.setItem('smppscope.theme', t); } catch (_) { /* private mode */ }
+}
+applyTheme((() => {
+  try { const t = localStorage.getItem('smppscope.theme'); if (t) return t; } catch (_) { /* ignore */ }
+  return matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
+})());
+$('btn-theme').addEventListener('click', () => applyTheme(document.documentElement.dataset.theme === 'light' ? 'dark' : 'light'));
+
+const store = new Store();
+const table = new Table($('table'), store, {
+  onSelect: id => detail.show(store.byId.get(id) || null),
+  statusName: v => state.protocol?.status.get(v >>> 0)?.name ?? `0x${(v >>> 0).toString(16).padStart(8, '0')}`,
+});
+const detail = new Detail($('detail'), store, {
+  protocol: null,
+  onJump: id => jumpTo(id),
+  onSession: id => setSessionFilter(id),
+});
+const sessions = new Sessions($('sessions'), $('alerts'), {
+  onPick: id => setSessionFilter(filterState().session === id ? null : id),
+  onEvent: id => jumpTo(id),
+});
+
+function jumpTo(id) {
+  if (store.indexInView(id) < 0 && store.byId.has(id)) {
+    clearFilters();
+  }
+  if (store.indexInView(id) >= table.count) resume();
+  table.select(id, true);
+}
+
+// ---- filters ----
+function filterState() { return store.filter; }
+
+function readFilters() {
+  const f = emptyFilter();
+  const s = $('f-session').value;
+  f.session = s === '' ? null : Number(s);
+  f.commands = $('f-command').value.split(/[\s,]+/).map(x => x.trim().toLowerCase()).filter(Boolean);
+  f.direction = $('f-direction').value;
+  f.errorsOnly = $('f-errors').checked;
+  f.text = $('f-text').value.trim();
+  return f;
+}
+
+function applyFilters() {
+  store.setFilter(readFilters());
+  sessions.setActive(store.filter.session);
+  table.follow = true;
+  table.setCount(store.view.length);
+  updateCounts();
+}
+
+let filterTimer = 0;
+for (const id of ['f-command', 'f-text']) {
+  $(id).addEventListener('input', () => { clearTimeout(filterTimer); filterTimer = setTimeout(applyFilters, 150); });
+}
+for (const id of ['f-session', 'f-direction', 'f-errors']) $(id).addEventListener('change', applyFilters);
+$('filters').addEventListener('submit', ev => { ev.preventDefault(); applyFilters(); });
+$('f-clear').addEventListener('click', () => { clearFilters(); });
+
+function clearFilters() {
+  $('f-session').value = '';
+  $('f-command').value = '';
+  $('f-direction').value = '';
+  $('f-errors').checked = false;
+  $('f-text').value = '';
+  applyFilters();
+}
+
+function setSessionFilter(id) {
+  ensureSessionOption(id);
+  $('f-session').value = id === null ? '' : String(id);
+  applyFilters();
+}
+
+function ensureSessionOption(id) {
+  if (id === null || [...$('f-session').options].some(o => o.value === String(id))) return;
+  const o = el('option', '', `#${id}`);
+  o.value = String(id);
+  $('f-session').appendChild(o);
+}
+
+// ---- pause ----
+function setPaused(p) {
+  state.paused = p;
+  $('btn-pause').setAttribute('aria-pressed', String(p));
+  if (!p) table.setCount(store.view.length);
+  updateCounts();
+}
+function resume() { if (state.paused) setPaused(false); }
+$('btn-pause').addEventListener('click', () => setPaused(!state.paused));
+
+function updateCounts() {
+  const pending = store.view.length - table.count;
+  $('pause-label').textContent = state.paused ? (pending > 0 ? `Resume (${fmtCount(pending)} new)` : 'Resume') : 'Pause';
+  $('shown').textContent = `${fmtCount(Math.min(table.count, store.view.length))} of ${fmtCount(store.events.length)} shown`;
+  $('stat-events').textContent = fmtCount(store.events.length);
+}
+
+// ---- data ----
+function ingest(events) {
+  const rebuilt = store.add(events);
+  state.received.push([performance.now(), events.length]);
+  if (!state.paused || rebuilt) table.setCount(state.paused ? Math.min(table.count, store.view.length) : store.view.length);
+  if (events.some(e => e.type !== 'pdu')) scheduleSessions();
+  if (events.some(e => e.type === 'alert' || e.type === 'alert_cleared' || e.type === 'malformed' || e.type === 'upstream_failure')) renderAlerts();
+  updateCounts();
+}
+
+async function loadHistory() {
+  try {
+    const list = await getJson(`api/pdus?type=all&limit=${HISTORY}`);
+    ingest(list);
+  } catch (err) {
+    toast(String(err.message || err));
+  }
+}
+
+let sessionsTimer = 0;
+function scheduleSessions() {
+  clearTimeout(sessionsTimer);
+  sessionsTimer = setTimeout(refreshSessions, 200);
+}
+
+async function refreshSessions() {
+  clearTimeout(sessionsTimer);
+  try {
+    const list = await getJson('api/sessions');
+    sessions.update(list);
+    $('stat-sessions').textContent = fmtCount(list.filter(s => s.state !== 'closed').length);
+    $('sessions-count').textContent = String(list.length);
+    const sel = $('f-session');
+    const keep = sel.value;
+    for (const s of list) ensureSessionOption(s.id);
+    for (const o of [...sel.options]) if (o.value) o.textContent = `#${o.value} ${list.find(s => String(s.id) === o.value)?.system_id || ''}`.trim();
+    sel.value = keep;
+    renderAlerts();
+  } catch (_) { /* the live feed shows the connection state */ }
+  sessionsTimer = setTimeout(refreshSessions, 2000);
+}
+
+function renderAlerts() {
+  const active = sessions.renderAlerts(store.alerts);
+  $('alerts-count').textContent = String(active || store.alerts.length);
+}
+
+const live = new Live({
+  onHello: () => loadHistory(),
+  onEvents: ingest,
+  onState: s => {
+    $('conn').dataset.state = s;
+    $('conn-text').textContent = s === 'live' ? 'live' : s === 'down' ? 'reconnecting' : 'connecting';
+    if (s === 'live') refreshSessions();
+  },
+  onLagging: n => {
+    state.lost += n;
+    $('stat-lost').hidden = false;
+    $('stat-lost-n').textContent = fmtCount(state.lost);
+  },
+});
+
+setInterval(() => {
+  const now = performance.now();
+  state.received = state.received.filter(([t]) => now - t < 5000);
+  const n = state.received.reduce((a, [, c]) => a + c, 0);
+  $('stat-rate').textContent = fmtCount(Math.round(n / 5));
+}, 1000);
+
+// ---- keyboard ----
+const help = $('help');
+$('btn-help').addEventListener('click', () => help.showModal());
+
+document.addEventListener('keydown', ev => {
+  const t = ev.target;
+  const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
+  if (ev.key === 'Escape') {
+    if (typing) { t.blur(); $('table').focus(); return; }
+    if (help.open) return;
+    clearFilters();
+    return;
+  }
+  if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || help.open) return;
+  const sel = table.selected !== null ? store.byId.get(table.selected) : null;
+  switch (ev.key) {
+    case 'j': case 'ArrowDown': table.move(1); break;
+    case 'k': case 'ArrowUp': table.move(-1); break;
+    case 'PageDown': table.move(table.pageRows()); break;
+    case 'PageUp': table.move(-table.pageRows()); break;
+    case 'g': case 'Home': table.move(-Infinity); break;
+    case 'G': case 'End': table.move(Infinity); table.toBottom(); break;
+    case ' ': setPaused(!state.paused); break;
+    case '/': $('f-text').focus(); break;
+    case 'e': $('f-errors').checked = !$('f-errors').checked; applyFilters(); break;
+    case 't': $('btn-theme').click(); break;
+    case '?': help.showModal(); break;
+    case 'r': if (sel && (sel.resp ?? sel.req) !== undefined) jumpTo(sel.resp ?? sel.req); break;
+    case 's': if (sel) setSessionFilter(filterState().session === sel.session ? null : sel.session); break;
+    case 'x': detail.copyHex(); break;
+    case 'y': detail.copyJson(); break;
+    default: return;
+  }
+  ev.preventDefault();
+});
+
+// ---- start ----
+(async () => {
+  try {
+    state.protocol = indexProtocol(await getJson('api/protocol'));
+    detail.setProtocol(state.protocol);
+    const dl = $('command-names');
+    for (const p of state.protocol.pdus) {
+      const o = el('option');
+      o.value = p.name;
+      dl.appendChild(o);
+    }
+  } catch (err) {
+    toast(String(err.message || err));
+  }
+  updateCounts();
+  live.connect();
+  $('table').focus();
+})();
