@@ -227,7 +227,8 @@ struct detail::load_state {
     errors.emplace_back(status, 1);
   }
 
-  void on_receipt(std::string_view id, std::optional<dlr_state> state, std::int64_t now) {
+  void on_receipt(std::string_view id, std::optional<dlr_state> state, steady::time_point at) {
+    const std::int64_t now = now_ns(at);
     ++rep.dlrs_received;
     if (state)
       ++dlr_counts[static_cast<std::size_t>(*state)];
@@ -242,7 +243,7 @@ struct detail::load_state {
       ++rep.dlrs_unmatched;
     }
     if (sent) rep.dlr_latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - static_cast<std::int64_t>(*sent))));
-    last_progress = steady::now();
+    last_progress = at;
     check();
   }
 
@@ -488,7 +489,8 @@ class load_session final : public session_iface, public std::enable_shared_from_
       }
       const auto now = steady::now();
       const std::int64_t t = now_ns(now);
-      const bool in_sync = framer_.feed({rbuf_.get(), n}, [&](std::span<const std::uint8_t> frame) { on_frame(frame, t); });
+      const bool in_sync =
+          framer_.feed({rbuf_.get(), n}, [&](std::span<const std::uint8_t> frame) { on_frame(frame, t, now); });
       if (!in_sync) {
         owner_.fail("framing error from the SMSC: " + framer_.error().message(framer_.max_pdu()), false);
         co_return;
@@ -523,15 +525,15 @@ class load_session final : public session_iface, public std::enable_shared_from_
     owner_.check();
   }
 
-  void on_frame(std::span<const std::uint8_t> frame, std::int64_t t) {
+  void on_frame(std::span<const std::uint8_t> frame, std::int64_t t, steady::time_point now) {
     const decoder::header h = decoder::read_header(frame);
     switch (static_cast<command_id>(h.command_id)) {
-      case command_id::submit_sm_resp: on_submit_resp(h, frame, t); break;
+      case command_id::submit_sm_resp: on_submit_resp(h, frame, t, now); break;
       case command_id::generic_nack:
         ++owner_.rep.generic_nacks;
-        if (seqs_.find(h.sequence_number)) on_submit_resp(h, frame, t);
+        if (seqs_.find(h.sequence_number)) on_submit_resp(h, frame, t, now);
         break;
-      case command_id::deliver_sm: on_deliver_sm(h, frame, t); break;
+      case command_id::deliver_sm: on_deliver_sm(h, frame, now); break;
       case command_id::data_sm:
         respond_with_empty_id(id_of(command_id::data_sm_resp), h.sequence_number);
         ++owner_.rep.mo_received;
@@ -573,14 +575,15 @@ class load_session final : public session_iface, public std::enable_shared_from_
     owner_.on_bound();
   }
 
-  void on_submit_resp(const decoder::header& h, std::span<const std::uint8_t> frame, std::int64_t t) {
+  void on_submit_resp(const decoder::header& h, std::span<const std::uint8_t> frame, std::int64_t t,
+                      steady::time_point now) {
     const auto sent = seqs_.take(h.sequence_number);
     if (!sent) return;  // already given up on, or not ours
     --outstanding_;
     --owner_.in_flight;
     auto& rep = owner_.rep;
     rep.submit_latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, t - static_cast<std::int64_t>(*sent))));
-    owner_.last_progress = owner_.last_response_at = steady::now();
+    owner_.last_progress = owner_.last_response_at = now;
     if (h.command_status != 0 || h.command_id == id_of(command_id::generic_nack)) {
       owner_.count_error(h.command_status);
       return;
@@ -595,7 +598,7 @@ class load_session final : public session_iface, public std::enable_shared_from_
     ++rep.dlrs_expected;
   }
 
-  void on_deliver_sm(const decoder::header& h, std::span<const std::uint8_t> frame, std::int64_t t) {
+  void on_deliver_sm(const decoder::header& h, std::span<const std::uint8_t> frame, steady::time_point now) {
     respond_with_empty_id(id_of(command_id::deliver_sm_resp), h.sequence_number);
     const decoder::decode_error err = decoder::decode(frame, pdu_);
     const auto* esm = pdu_.field("esm_class");
@@ -616,7 +619,7 @@ class load_session final : public session_iface, public std::enable_shared_from_
     }
     std::optional<dlr_state> state;
     if (r && r->state()) state = dlr_state_of_message_state(*r->state());
-    owner_.on_receipt(r ? r->message_id() : std::string_view{}, state, t);
+    owner_.on_receipt(r ? r->message_id() : std::string_view{}, state, now);
   }
 
   void respond_with_empty_id(std::uint32_t id, std::uint32_t seq) {

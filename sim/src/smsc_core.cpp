@@ -171,6 +171,8 @@ smsc_shared::smsc_shared(const simulator_options& o) : opt(o), schedule(o.dlr_mi
   submit_f = fields_of(submit_sm, true);
   data_f = fields_of(data_sm, false);
   deliver_f = fields_of(deliver_sm, true);
+  deliver_prefix_ok = deliver_f.short_message + 1 == deliver_sm->fields.size() &&
+                      deliver_f.sm_length + 1 == deliver_f.short_message;
   submit_resp_template = response_template(command_id::submit_sm_resp);
   data_resp_template = response_template(command_id::data_sm_resp);
   // Message numbers start from the clock so that two runs do not hand out the same ids.
@@ -702,8 +704,35 @@ void smsc_core::write_deliver_sm(byte_buffer& out, std::string_view src, std::ui
                                  std::uint8_t esm_class, std::uint8_t data_coding, std::span<const std::uint8_t> sm,
                                  std::span<const std::uint8_t> tlvs) {
   const auto& f = shared_.deliver_f;
+  const std::uint32_t seq = next_seq();
+  deliver_prefix_key key;
+  key.src_len = static_cast<std::uint8_t>(std::min(src.size(), key.src.size()));
+  key.dst_len = static_cast<std::uint8_t>(std::min(dst.size(), key.dst.size()));
+  std::memcpy(key.src.data(), src.data(), key.src_len);
+  std::memcpy(key.dst.data(), dst.data(), key.dst_len);
+  key.src_ton = src_ton;
+  key.src_npi = src_npi;
+  key.dst_ton = dst_ton;
+  key.dst_npi = dst_npi;
+  key.esm_class = esm_class;
+  key.data_coding = data_coding;
+  if (shared_.deliver_prefix_ok && !prefix_.empty() && key == prefix_key_ && sm.size() <= 254) {
+    const std::size_t len = prefix_.size() + 1 + sm.size() + tlvs.size();
+    std::uint8_t* p = out.prepare(len).data();
+    std::memcpy(p, prefix_.data(), prefix_.size());
+    put_be32(p, static_cast<std::uint32_t>(len));
+    put_be32(p + 12, seq);
+    std::uint8_t* q = p + prefix_.size();
+    *q++ = static_cast<std::uint8_t>(sm.size());
+    if (!sm.empty()) std::memcpy(q, sm.data(), sm.size());
+    if (!tlvs.empty()) std::memcpy(q + sm.size(), tlvs.data(), tlvs.size());
+    out.commit(len);
+    ++c_.pdus_out;
+    ++pdus_out_total_;
+    return;
+  }
   decoder::pdu p{};
-  p.hdr = {0, id_of(command_id::deliver_sm), 0, next_seq()};
+  p.hdr = {0, id_of(command_id::deliver_sm), 0, seq};
   p.spec = shared_.deliver_sm;
   p.field_count = static_cast<std::uint8_t>(p.spec->fields.size());
   p.fields[f.source_ton].integer = src_ton;
@@ -720,6 +749,12 @@ void smsc_core::write_deliver_sm(byte_buffer& out, std::string_view src, std::ui
   auto room = out.prepare(512);
   std::size_t n = decoder::encode(p, room);
   if (n > room.size()) n = decoder::encode(p, out.prepare(n));
+  if (shared_.deliver_prefix_ok) {  // remember everything before sm_length for the next one
+    const std::uint8_t* written = out.data() + out.size();
+    const std::size_t prefix = n - tlvs.size() - sm.size() - 1;
+    prefix_.assign(written, written + prefix);
+    prefix_key_ = key;
+  }
   out.commit(n);
   ++c_.pdus_out;
   ++pdus_out_total_;

@@ -75,6 +75,7 @@ struct smsc_shared {
     std::size_t esm_class, registered_delivery, data_coding, sm_length = SIZE_MAX, short_message = SIZE_MAX;
   };
   msg_fields submit_f{}, data_f{}, deliver_f{};
+  bool deliver_prefix_ok = false;  // deliver_sm ends with sm_length, short_message (then TLVs)
 };
 
 // A receipt waiting for its due time: everything needed to write it later, inline.
@@ -202,6 +203,16 @@ class smsc_core {
   steady::time_point next_enquire_link_ = steady::time_point::max();
   steady::time_point next_mo_ = steady::time_point::max();
   std::uint64_t mo_count_ = 0;
+  // The encoded deliver_sm up to sm_length for the last (addresses, esm_class, data_coding):
+  // receipts to one ESME repeat it, so only sm_length, short_message and TLVs are written anew.
+  struct deliver_prefix_key {
+    std::array<char, 21> src{}, dst{};
+    std::uint8_t src_len = 0, dst_len = 0, src_ton = 0, src_npi = 0, dst_ton = 0, dst_npi = 0, esm_class = 0,
+                 data_coding = 0;
+    bool operator==(const deliver_prefix_key&) const = default;
+  };
+  deliver_prefix_key prefix_key_{};
+  std::vector<std::uint8_t> prefix_;  // empty: none cached
   std::int64_t date_minute_ = -1;
   std::array<char, 10> date_{};
 

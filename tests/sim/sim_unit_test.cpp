@@ -157,6 +157,31 @@ TEST(FlatMap, BehavesLikeAHashMapUnderChurn) {
   for (const auto& [k, v] : ref) EXPECT_EQ(m.find(k), v);
 }
 
+TEST(FlatMap, CountingAndStridedKeysInFifoOrder) {
+  // The load generator's pattern: ids counting up, taken back roughly in the same order.
+  for (std::uint64_t stride : {1ull, 2ull, 1024ull, 1ull << 17, 1ull << 40}) {
+    detail::flat_map m(16);
+    std::uint64_t next_in = 0, next_out = 0;
+    const std::uint64_t base = 0x5a5a0000000ULL;
+    for (int round = 0; round < 300000; ++round) {
+      m.insert(base + next_in * stride, next_in);
+      ++next_in;
+      if (next_in - next_out > 5000 || round % 7 == 0) {
+        ASSERT_EQ(m.take(base + next_out * stride), next_out) << "stride " << stride;
+        ++next_out;
+      }
+    }
+    EXPECT_EQ(m.size(), next_in - next_out);
+    EXPECT_FALSE(m.take(base + (next_in + 1) * stride));
+    for (; next_out < next_in; ++next_out) ASSERT_EQ(m.find(base + next_out * stride), next_out);
+  }
+  detail::flat_map m;
+  m.insert(~0ULL, 1);  // the empty marker still works as a key
+  EXPECT_EQ(m.find(~0ULL), 1u);
+  EXPECT_EQ(m.take(~0ULL), 1u);
+  EXPECT_TRUE(m.empty());
+}
+
 TEST(Fifo, GrowsAndKeepsOrder) {
   detail::fifo<int> f(2);
   int next_out = 0;
@@ -303,6 +328,41 @@ TEST(SmscCore, WindowCountsUntilHandedOff) {
   // After the hand-off the window is free again.
   e.feed(submit_pdu(8, 0), 1ms);
   ASSERT_EQ(e.take().at(0).command_status, 0u);
+}
+
+TEST(SmscCore, ReceiptsFromTheCachedPrefixMatchTheEncoder) {
+  simulator_options o;
+  o.dlr_delay = std::chrono::milliseconds(1);
+  o.dlr_mix = {{dlr_state::undeliv, 34, 1}};
+  engine e(o);
+  using namespace std::chrono_literals;
+  e.feed(bind_pdu(decoder::command_id::bind_transceiver), 0ms);
+  e.take();
+  e.feed(submit_pdu(2, 1), 0ms);
+  e.feed(submit_pdu(3, 1), 0ms);  // same addresses: the second receipt reuses the first one's prefix
+  e.take();
+  e.tick(1ms);
+  std::vector<std::vector<std::uint8_t>> frames;
+  decoder::framer f;
+  f.feed(e.out.bytes(), [&](std::span<const std::uint8_t> fr) { frames.emplace_back(fr.begin(), fr.end()); });
+  ASSERT_EQ(frames.size(), 2u);
+  decoder::pdu a, b;
+  ASSERT_FALSE(decoder::decode(frames[0], a));
+  ASSERT_FALSE(decoder::decode(frames[1], b));
+  EXPECT_EQ(a.hdr.command_length, frames[0].size());
+  EXPECT_EQ(b.hdr.command_length, frames[1].size());
+  EXPECT_NE(a.hdr.sequence_number, b.hdr.sequence_number);
+  for (std::string_view name : {"source_addr", "destination_addr", "esm_class", "data_coding"})
+    EXPECT_TRUE(*a.field(name) == *b.field(name)) << name;
+  EXPECT_EQ(b.field("esm_class")->integer, 0x04u);
+  const auto ra = decoder::parse_receipt(a, a.field("short_message")->text());
+  const auto rb = decoder::parse_receipt(b, b.field("short_message")->text());
+  ASSERT_TRUE(ra && rb);
+  EXPECT_NE(ra->message_id(), rb->message_id());
+  EXPECT_EQ(rb->stat, "UNDELIV");
+  EXPECT_EQ(rb->message_id(), rb->id);
+  ASSERT_TRUE(rb->network_error_code);
+  EXPECT_EQ(rb->network_error_code->code, 34);
 }
 
 TEST(SmscCore, Gsm7PackingOfMoText) {
