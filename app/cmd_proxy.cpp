@@ -136,23 +136,22 @@ int run_proxy(const proxy_cli& cli) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread starts
   proxy::raise_fd_limit();
 
+  // Everything the analyzer reads is declared before it, so it outlives the analysis thread.
   capture::event_ring ring(ring_opt);
   capture::session_table sessions;
-  capture::analyzer_options an_opt;
-  an_opt.max_pdu = opt.max_pdu;
-  capture::analyzer analyzer(ring, sessions, an_opt);
   std::vector<std::unique_ptr<capture::tap_queue>> taps;
   for (unsigned i = 0; i < opt.threads; ++i) {
     taps.push_back(std::make_unique<capture::tap_queue>(tap_bytes));
-    analyzer.add_queue(*taps.back());
     opt.taps.push_back(taps.back().get());
   }
-  analyzer.add_observer(*diagnostics);
   std::unique_ptr<capture::pcap_writer> pcap;
-  if (!cli.pcap_dir.empty()) {
-    pcap = std::make_unique<capture::pcap_writer>(pcap_opt);
-    analyzer.add_sink(*pcap);
-  }
+  if (!cli.pcap_dir.empty()) pcap = std::make_unique<capture::pcap_writer>(pcap_opt);
+  capture::analyzer_options an_opt;
+  an_opt.max_pdu = opt.max_pdu;
+  capture::analyzer analyzer(ring, sessions, an_opt);
+  for (auto& q : taps) analyzer.add_queue(*q);
+  analyzer.add_observer(*diagnostics);
+  if (pcap) analyzer.add_sink(*pcap);
   // --web: the web engineer starts the web frontend here (ring, sessions, analyzer, pcap,
   // diagnostics), before analyzer.start().
 
@@ -161,8 +160,8 @@ int run_proxy(const proxy_cli& cli) {
     return s ? s->system_id : std::string();
   };
   proxy::proxy relay(opt);
+  relay.start();  // binds first: a busy port fails before anything else runs
   analyzer.start();
-  relay.start();
   if (pcap) relay.options().log("pcap files in " + cli.pcap_dir);
 
   int sig = 0;
