@@ -24,8 +24,14 @@ class pdu_counter {
         if (remaining_ == 0) ++pdus_;
         continue;
       }
-      length_ = (length_ << 8) | *p++;
-      if (++length_octets_ < 4) continue;
+      if (length_octets_ == 0 && end - p >= 4) {  // common case: the whole length field is here
+        length_ = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+        p += 4;
+        length_octets_ = 4;
+      } else {
+        length_ = (length_ << 8) | *p++;
+        if (++length_octets_ < 4) continue;
+      }
       if (length_ < 16 || length_ > max_pdu_) {
         in_sync_ = false;
         break;
