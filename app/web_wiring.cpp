@@ -6,6 +6,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "smppscope/capture/analyzer.hpp"
+#include "smppscope/capture/diag/diagnostics.hpp"
 #include "smppscope/proxy/host_port.hpp"
 #include "smppscope/proxy/tls.hpp"
 
@@ -74,17 +75,27 @@ web::server_options make_server_options(const web_cli_options& o) {
 web_frontend::web_frontend(const web_cli_options& o, capture::event_ring& ring,
                            capture::session_table& sessions, capture::analyzer& analyzer,
                            const capture::pcap_writer* pcap)
-    : capture_(ring, sessions, &analyzer, pcap) {
+    : capture_(ring, sessions, &analyzer, pcap), ring_(ring), sessions_(sessions) {
   analyzer.add_observer(pdus_);
   registry_.add(pdus_);
   registry_.add(capture_);
-  if (!o.web.empty()) server_ = std::make_unique<web::server>(make_server_options(o), ring, sessions, registry_);
+  if (!o.web.empty()) opts_ = make_server_options(o);
+}
+
+void web_frontend::add_diagnostics(const capture::diag::diagnostics& d) {
+  registry_.add(d);
+  if (opts_) {
+    opts_->timeline = [&d](std::uint64_t session, std::int64_t since) { return d.timeline_json(session, since); };
+  }
 }
 
 web_frontend::~web_frontend() { stop(); }
 
 void web_frontend::start() {
-  if (server_) server_->start();
+  if (!opts_ || server_) return;
+  auto s = std::make_unique<web::server>(*opts_, ring_, sessions_, registry_);
+  s->start();
+  server_ = std::move(s);
 }
 
 void web_frontend::stop() {

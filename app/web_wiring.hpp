@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +19,9 @@
 #include "smppscope/web/server.hpp"
 
 namespace smppscope::capture {
+namespace diag {
+class diagnostics;
+}
 class analyzer;
 class event_ring;
 class pcap_writer;
@@ -43,8 +47,9 @@ web::server_options make_server_options(const web_cli_options& o);
 
 class web_frontend {
  public:
-  // Registers a PDU counter with `analyzer`: construct before analyzer.start(). Everything
-  // referenced must outlive this object. Throws like make_server_options.
+  // Registers a PDU counter with `analyzer`: construct before analyzer.start(); stop the analyzer
+  // before destroying this. Everything referenced must outlive it. Throws like
+  // make_server_options.
   web_frontend(const web_cli_options& o, capture::event_ring& ring, capture::session_table& sessions,
                capture::analyzer& analyzer, const capture::pcap_writer* pcap = nullptr);
   ~web_frontend();
@@ -52,11 +57,13 @@ class web_frontend {
   web_frontend& operator=(const web_frontend&) = delete;
 
   void add_metrics(const capture::metrics_source& s) { registry_.add(s); }
+  // Its metrics on /metrics and its timelines on GET /api/sessions/{id}/timeline. Before start().
+  void add_diagnostics(const capture::diag::diagnostics& d);
   web::metrics_registry& metrics() noexcept { return registry_; }
 
   void start();  // binds and serves; no-op without --web. Throws std::runtime_error.
   void stop();
-  bool enabled() const noexcept { return server_ != nullptr; }
+  bool enabled() const noexcept { return opts_.has_value(); }
   std::string url() const;  // "" when not enabled
   web::server* server() noexcept { return server_.get(); }
 
@@ -64,6 +71,9 @@ class web_frontend {
   web::metrics_registry registry_;
   web::pdu_counter pdus_;
   web::capture_metrics capture_;
+  capture::event_ring& ring_;
+  capture::session_table& sessions_;
+  std::optional<web::server_options> opts_;  // --web given (validated at construction)
   std::unique_ptr<web::server> server_;
 };
 

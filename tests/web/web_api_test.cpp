@@ -428,6 +428,25 @@ TEST_F(web_api, protocol_table_for_the_ui) {
   EXPECT_FALSE(o.at("statuses").as_array().empty());
 }
 
+TEST_F(web_api, session_timeline_comes_from_the_provider) {
+  EXPECT_EQ(http_get(port, "/api/sessions/1/timeline").status, 404u);  // no diagnostics
+  sw::server_options o;
+  std::int64_t asked_since = -1;
+  o.timeline = [&](std::uint64_t session, std::int64_t since) -> std::optional<std::string> {
+    asked_since = since;
+    if (session != 1) return std::nullopt;
+    return std::string(R"({"session":1,"samples":[]})");
+  };
+  start(o);
+  const http_result r = http_get(port, "/api/sessions/1/timeline?since=1700000000");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(json::parse(r.body).at("session").as_int64(), 1);
+  EXPECT_EQ(asked_since, 1700000000);
+  EXPECT_EQ(http_get(port, "/api/sessions/2/timeline").status, 404u);
+  EXPECT_EQ(http_get(port, "/api/sessions/x/timeline").status, 400u);
+  EXPECT_EQ(http_get(port, "/api/sessions/1/timeline?since=soon").status, 400u);
+}
+
 TEST_F(web_api, token_is_required_when_set) {
   sw::server_options o;
   o.token = "s3cret-token";

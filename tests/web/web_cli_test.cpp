@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "../../app/web_wiring.hpp"
+#include "smppscope/capture/diag/diagnostics.hpp"
 #include "web_test_util.hpp"
 
 namespace web_test {
@@ -176,6 +177,28 @@ TEST(web_cli, frontend_counts_pdus_for_metrics) {
   off.start();
   EXPECT_FALSE(off.enabled());
   EXPECT_EQ(off.url(), "");
+}
+
+TEST(web_cli, frontend_serves_diagnostics_metrics_and_timelines) {
+  capture_rig rig;
+  smppscope::capture::diag::diagnostics diag({}, smppscope::capture::diag::null_alert_logger());
+  rig.analyzer.add_observer(diag);
+  app::web_cli_options o;
+  o.web = "127.0.0.1:0";
+  app::web_frontend front(o, rig.ring, rig.sessions, rig.analyzer);
+  front.add_diagnostics(diag);
+  front.start();
+  rig.open(1);
+  rig.send(1, rig.up, bind_trx(1, "diag", "pw"));
+  rig.send(1, rig.down, bind_trx_resp(1));
+  rig.send(1, rig.up, submit_sm(2, "x"));
+  rig.analyzer.tick(sc::now_us());
+  const std::uint16_t port = front.server()->port();
+  const http_result t = http_get(port, "/api/sessions/1/timeline");
+  EXPECT_EQ(t.status, 200u) << t.body;
+  EXPECT_TRUE(json::parse(t.body).is_object()) << t.body;
+  EXPECT_EQ(http_get(port, "/api/sessions/9/timeline").status, 404u);
+  EXPECT_NE(http_get(port, "/metrics").body.find("smppscope_diag_"), std::string::npos);
 }
 
 // The real binary: one line on stderr and a non-zero exit for --web 0.0.0.0 without a token.

@@ -209,6 +209,11 @@ http_reply api::handle(std::string_view method, std::string_view path, const que
   if (path == "/api/pdus") return get ? pdus(q) : only_get();
   if (path == "/api/pcap") return get ? pcap(q) : only_get();
   if (path == "/api/protocol") return get ? protocol() : only_get();
+  if (path.starts_with("/api/sessions/") && path.ends_with("/timeline")) {
+    if (!get) return only_get();
+    const std::string_view id = path.substr(14, path.size() - 14 - 9);
+    return timeline(id, q);
+  }
   if (path.starts_with("/api/") || path == "/api")
     return json_error(404, "no such API endpoint: " + std::string(path) +
                                " (see /api/sessions, /api/pdus, /api/pcap, /api/protocol)");
@@ -253,6 +258,29 @@ http_reply api::sessions(const query_params& q) const {
   } else {
     r.body = sessions_.json();
   }
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+http_reply api::timeline(std::string_view id, const query_params& q) const {
+  const auto session = parse_u64(id);
+  if (!session) return json_error(400, "session: must be a session id, not '" + std::string(id) + "'");
+  std::int64_t since = 0;
+  for (const auto& [key, val] : q.items) {
+    if (key == "since") {
+      const auto n = parse_u64(val);
+      if (!n || *n > static_cast<std::uint64_t>(INT64_MAX))
+        return json_error(400, "since: must be a unix time in seconds, not '" + val + "'");
+      since = static_cast<std::int64_t>(*n);
+    } else if (key != "token") {
+      return json_error(400, "unknown parameter '" + key + "' (since)");
+    }
+  }
+  if (!opt_.timeline) return json_error(404, "session timelines need the diagnostics (not enabled)");
+  auto body = opt_.timeline(*session, since);
+  if (!body) return json_error(404, "session " + std::to_string(*session) + " is not known (closed long ago?)");
+  http_reply r;
+  r.body = std::move(*body);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

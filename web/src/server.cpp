@@ -61,7 +61,7 @@ struct shared_state {
                const capture::session_table& sessions, const metrics_registry& metrics,
                counters& c)
       : opt(std::move(o)),
-        api(detail::api_options{opt.pdus_default_limit, opt.pdus_max_limit}, ring, sessions, metrics),
+        api(detail::api_options{opt.pdus_default_limit, opt.pdus_max_limit, opt.timeline}, ring, sessions, metrics),
         token(opt.token), count(c) {}
 };
 

@@ -53,6 +53,7 @@ function jumpTo(id) {
 }
 
 // ---- filters ----
+let filterTimer = 0;
 function filterState() { return store.filter; }
 
 function readFilters() {
@@ -67,14 +68,16 @@ function readFilters() {
 }
 
 function applyFilters() {
-  store.setFilter(readFilters());
+  clearTimeout(filterTimer);
+  const f = readFilters();
+  if (JSON.stringify(f) === JSON.stringify(store.filter)) return;
+  store.setFilter(f);
   sessions.setActive(store.filter.session);
   table.follow = true;
   table.setCount(store.view.length);
   updateCounts();
 }
 
-let filterTimer = 0;
 for (const id of ['f-command', 'f-text']) {
   $(id).addEventListener('input', () => { clearTimeout(filterTimer); filterTimer = setTimeout(applyFilters, 150); });
 }
@@ -189,6 +192,34 @@ setInterval(() => {
   const n = state.received.reduce((a, [, c]) => a + c, 0);
   $('stat-rate').textContent = fmtCount(Math.round(n / 5));
 }, 1000);
+
+// ---- detail pane width (drag the splitter, or arrow keys on it) ----
+const layout = document.querySelector('.layout');
+function setDetailWidth(px) {
+  const w = Math.max(320, Math.min(Math.round(px), Math.floor(window.innerWidth * 0.6)));
+  layout.style.setProperty('--detail-w', `${w}px`);
+  try { localStorage.setItem('smppscope.detailWidth', String(w)); } catch (_) { /* ignore */ }
+}
+try { const w = Number(localStorage.getItem('smppscope.detailWidth')); if (w) setDetailWidth(w); } catch (_) { /* ignore */ }
+const splitter = $('splitter');
+splitter.addEventListener('pointerdown', ev => {
+  splitter.setPointerCapture(ev.pointerId);
+  splitter.classList.add('drag');
+  const move = e => setDetailWidth(window.innerWidth - e.clientX);
+  const up = () => {
+    splitter.classList.remove('drag');
+    splitter.removeEventListener('pointermove', move);
+    splitter.removeEventListener('pointerup', up);
+  };
+  splitter.addEventListener('pointermove', move);
+  splitter.addEventListener('pointerup', up);
+});
+splitter.addEventListener('keydown', ev => {
+  if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
+  ev.preventDefault();
+  ev.stopPropagation();
+  setDetailWidth($('detail').getBoundingClientRect().width + (ev.key === 'ArrowLeft' ? 20 : -20));
+});
 
 // ---- keyboard ----
 const help = $('help');

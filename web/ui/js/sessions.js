@@ -54,7 +54,8 @@ export class Sessions {
       const top = el('div', 's-top');
       top.appendChild(el('span', 's-id', `#${s.id}`));
       top.appendChild(el('span', 's-sys', s.system_id || '(not bound)'));
-      if (s.bind_type) top.appendChild(el('span', 's-id', s.bind_type.slice(0, 3)));
+      const bind = { transceiver: 'TRX', transmitter: 'TX', receiver: 'RX' }[s.bind_type];
+      if (bind) top.appendChild(el('span', 's-bind', bind));
       const st = el('span', 's-state', s.state);
       if (String(s.state).startsWith('bound')) st.classList.add('bound');
       if (s.state === 'closed') st.classList.add('closed');

@@ -146,6 +146,7 @@ export class Table {
     const f = e.fields || {};
     const src = f.source_addr ?? f.esme_addr ?? '', dst = f.destination_addr ?? (f.number_of_dests !== undefined ? `${f.number_of_dests} dests` : '');
     c.addr.textContent = src || dst ? `${src} → ${dst}` : (f.system_id ? `system_id ${f.system_id}` : (f.message_id ? `id ${f.message_id}` : ''));
+    c.addr.title = c.addr.textContent;
     const text = typeof e.text === 'string' ? e.text : '';
     c.text.textContent = text.length > 160 ? text.slice(0, 160) + '…' : text;
     c.text.title = text.slice(0, 400);

@@ -15,7 +15,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,8 @@ struct server_options {
   std::chrono::milliseconds http_timeout{30'000};  // per request read / response write
   std::size_t pdus_default_limit = 1000;           // GET /api/pdus without limit=
   std::size_t pdus_max_limit = 10'000;
+  // GET /api/sessions/{id}/timeline[?since=UNIX_SECONDS]; empty: 404. Called on a web thread.
+  std::function<std::optional<std::string>(std::uint64_t session, std::int64_t since_second)> timeline;
 
   std::chrono::milliseconds ws_batch_interval{50};  // hub poll period
   std::size_t ws_batch_events = 500;                // events per WebSocket message at most

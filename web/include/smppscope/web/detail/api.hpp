@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,9 +44,13 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
 // {"error":"..."} with the status.
 http_reply json_error(unsigned status, std::string_view message);
 
+// A session's timeline JSON (diagnostics); nullopt when the session is unknown.
+using timeline_provider = std::function<std::optional<std::string>(std::uint64_t session, std::int64_t since_second)>;
+
 struct api_options {
   std::size_t pdus_default_limit = 1000;
   std::size_t pdus_max_limit = 10'000;
+  timeline_provider timeline;  // GET /api/sessions/{id}/timeline; empty: 404
 };
 
 class api {
@@ -61,6 +66,7 @@ class api {
   http_reply sessions(const query_params& q) const;
   http_reply metrics() const;
   http_reply protocol() const;
+  http_reply timeline(std::string_view id, const query_params& q) const;
   http_reply static_file(std::string_view path, std::string_view if_none_match) const;
 
  private:
