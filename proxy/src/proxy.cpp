@@ -134,6 +134,7 @@ struct relay_thread {
   session_core* sessions = nullptr;
   bool stopping = false;
   asio::steady_timer grace;
+  alignas(64) std::atomic<std::uint64_t> bytes[2] = {0, 0};  // relayed so far, by direction
 
   void add(session_core* s) {
     s->next = sessions;
@@ -166,7 +167,7 @@ struct proxy::impl {
 
   struct counters {
     std::atomic<std::uint64_t> accepted{0}, rejected{0}, client_tls_failures{0}, upstream_failures{0}, opened{0},
-        closed{0}, active{0}, bytes_e2s{0}, bytes_s2e{0};
+        closed{0}, active{0};
   } stats;
 
   explicit impl(proxy_options o) : opt(std::move(o)) {
@@ -337,6 +338,7 @@ struct proxy::impl {
     session_core s(opt.max_pdu);
     s.id = id;
     s.tap = t.tap;
+    s.thread_bytes = t.bytes;
     t.add(&s);
     session_info info;
     boost::system::error_code ec;
@@ -435,8 +437,6 @@ struct proxy::impl {
     s.stage = session_stage::done;
     const auto& e2s = s.dirs[0];
     const auto& s2e = s.dirs[1];
-    stats.bytes_e2s.fetch_add(e2s.bytes, std::memory_order_relaxed);
-    stats.bytes_s2e.fetch_add(s2e.bytes, std::memory_order_relaxed);
     stats.closed.fetch_add(1, std::memory_order_relaxed);
     const std::string reason = close_reason(s);
     std::string system_id = opt.system_id_of ? opt.system_id_of(s.id) : std::string();
@@ -527,8 +527,10 @@ proxy_stats proxy::stats() const {
   s.opened = c.opened.load(std::memory_order_relaxed);
   s.closed = c.closed.load(std::memory_order_relaxed);
   s.active = c.active.load(std::memory_order_relaxed);
-  s.bytes_esme_to_smsc = c.bytes_e2s.load(std::memory_order_relaxed);
-  s.bytes_smsc_to_esme = c.bytes_s2e.load(std::memory_order_relaxed);
+  for (const auto& t : impl_->threads) {
+    s.bytes_esme_to_smsc += t.bytes[0].load(std::memory_order_relaxed);
+    s.bytes_smsc_to_esme += t.bytes[1].load(std::memory_order_relaxed);
+  }
   return s;
 }
 

@@ -534,3 +534,49 @@ TEST(relay, close_line_names_the_system_id_from_the_capture_side) {
 
 }  // namespace
 }  // namespace smppscope::proxy::test
+
+namespace smppscope::proxy::test {
+namespace {
+
+TEST(relay, two_thousand_concurrent_sessions) {
+  ASSERT_GE(raise_fd_limit(), 9000u) << "this test needs ~8000 descriptors";
+  // The kernel completes upstream connects into the backlog; nobody needs to accept them.
+  server smsc(nullptr, "127.0.0.1", nullptr, /*accept=*/false, /*backlog=*/4096);
+  log_sink logs;
+  auto opt = local_options(smsc.port(), logs);
+  opt.threads = 2;
+  opt.log = [](std::string_view) {};
+  proxy p(opt);
+  p.start();
+  constexpr int n = 2000;
+  std::vector<conn> clients;
+  clients.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    clients.push_back(connect_tcp("127.0.0.1", p.port()));
+    ASSERT_TRUE(clients.back().valid()) << i;
+  }
+  EXPECT_TRUE(eventually([&] { return p.stats().opened == n; }, 30s)) << p.stats().opened;
+  EXPECT_EQ(p.stats().active, static_cast<std::uint64_t>(n));
+  // Every client is relayed: its bytes reach the (unaccepted) upstream socket, then the client
+  // half-closes. The upstream never closes its side, so the sessions stay half-open until stop()
+  // ends them all.
+  for (auto& c : clients) {
+    ASSERT_TRUE(c.write_all(pdu(0x15, 1)));
+    c.shutdown_send();
+  }
+  EXPECT_TRUE(eventually([&] { return p.stats().bytes_esme_to_smsc == 16u * n; }, 30s));
+  EXPECT_EQ(p.stats().active, static_cast<std::uint64_t>(n));
+  const auto t0 = std::chrono::steady_clock::now();
+  p.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(p.stats().active, 0u);
+  EXPECT_EQ(p.stats().closed, static_cast<std::uint64_t>(n));
+  EXPECT_EQ(p.stats().bytes_esme_to_smsc, 16u * n);
+  for (auto& c : clients) {
+    std::uint8_t b[1];
+    EXPECT_LE(c.read_some(b, 1), 0);
+  }
+}
+
+}  // namespace
+}  // namespace smppscope::proxy::test

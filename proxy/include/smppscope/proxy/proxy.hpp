@@ -19,7 +19,7 @@ struct proxy_stats {
   std::uint64_t opened = 0;             // sessions relaying
   std::uint64_t closed = 0;             // sessions that ended after opening
   std::uint64_t active = 0;             // accepted and not yet finished (any stage)
-  std::uint64_t bytes_esme_to_smsc = 0; // of closed sessions
+  std::uint64_t bytes_esme_to_smsc = 0; // relayed so far, all sessions
   std::uint64_t bytes_smsc_to_esme = 0;
 };
 

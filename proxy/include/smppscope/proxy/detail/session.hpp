@@ -12,6 +12,7 @@
 // nothing here needs a lock or a strand. Bytes leave exactly as they arrived, before any decoding.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -53,6 +54,7 @@ enum class session_stage : std::uint8_t { client_handshake, connecting, upstream
 struct session_core {
   std::uint64_t id = 0;
   capture::tap_queue* tap = nullptr;
+  std::atomic<std::uint64_t>* thread_bytes = nullptr;  // [2], the relay thread's live totals
   tcp::socket* client = nullptr;    // lowest layers, for closing
   tcp::socket* upstream = nullptr;
   session_stage stage = session_stage::client_handshake;
@@ -116,6 +118,8 @@ asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direct
       auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n),
                                                        asio::as_tuple(asio::use_awaitable));
       d.bytes += n;
+      // Owned by this relay thread alone: an uncontended relaxed add, for live stats.
+      s.thread_bytes[static_cast<int>(dir)].fetch_add(n, std::memory_order_relaxed);
       const std::span<const std::uint8_t> chunk(buf.data(), n);
       d.pdus.feed(chunk);
       if (s.tap) (void)s.tap->push_data(s.id, dir, ts, chunk);
