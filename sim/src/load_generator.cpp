@@ -181,12 +181,14 @@ struct detail::load_state {
   std::function<void(const load_progress&)> progress_cb;
   steady::duration progress_every = std::chrono::seconds(1);
   std::atomic<bool> stop_flag{false};
+  std::atomic<bool> aborted{false};
 
   load_report rep;
   phase ph = phase::connecting;
   std::vector<std::shared_ptr<session_iface>> sessions;
   std::vector<std::vector<submit_template>> templates;  // per position of opt.mix
   std::size_t mix_pos = 0;
+  std::size_t fill_start = 0;
   std::uint64_t messages_left = 0;
   double tokens = 0;
   steady::time_point tokens_at{};
@@ -272,9 +274,12 @@ struct detail::load_state {
     fill_all();
   }
 
+  // Each call starts at the next session, so that a rate limit shares messages out evenly.
   void fill_all() {
     const auto now = steady::now();
-    for (auto& s : sessions) s->fill(now);
+    const std::size_t n = sessions.size();
+    for (std::size_t i = 0; i < n; ++i) sessions[(fill_start + i) % n]->fill(now);
+    fill_start = (fill_start + 1) % std::max<std::size_t>(1, n);
   }
 
   // Moves the run forward when the current phase is complete.
@@ -707,6 +712,12 @@ void load_generator::stop() {
   impl_->stop_flag = true;
 }
 
+void load_generator::abort() {
+  impl_->stop_flag = true;
+  impl_->aborted = true;
+  impl_->ctx.stop();
+}
+
 load_report load_generator::run() {
   auto& im = *impl_;
   auto& o = im.opt;
@@ -728,6 +739,7 @@ load_report load_generator::run() {
   for (auto& s : im.sessions) s->start();
   asio::co_spawn(im.ctx, im.ticker(), asio::detached);
   im.ctx.run();
+  if (im.aborted && im.ph != phase::done && im.rep.failure.empty()) im.rep.failure = "aborted";
   im.finish_report();
   return im.rep;
 }

@@ -53,12 +53,11 @@ class child_process {
   // Reads output until `pred(stderr so far)` holds or the time is up.
   template <class Pred>
   bool wait_stderr(Pred pred, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred(err_text)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !pump(left)) return pred(err_text);
-    }
-    return true;
+    return wait_for(err_text, pred, timeout);
+  }
+  template <class Pred>
+  bool wait_stdout(Pred pred, std::chrono::milliseconds timeout) {
+    return wait_for(out_text, pred, timeout);
   }
 
   // Waits for the exit (collecting output); nullopt on timeout. The exit code, or 128 + signal.
@@ -86,6 +85,17 @@ class child_process {
   std::string out_text, err_text;
 
  private:
+  template <class Pred>
+  bool wait_for(const std::string& text, Pred& pred, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred(text)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return pred(text);
+      if (!pump(left) && !out_open_ && !err_open_) return pred(text);
+    }
+    return true;
+  }
+
   // One poll round; false when both pipes are at EOF or nothing came in time.
   bool pump(std::chrono::milliseconds timeout) {
     pollfd fds[2] = {{out_open_ ? out_ : -1, POLLIN, 0}, {err_open_ ? err_ : -1, POLLIN, 0}};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstring>
 
 #include "sim_test_util.hpp"
 #include "smppscope/sim/load_generator.hpp"
@@ -223,6 +224,34 @@ TEST(LoadGenerator, RateIsKept) {
   EXPECT_TRUE(r.ok()) << to_json(r);
   EXPECT_GE(took, 200ms);  // 100 at 400/s: 250 ms, less the first burst
   EXPECT_LT(took, 2s);
+}
+
+TEST(LoadGenerator, RateIsSharedBySessions) {
+  std::FILE* log = std::tmpfile();
+  simulator_options so;
+  so.log = log;
+  running_sim s(so);
+  auto o = to(s, 90, 5);
+  o.rate = 300;
+  o.sessions = 3;
+  load_generator g(o);
+  const load_report r = g.run();
+  EXPECT_TRUE(r.ok()) << r.failure;
+  EXPECT_EQ(s.sim().stats().submits, 90u);
+  // Each session's close line says how many PDUs it carried: bind + submits + unbind.
+  for (int i = 0; i < 200 && s.sim().stats().sessions_closed < 3; ++i) std::this_thread::sleep_for(10ms);
+  std::fflush(log);
+  std::rewind(log);
+  char line[256];
+  std::vector<int> pdus;
+  while (std::fgets(line, sizeof line, log))
+    if (const char* p = std::strstr(line, "(pdus in ")) pdus.push_back(std::atoi(p + 9));
+  std::fclose(log);
+  ASSERT_EQ(pdus.size(), 3u);
+  for (int n : pdus) {  // 90 messages shared out about evenly
+    EXPECT_GE(n, 2 + 20);
+    EXPECT_LE(n, 2 + 40);
+  }
 }
 
 TEST(LoadGenerator, StopEndsAnUnlimitedRunCleanly) {

@@ -35,7 +35,7 @@ class running_sim {
   explicit running_sim(simulator_options o = {}) {
     o.host = "127.0.0.1";
     o.port = 0;
-    o.log = std::getenv("SMPPSCOPE_TEST_LOG") ? stderr : nullptr;
+    if (o.log == stderr) o.log = std::getenv("SMPPSCOPE_TEST_LOG") ? stderr : nullptr;  // else the test's own
     sim_ = std::make_unique<simulator>(std::move(o));
     sim_->start();
     thread_ = std::thread([this] { sim_->run(); });

@@ -98,7 +98,8 @@ class load_generator {
   void on_progress(std::function<void(const load_progress&)> cb, std::chrono::milliseconds every);
   // Blocks until the run completes, fails, or stop() is called; a stopped run unbinds cleanly.
   load_report run();
-  void stop();  // thread-safe
+  void stop();   // thread-safe: send nothing more, wait for what is in flight, unbind
+  void abort();  // thread-safe: end run() now, without unbinding
 
  private:
   std::unique_ptr<detail::load_state> impl_;

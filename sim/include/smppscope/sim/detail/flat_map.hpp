@@ -96,7 +96,13 @@ class flat_map {
   // numbers, an SMSC's message ids) land in neighbouring slots, so a map walked in roughly
   // insertion order stays in cache; keys far apart, or strided, still spread.
   std::size_t slot_of(std::uint64_t key) const noexcept {
-    return static_cast<std::size_t>(key ^ ((key >> 17) * 0x9E3779B97F4A7C15ULL)) & mask_;
+    std::uint64_t high = key >> 17;  // murmur3 finaliser of the high part
+    high ^= high >> 33;
+    high *= 0xff51afd7ed558ccdULL;
+    high ^= high >> 33;
+    high *= 0xc4ceb9fe1a85ec53ULL;
+    high ^= high >> 33;
+    return static_cast<std::size_t>(key ^ high) & mask_;
   }
   void reset(std::size_t cap) {
     std::size_t c = 16;
