@@ -41,7 +41,9 @@ asio::awaitable<boost::system::error_code> server_handshake(S& s) {
 template <class S>
 asio::awaitable<boost::system::error_code> client_handshake(S& s, const std::string& host) {
   if constexpr (is_tls_stream<S>) {
-    SSL_set_tlsext_host_name(s.native_handle(), host.c_str());
+    boost::system::error_code not_ip;
+    asio::ip::make_address(host, not_ip);
+    if (not_ip) SSL_set_tlsext_host_name(s.native_handle(), host.c_str());  // SNI carries names only
     s.set_verify_callback(ssl::host_name_verification(host));
     auto [ec] = co_await s.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
     co_return ec;
