@@ -429,6 +429,7 @@ class load_session final : public session_iface, public std::enable_shared_from_
     if (next_enquire_ == steady::time_point{}) next_enquire_ = now + every;
     if (now < next_enquire_) return;
     write_header_only(id_of(command_id::enquire_link), 0, next_seq());
+    ++owner_.rep.enquire_links_sent;
     next_enquire_ = now + every;
     flush();
   }
@@ -841,6 +842,7 @@ std::string to_json(const load_report& r) {
   out += '}';
   num("mo_received", r.mo_received);
   num("enquire_links_answered", r.enquire_links_answered);
+  num("enquire_links_sent", r.enquire_links_sent);
   out += "}";
   return out;
 }

@@ -278,11 +278,16 @@ TEST(LoadGenerator, AnswersEnquireLinkAndMo) {
   running_sim s(so);
   auto o = to(s, 150, 1);
   o.rate = 100;  // about 1.5 s
+  o.enquire_link_interval = 1s;
   load_generator g(o);
   const load_report r = g.run();
   EXPECT_TRUE(r.ok()) << r.failure;
   EXPECT_GE(r.enquire_links_answered, 1u);
+  EXPECT_GE(r.enquire_links_sent, 1u);
   EXPECT_GT(r.mo_received, 20u);
+  // Everything the simulator received: bind, submits, unbind, our answers and our enquire_links.
+  EXPECT_EQ(s.sim().stats().pdus_in,
+            2 + r.sent + r.mo_received + r.enquire_links_answered + r.enquire_links_sent);
 }
 
 TEST(LoadGenerator, OverTls) {

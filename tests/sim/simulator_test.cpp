@@ -5,9 +5,11 @@
 #include <boost/asio/ssl.hpp>
 #include <charconv>
 #include <fstream>
+#include <random>
 #include <set>
 
 #include "sim_test_util.hpp"
+#include "smppscope/sim/detail/byte_buffer.hpp"
 #include "smppscope/decoder/dlr.hpp"
 #include "smppscope/decoder/text.hpp"
 #include "smppscope/sim/dlr.hpp"
@@ -647,6 +649,41 @@ TEST(Simulator, BadBodyGetsAnErrorResponse) {
   r = c.read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->seq(), 6u);
+}
+
+TEST(Simulator, SurvivesGarbage) {
+  simulator_options o;
+  o.window = 0;
+  running_sim s(o);
+  smpp_client c(s.port());
+  c.bind();
+  std::mt19937 rng(7);
+  // Every request the simulator knows except unbind (which would end the session), some it does
+  // not, and responses.
+  const std::uint32_t ids[] = {0x01, 0x02, 0x03, 0x04, 0x07, 0x08, 0x09, 0x0B, 0x15, 0x21, 0x102, 0x103,
+                               0x111, 0x112, 0x113, 0x80000004, 0x80000005, 0x12345678};
+  bytes all;
+  for (int i = 0; i < 3000; ++i) {
+    const std::size_t body = rng() % 120;
+    bytes pdu(16 + body);
+    detail::put_be32(pdu.data(), static_cast<std::uint32_t>(pdu.size()));
+    detail::put_be32(pdu.data() + 4, ids[rng() % std::size(ids)]);
+    detail::put_be32(pdu.data() + 8, 0);
+    detail::put_be32(pdu.data() + 12, 1000 + static_cast<std::uint32_t>(i));
+    for (std::size_t k = 16; k < pdu.size(); ++k) pdu[k] = static_cast<std::uint8_t>(rng() % 4 == 0 ? 0 : rng());
+    all.insert(all.end(), pdu.begin(), pdu.end());
+  }
+  c.send(all);
+  c.send(decoder::pdu_builder(command_id::enquire_link, 99));
+  int answers = 0;
+  for (;;) {  // every garbage request is answered, in order, before our enquire_link
+    auto r = c.read(10000ms);
+    ASSERT_TRUE(r) << "after " << answers << " answers";
+    EXPECT_TRUE(decoder::is_response(r->id()) || r->id() == cid(command_id::deliver_sm)) << r->id();
+    if (r->id() == resp(command_id::enquire_link) && r->seq() == 99) break;
+    ++answers;
+  }
+  EXPECT_GT(answers, 2000);
 }
 
 TEST(Simulator, StalledSimulatorAnswersNothingUntilReleased) {

@@ -79,7 +79,8 @@ struct load_report {
   std::map<std::string, std::uint64_t> dlr_states;  // "DELIVRD" -> count
   latency_histogram dlr_latency;     // submit_sm -> matching DLR
   std::uint64_t mo_received = 0;     // deliver_sm that are not receipts
-  std::uint64_t enquire_links_answered = 0;
+  std::uint64_t enquire_links_answered = 0;  // the SMSC's enquire_link
+  std::uint64_t enquire_links_sent = 0;      // ours (enquire_link_interval)
   std::uint64_t generic_nacks = 0;
   bool ok() const noexcept { return !bind_failed && failure.empty() && errors_total == 0 && timed_out == 0; }
 };
