@@ -23,6 +23,7 @@
 
 #include "smppscope/capture/event_ring.hpp"
 #include "smppscope/capture/session_table.hpp"
+#include "smppscope/decoder/json.hpp"
 #include "smppscope/web/auth.hpp"
 #include "smppscope/web/detail/api.hpp"
 #include "smppscope/web/detail/ws_hub.hpp"
@@ -124,21 +125,11 @@ class ws_session final : public detail::ws_client,
       st_->hub->set_filter(this, std::make_shared<const event_match>(std::move(*m)), std::move(ack));
     } else {
       std::string msg = "{\"type\":\"error\",\"message\":";
-      decoder_string(msg, err.message);
+      decoder::append_json_string(msg, err.message);
       msg += '}';
       enqueue(std::make_shared<const std::string>(std::move(msg)));
     }
     do_read();
-  }
-
-  static void decoder_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-      if (c == '"' || c == '\\') out += '\\';
-      if (static_cast<unsigned char>(c) < 0x20) continue;
-      out += c;
-    }
-    out += '"';
   }
 
   // Client strand. Drops (and counts) when the queue is full: the hub never waits.

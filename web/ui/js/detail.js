@@ -338,7 +338,8 @@ export class Detail {
       if (i === undefined || !owner[+i]) return;
       this.pinned = owner[+i].key;
       this.highlight(this.pinned);
-      this.root.querySelector(`.f-row[data-seg="${CSS.escape(this.pinned)}"]`)?.scrollIntoView({ block: 'nearest' });
+      // .f-row is display: contents (no box of its own): scroll to its first cell
+      this.root.querySelector(`.f-row[data-seg="${CSS.escape(this.pinned)}"] > .k`)?.scrollIntoView({ block: 'nearest' });
     });
     sec.appendChild(box);
   }
