@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "diag_wiring.hpp"
+#include "web_wiring.hpp"
 #include "smppscope/capture/analyzer.hpp"
 #include "smppscope/capture/event_ring.hpp"
 #include "smppscope/capture/pcap_writer.hpp"
@@ -28,6 +29,7 @@ namespace smppscope::app {
 namespace {
 
 struct proxy_cli {
+  web_cli_options web;
   std::string listen, upstream;
   bool listen_tls = false, upstream_tls = false, insecure = false;
   std::string cert, key, ca, sni, tls_min = "1.2";
@@ -152,8 +154,8 @@ int run_proxy(const proxy_cli& cli) {
   for (auto& q : taps) analyzer.add_queue(*q);
   analyzer.add_observer(*diagnostics);
   if (pcap) analyzer.add_sink(*pcap);
-  // --web: the web engineer starts the web frontend here (ring, sessions, analyzer, pcap,
-  // diagnostics), before analyzer.start().
+  web_frontend web(cli.web, ring, sessions, analyzer, pcap.get());  // before analyzer.start()
+  web.add_diagnostics(*diagnostics);
 
   opt.system_id_of = [&sessions](std::uint64_t id) {
     auto s = sessions.get(id);
@@ -161,13 +163,16 @@ int run_proxy(const proxy_cli& cli) {
   };
   proxy::proxy relay(opt);
   relay.start();  // binds first: a busy port fails before anything else runs
+  web.start();  // binds too: a busy --web port fails before the analyzer thread runs
   analyzer.start();
   if (pcap) relay.options().log("pcap files in " + cli.pcap_dir);
+  if (web.enabled()) relay.options().log("web UI on " + web.url());
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) != 0) {
   }
   relay.options().log(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  web.stop();
   relay.stop();
   analyzer.stop();  // drains every tap queue, then flushes the pcap file
   if (pcap) pcap->close();
@@ -221,7 +226,7 @@ command_runner add_proxy_command(CLI::App& app) {
   cmd->add_option("--tap-mb", cli->tap_mb, "MiB queued per relay thread for analysis before dropping")->capture_default_str()->group(cap);
 
   add_diag_options(*cmd, cli->diag);
-  // --web: the web engineer registers add_web_options(*cmd, ...) here.
+  add_web_options(*cmd, cli->web);
 
   return [cli] { return run_proxy(*cli); };
 }

@@ -33,16 +33,15 @@ void add_web_options(CLI::App& cmd, web_cli_options& o) {
             return proxy::parse_host_port(s) ? std::string()
                                              : "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080";
           },
-          "HOST:PORT"));
+          ""));
   cmd.add_option("--web-token", o.token, "Access token the web server requires (also $SMPPSCOPE_WEB_TOKEN)")
       ->type_name("TOKEN")
       ->envname("SMPPSCOPE_WEB_TOKEN");
   cmd.add_flag("--web-insecure", o.insecure, "Allow --web on a non-loopback address without a token");
   cmd.add_option("--web-cert", o.cert, "Serve the UI over HTTPS with this PEM certificate chain")
-      ->type_name("FILE")
       ->check(CLI::ExistingFile);
-  cmd.add_option("--web-key", o.key, "PEM private key for --web-cert")->type_name("FILE")->check(CLI::ExistingFile);
-  cmd.add_option("--web-threads", o.threads, "Web server threads")->check(CLI::Range(1, 16));
+  cmd.add_option("--web-key", o.key, "PEM private key for --web-cert")->check(CLI::ExistingFile);
+  cmd.add_option("--web-threads", o.threads, "Web server threads")->type_name("N")->check(CLI::Range(1, 16));
 }
 
 web::server_options make_server_options(const web_cli_options& o) {

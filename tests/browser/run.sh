@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests of the live UI in headless Chromium: run.sh path/to/smppscope
-# Starts an SMSC simulator, the proxy with --web (or the web test harness until the proxy has the
-# flags) and the load generator, then drives /usr/bin/chromium with playwright-core.
+# Starts an SMSC simulator, `smppscope proxy --web` and the load generator, then drives
+# /usr/bin/chromium with playwright-core.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$(realpath "${1:?usage: tests/browser/run.sh path/to/smppscope}")"

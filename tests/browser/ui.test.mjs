@@ -82,17 +82,8 @@ before(async () => {
   fs.mkdirSync(artifacts, { recursive: true });
   ports = { sim: await freePort(), proxy: await freePort(), web: await freePort() };
   startProcess('sim', BIN, ['sim', '--listen', `127.0.0.1:${ports.sim}`, '--dlr-delay', '50']);
-  const help = spawnSync(BIN, ['proxy', '--help'], { encoding: 'utf8' }).stdout || '';
-  const relayArgs = ['--listen', `127.0.0.1:${ports.proxy}`, '--upstream', `127.0.0.1:${ports.sim}`,
-    '--web', `127.0.0.1:${ports.web}`];
-  if (help.includes('--web-token')) {
-    startProcess('proxy', BIN, ['proxy', ...relayArgs]);
-  } else {
-    // Until app/cmd_proxy.cpp registers --web: the same relay + analyzer + web wiring.
-    const harness = path.join(path.dirname(BIN), 'tests', 'web', 'web_ui_harness');
-    assert.ok(fs.existsSync(harness), `${harness} not built`);
-    startProcess('proxy', harness, relayArgs);
-  }
+  startProcess('proxy', BIN, ['proxy', '--listen', `127.0.0.1:${ports.proxy}`, '--upstream', `127.0.0.1:${ports.sim}`,
+    '--web', `127.0.0.1:${ports.web}`]);
   url = `http://127.0.0.1:${ports.web}/`;
   await waitFor(async () => (await fetch(url + 'healthz')).ok, 'the web server');
 
