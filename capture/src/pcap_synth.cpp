@@ -222,9 +222,10 @@ void pdu_scanner::feed(std::uint8_t* p, std::size_t n, direction d, bool redact)
         --n;
         --body_left_;
         ++field_len_;
-        // system_id is Cstr<=16, password Cstr<=9; a missing NUL still ends the field.
-        const std::uint32_t max = phase_ == phase::system_id ? 16 : 9;
-        if (c == 0 || field_len_ >= max) {
+        // system_id is Cstr<=16: a missing NUL still ends it. The password ends only at its NUL
+        // (or the body's end), so an overlong one is masked whole, never in part.
+        const bool ends = c == 0 || (phase_ == phase::system_id && field_len_ >= 16);
+        if (ends) {
           phase_ = phase_ == phase::system_id ? phase::password : phase::skip;
           field_len_ = 0;
         }

@@ -559,11 +559,22 @@ void append_frame_hex(sink& out, const pdu& p, bytes_view frame) {
   bytes_view secret;
   if (p.spec) {
     const std::size_t n = std::min<std::size_t>({p.field_count, p.spec->fields.size(), max_fields});
-    for (std::size_t i = 0; i < n; ++i) {
-      const bytes_view b = p.fields[i].bytes;
-      if (is_password(p.spec->fields[i]) && !b.empty() && b.data() >= frame.data() &&
-          b.data() + b.size() <= frame.data() + frame.size())
-        secret = b;
+    const auto in_frame = [&](bytes_view b) {
+      return b.data() >= frame.data() && b.data() + b.size() <= frame.data() + frame.size();
+    };
+    for (std::size_t i = 0; i < p.spec->fields.size() && i < max_fields; ++i) {
+      if (!is_password(p.spec->fields[i])) continue;
+      if (i < n) {
+        if (!p.fields[i].bytes.empty() && in_frame(p.fields[i].bytes)) secret = p.fields[i].bytes;
+        break;
+      }
+      // The password did not decode (too long, no NUL, cut short): everything from where it
+      // starts to the end of the frame may be secret, so none of it is shown.
+      std::size_t start = header_size;
+      if (i > 0 && i - 1 < n && !p.fields[i - 1].bytes.empty() && in_frame(p.fields[i - 1].bytes))
+        start = static_cast<std::size_t>(p.fields[i - 1].bytes.data() + p.fields[i - 1].bytes.size() - frame.data());
+      if (start < frame.size()) secret = frame.subspan(start);
+      break;
     }
   }
   if (secret.empty()) {

@@ -241,6 +241,32 @@ TEST(PcapWriter, BothLegsDecodeInTsharkWithCleanTcpAnalysis) {
   EXPECT_EQ(wst.bytes, std::filesystem::file_size(files[0]));
 }
 
+TEST(PcapWriter, RedactionMasksAnOverlongPasswordWhole) {
+  temp_dir dir;
+  sc::event_ring ring;
+  sc::session_table sessions;
+  sc::analyzer an(ring, sessions);
+  sc::pcap_writer w({.dir = dir.path, .legs = sc::pcap_legs::both, .redact_passwords = true});
+  an.add_sink(w);
+  traffic t;
+  t.an = &an;
+  t.open(7);
+  // 27 octets: three times what SMPP allows. The bind is malformed but still relayed and written.
+  const std::string pw = "Zq9overlongSecretPassword42";
+  t.data(7, e2s, bind_trx(1, "sys7", pw));  // one segment, so the file holds it contiguous
+  t.data(7, s2e, bind_trx_resp(1, 0x0E));
+  t.close(7);
+  w.close();
+  const auto files = pcaps_in(dir.path);
+  ASSERT_EQ(files.size(), 1u);
+  std::ifstream f(files[0], std::ios::binary);
+  const std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(all.find("sys7"), std::string::npos);
+  for (std::size_t i = 0; i + 4 <= pw.size(); ++i)  // no four octets of it survive anywhere
+    EXPECT_EQ(all.find(pw.substr(i, 4)), std::string::npos) << pw.substr(i, 4);
+  EXPECT_NE(all.find(std::string(pw.size(), '*')), std::string::npos);
+}
+
 TEST(PcapWriter, SingleLegOptionAndUnredacted) {
   REQUIRE_TSHARK();
   for (auto legs : {sc::pcap_legs::client, sc::pcap_legs::upstream}) {

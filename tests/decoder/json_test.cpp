@@ -153,6 +153,23 @@ TEST(PduJson, PasswordIsMaskedEverywhere) {
     EXPECT_EQ(str(at(obj(at(b.obj, "fields")), "password")), "********");
     EXPECT_EQ(b.text.find("hunter2"), std::string::npos);
   }
+
+  // A password too long to decode is still kept out of "hex": from its start to the frame's end.
+  const std::string pw = "overlongSecret99";
+  octets bad = {0, 0, 0, 0, 0, 0, 0, 0x09, 0, 0, 0, 0, 0, 0, 0, 3};
+  for (char c : std::string("smppclient1")) bad.push_back(static_cast<std::uint8_t>(c));
+  bad.push_back(0);
+  for (char c : pw) bad.push_back(static_cast<std::uint8_t>(c));
+  for (std::uint8_t x : {0x00, 0x00, 0x34, 0x00, 0x00, 0x00}) bad.push_back(x);  // NUL, system_type...
+  bad[3] = static_cast<std::uint8_t>(bad.size());
+  const rendered b = render(bad);
+  EXPECT_FALSE(str(at(b.obj, "error")).empty());
+  const std::string hex = str(at(b.obj, "hex"));
+  EXPECT_EQ(hex.size(), 2 * bad.size());
+  EXPECT_NE(hex.find(to_hex(as_bytes("smppclient1"))), std::string::npos);
+  for (std::size_t i = 0; i + 3 <= pw.size(); ++i)
+    EXPECT_EQ(hex.find(to_hex(as_bytes(std::string_view(pw).substr(i, 3)))), std::string::npos) << i;
+  EXPECT_EQ(b.text.find("Secret"), std::string::npos);
 }
 
 TEST(PduJson, TlvsIntCStringAndUnknown) {
