@@ -18,19 +18,41 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=0
 steps_passed=0
 steps_failed=0
+failed_steps=()
 step() {  # step NAME COMMAND...
   local name=$1; shift
   echo "==> $name"
-  if "$@"; then steps_passed=$((steps_passed + 1)); else steps_failed=$((steps_failed + 1)); failed=1; echo "FAILED: $name"; fi
+  if "$@"; then steps_passed=$((steps_passed + 1)); else steps_failed=$((steps_failed + 1)); failed=1; failed_steps+=("$name"); echo "FAILED: $name"; fi
 }
 
-step "unit and integration tests (ctest)" ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 900
+ctest_log=$build/ctest.log
+step "unit and integration tests (ctest)" \
+  bash -c 'ctest --test-dir "$1" --output-on-failure -j"$2" --timeout 900 2>&1 | tee "$3"; exit "${PIPESTATUS[0]}"' \
+  _ "$build" "$jobs" "$ctest_log"
+fuzz_log=$build/fuzz.log
 if [[ -x tests/fuzz/run.sh ]]; then
-  step "decoder fuzzer (60 s)" tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+  # libFuzzer prints a line per new input; keep that in a log and show its last lines.
+  step "decoder fuzzer (${FUZZ_SECONDS:-60} s, log in $fuzz_log)" \
+    bash -c 'tests/fuzz/run.sh "$1" >"$2" 2>&1; rc=$?; grep -E "^(run\.sh|stat::|==[0-9]+==|SUMMARY)" "$2" | tail -20; exit $rc' \
+    _ "${FUZZ_SECONDS:-60}" "$fuzz_log"
 fi
 if [[ -x tests/browser/run.sh ]]; then
   step "browser tests (headless Chromium)" tests/browser/run.sh "$build/smppscope"
 fi
 
+# CI shows the end of this output: repeat what failed, with its output, last.
+if [[ $failed -ne 0 ]]; then
+  echo "==> what failed"
+  for n in "${failed_steps[@]}"; do echo "FAILED step: $n"; done
+  if [[ -f $ctest_log ]] && grep -q "The following tests FAILED" "$ctest_log"; then
+    sed -n '/tests passed, .* tests failed/,$p' "$ctest_log"
+    # The output of each failed test, as ctest printed it (bounded).
+    awk '/Test +#[0-9]+: .*\*\*\*|Test +#[0-9]+: .*(Failed|Timeout|Exception)/{p=1} /Test +#[0-9]+: .* Passed/{p=0} p' \
+      "$ctest_log" | tail -150
+  fi
+  if [[ -f $fuzz_log ]] && grep -qE "ERROR|deadly signal|SUMMARY" "$fuzz_log"; then
+    grep -E -A30 "==ERROR|deadly signal" "$fuzz_log" | head -60
+  fi
+fi
 echo "test steps: $steps_passed ok, $steps_failed failed (the ctest summary above counts the tests)"
 exit $failed
