@@ -202,6 +202,7 @@ struct proxy::impl {
         if (std::find(eps.begin(), eps.end(), e.endpoint()) == eps.end()) eps.push_back(e.endpoint());
     }
     std::uint16_t port = opt.listen.port;
+    std::string first_error;
     for (auto ep : eps) {
       if (port != 0) ep.port(port);
       auto a = std::make_unique<tcp::acceptor>(ctx);
@@ -213,9 +214,11 @@ struct proxy::impl {
       if (!ec) a->bind(ep, ec);
       if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
       if (ec) {
-        if (acceptors.empty())
-          throw std::runtime_error("cannot listen on " + endpoint_text(ep) + ": " + ec.message());
-        log("cannot also listen on " + endpoint_text(ep) + ": " + ec.message());
+        // A name may resolve to addresses this host cannot bind (::1 without IPv6): use the
+        // others, and fail only when none can be bound.
+        const std::string e = "cannot listen on " + endpoint_text(ep) + ": " + ec.message();
+        if (first_error.empty()) first_error = e;
+        if (eps.size() > 1) log(e);
         continue;
       }
       const auto bound = a->local_endpoint();
@@ -224,6 +227,7 @@ struct proxy::impl {
       listening.push_back(endpoint_text(bound));
       acceptors.push_back(std::move(a));
     }
+    if (acceptors.empty()) throw std::runtime_error(first_error);
   }
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {

@@ -55,6 +55,9 @@ tcp::endpoint resolve_listen(asio::io_context& ctx, const std::string& host, std
   if (ec || results.empty())
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
                              (ec ? ec.message() : std::string("no address")));
+  // One listener: for a name with both families (localhost), IPv4, which every host has.
+  for (const auto& r : results)
+    if (r.endpoint().address().is_v4()) return r.endpoint();
   return results.begin()->endpoint();
 }
 

@@ -478,28 +478,37 @@ void server::start() {
       throw std::runtime_error("web: " + shown + " is reachable from other hosts: set an access token "
                                "(--web-token TOKEN) or allow it without one (--web-insecure)");
   }
+  // A name may resolve to several addresses (localhost: 127.0.0.1 and ::1): listen on each one
+  // that can be bound; fail only when none can (a host without IPv6 still serves on IPv4).
   std::uint16_t port = m.opt.port;
+  std::string first_error;
   for (auto ep : eps) {
     if (port) ep.port(port);
     auto a = std::make_unique<tcp::acceptor>(m.ioc);
-    auto fail = [&](const char* what) {
-      throw std::runtime_error("cannot listen on " +
-                               (ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                                     : ep.address().to_string()) +
-                               ":" + std::to_string(ep.port()) + " (web): " + what + ": " + ec.message());
-    };
+    const char* what = "open";
     a->open(ep.protocol(), ec);
-    if (ec) fail("open");
-    a->set_option(net::socket_base::reuse_address(true), ec);
-    if (ep.address().is_v6()) a->set_option(net::ip::v6_only(true), ec);
-    a->bind(ep, ec);
-    if (ec) fail("bind");
-    a->listen(net::socket_base::max_listen_connections, ec);
-    if (ec) fail("listen");
+    if (!ec) {
+      a->set_option(net::socket_base::reuse_address(true), ec);
+      if (ep.address().is_v6()) a->set_option(net::ip::v6_only(true), ec);
+      what = "bind";
+      a->bind(ep, ec);
+    }
+    if (!ec) {
+      what = "listen";
+      a->listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      if (first_error.empty())
+        first_error = "cannot listen on " +
+                      (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
+                      ":" + std::to_string(ep.port()) + " (web): " + what + ": " + ec.message();
+      continue;
+    }
     m.bound.push_back(a->local_endpoint());
     port = m.bound.back().port();
     m.acceptors.push_back(std::move(a));
   }
+  if (m.acceptors.empty()) throw std::runtime_error(first_error);
 
   m.state = std::make_shared<shared_state>(m.opt, m.ring, m.sessions, m.registry, m.count);
   m.state->hub = std::make_shared<detail::ws_hub>(m.ioc, m.ring, m.opt.ws_batch_interval,
