@@ -21,6 +21,7 @@ CONNS=${CONNS:-2}
 WINDOW=${WINDOW:-64}
 LAT_COUNT=${LAT_COUNT:-20000}
 REPEAT=${REPEAT:-5}
+SETTLE=${SETTLE:-2}
 BASE_PORT=${BASE_PORT:-23700}
 SINK_PORT=$BASE_PORT
 HAPROXY_PORT=$((BASE_PORT + 1))
@@ -112,6 +113,9 @@ for _ in $(seq "$REPEAT"); do
     fi
     RATES[$t]+="$(echo "$out" | field rate) "
     P99S[$t]+="$(echo "$out" | field p99_us) "
+    # Let the target settle first: smppscope's analysis may still be draining the throughput
+    # phase, and a busy process answers faster (no idle wake-ups), which would flatter it.
+    sleep "$SETTLE"
     out=$("$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns 1 --window 1 --count "$LAT_COUNT")
     LP50S[$t]+="$(echo "$out" | field p50_us) "
     LP99S[$t]+="$(echo "$out" | field p99_us) "

@@ -115,7 +115,10 @@ void analyzer::run() {
     const std::int64_t now = now_us();
     if (n) {
       for (record_sink* s : sinks_) s->on_batch_end(now);
-      idle = 0;
+      // A full-ish batch: traffic is heavy, poll again at once. A few records: light traffic, so
+      // stay at the sleeping stage rather than spinning and yielding again; on a small machine a
+      // busy analyzer takes CPU from the relay and its peers (and the tap queue holds the rest).
+      idle = n >= 64 ? 0 : std::max(idle, 80u);
     }
     if (now >= next_tick_us_) {
       tick(now);
