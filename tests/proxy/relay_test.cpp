@@ -561,7 +561,7 @@ TEST(relay, two_thousand_concurrent_sessions) {
     clients.push_back(connect_tcp("127.0.0.1", p.port()));
     ASSERT_TRUE(clients.back().valid()) << i;
   }
-  EXPECT_TRUE(eventually([&] { return p.stats().opened == n; }, 30s)) << p.stats().opened;
+  EXPECT_TRUE(eventually([&] { return p.stats().opened == static_cast<std::uint64_t>(n); }, 30s)) << p.stats().opened;
   EXPECT_EQ(p.stats().active, static_cast<std::uint64_t>(n));
   // Every client is relayed: its bytes reach the (unaccepted) upstream socket, then the client
   // half-closes. The upstream never closes its side, so the sessions stay half-open until stop()

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -136,6 +137,90 @@ bool conn::read_exact(std::uint8_t* p, std::size_t n) {
     n -= static_cast<std::size_t>(r);
   }
   return true;
+}
+
+bool conn::duplex(const bytes& out, std::mt19937_64& rng, bytes& in, std::chrono::milliseconds timeout) {
+  const int flags = ::fcntl(fd_, F_GETFL);
+  ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t at = 0, piece = 0;
+  bool sent_eof = false, got_eof = false, ok = true;
+  std::uint8_t buf[65536];
+  while (ok && !(sent_eof && got_eof)) {
+    bool progress = false, want_write = false;
+    if (!sent_eof && at < out.size()) {
+      if (piece == 0) {
+        switch (rng() % 3) {  // a third tiny, a third PDU-sized, a third large
+          case 0: piece = 1 + rng() % 16; break;
+          case 1: piece = 1 + rng() % 2048; break;
+          default: piece = 1 + rng() % (64 * 1024); break;
+        }
+        piece = std::min(piece, out.size() - at);
+      }
+      long w;
+      if (ssl_) {  // a retried SSL_write gets the same buffer and length
+        w = SSL_write(ssl_, out.data() + at, static_cast<int>(piece));
+        if (w <= 0) {
+          const int e = SSL_get_error(ssl_, static_cast<int>(w));
+          if (e == SSL_ERROR_WANT_WRITE) want_write = true;
+          else if (e != SSL_ERROR_WANT_READ) ok = false;
+        }
+      } else {
+        w = ::send(fd_, out.data() + at, piece, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) want_write = true;
+        else if (w < 0 && errno != EINTR) ok = false;
+      }
+      if (w > 0) {
+        at += static_cast<std::size_t>(w);
+        piece -= static_cast<std::size_t>(w);
+        progress = true;
+      }
+    } else if (!sent_eof) {
+      if (ssl_) {
+        const int r = SSL_shutdown(ssl_);  // 0: close_notify sent, the peer's not yet seen
+        const int e = r < 0 ? SSL_get_error(ssl_, r) : SSL_ERROR_NONE;
+        if (e == SSL_ERROR_WANT_WRITE) want_write = true;
+        else if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_READ) ok = false;
+        else if (e == SSL_ERROR_NONE) sent_eof = true;
+      } else {
+        sent_eof = true;
+      }
+      if (sent_eof) {
+        ::shutdown(fd_, SHUT_WR);
+        progress = true;
+      }
+    }
+    if (ok && !got_eof) {
+      long r;
+      if (ssl_) {
+        r = SSL_read(ssl_, buf, sizeof buf);
+        if (r <= 0) {
+          const int e = SSL_get_error(ssl_, static_cast<int>(r));
+          if (e == SSL_ERROR_ZERO_RETURN) got_eof = progress = true;
+          else if (e == SSL_ERROR_WANT_WRITE) want_write = true;
+          else if (e != SSL_ERROR_WANT_READ) ok = false;
+        }
+      } else {
+        r = ::recv(fd_, buf, sizeof buf, 0);
+        if (r == 0) got_eof = progress = true;
+        else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ok = false;
+      }
+      if (r > 0) {
+        in.insert(in.end(), buf, buf + r);
+        progress = true;
+      }
+    }
+    if (!ok || progress) continue;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ok = false;
+      break;
+    }
+    pollfd pfd{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
+    ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+  }
+  ::fcntl(fd_, F_SETFL, flags);
+  return ok;
 }
 
 void conn::shutdown_send() {

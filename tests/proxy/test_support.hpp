@@ -49,6 +49,11 @@ class conn {
   bool read_exact(std::uint8_t* p, std::size_t n);
   // TLS: close_notify first. Then shutdown(SHUT_WR).
   void shutdown_send();
+  // Both directions at once from one thread (an SSL object must not be used by two threads):
+  // writes `out` in random pieces as write_chunked does, then half-closes, while reading into
+  // `in` until the peer's orderly EOF. False on error, on an unclean EOF or after `timeout`.
+  bool duplex(const bytes& out, std::mt19937_64& rng, bytes& in,
+              std::chrono::milliseconds timeout = std::chrono::seconds(60));
   void close();
   // Abortive close (RST).
   void reset();

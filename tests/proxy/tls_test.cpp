@@ -26,34 +26,19 @@ tls_client_options upstream_tls(bool insecure = false) {
 }
 
 // Both directions at once, then both ends check what they got.
-struct duplex_result {
-  bool client_ok = false, server_ok = false;
-};
 
 server::handler duplex_server(const bytes& to_client, const bytes& from_client, bool& ok) {
   return [&to_client, &from_client, &ok](conn& c) {
-    std::thread w([&] {
-      std::mt19937_64 rng(8);
-      c.write_chunked(to_client, rng);
-      c.shutdown_send();
-    });
-    bool clean = false;
-    const bytes got = c.read_to_eof(&clean);
-    w.join();
-    ok = clean && got == from_client;
+    std::mt19937_64 rng(8);
+    bytes got;
+    ok = c.duplex(to_client, rng, got) && got == from_client;
   };
 }
 
 bool duplex_client(conn& c, const bytes& to_server, const bytes& from_server) {
-  std::thread w([&] {
-    std::mt19937_64 rng(9);
-    c.write_chunked(to_server, rng);
-    c.shutdown_send();
-  });
-  bool clean = false;
-  const bytes got = c.read_to_eof(&clean);
-  w.join();
-  return clean && got == from_server;
+  std::mt19937_64 rng(9);
+  bytes got;
+  return c.duplex(to_server, rng, got) && got == from_server;
 }
 
 TEST(tls, client_leg) {
