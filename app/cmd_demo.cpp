@@ -191,7 +191,7 @@ int run_demo(demo_args& a) {
   web_cli_options web_opt;
   web_opt.web = proxy::host_port{web_hp->host, web_hp->port}.to_string();
   web_frontend web(web_opt, ring, sessions, analyzer, &pcap);
-  web.add_metrics(*diagnostics);
+  web.add_diagnostics(*diagnostics);
 
   proxy::proxy_options po;
   po.listen = *listen_hp;

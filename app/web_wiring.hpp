@@ -5,7 +5,7 @@
 //   app::add_web_options(*cmd, web_opts);                 // while building the CLI
 //   ...
 //   app::web_frontend web(web_opts, ring, sessions, analyzer, &pcap);  // before analyzer.start()
-//   web.add_metrics(diagnostics);                          // any further metrics_source
+//   web.add_diagnostics(diagnostics);                      // its metrics and session timelines
 //   web.start();                                           // no-op without --web
 #pragma once
 
@@ -56,7 +56,6 @@ class web_frontend {
   web_frontend(const web_frontend&) = delete;
   web_frontend& operator=(const web_frontend&) = delete;
 
-  void add_metrics(const capture::metrics_source& s) { registry_.add(s); }
   // Its metrics on /metrics and its timelines on GET /api/sessions/{id}/timeline. Before start().
   void add_diagnostics(const capture::diag::diagnostics& d);
   web::metrics_registry& metrics() noexcept { return registry_; }

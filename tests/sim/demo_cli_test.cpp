@@ -75,6 +75,13 @@ TEST(DemoCli, RunsTrafficServesTheUiAndStopsOnSigint) {
   EXPECT_TRUE(commands.count("deliver_sm"));
   EXPECT_GE(session_ids.size(), 3u);
 
+  // The demo wires the diagnostics into the web server: every session has a timeline.
+  for (const auto id : session_ids) {
+    const auto [status, body] = http_get(web, "/api/sessions/" + std::to_string(id) + "/timeline");
+    EXPECT_EQ(status, 200) << "session " << id << ": " << body;
+    if (status == 200) EXPECT_TRUE(boost::json::parse(body).is_object()) << body;
+  }
+
   // The printed instructions work: a client of our own through the demo's proxy.
   child_process client({SMPPSCOPE_BINARY, "load", "--target", proxy_addr, "--system-id", "me", "--password", "x",
                         "--count", "50", "--window", "10", "--json", "--timeout", "20"});
