@@ -248,6 +248,130 @@ test('pcap download is a capture tshark decodes as SMPP', async () => {
   }
 });
 
+// The diagnostics band: health of every session, the timeline of one.
+test('timeline of a session with traffic: outstanding against the window, latency', async () => {
+  await load(30, ['--rate', '12']);  // a few seconds of traffic: a few samples
+  const card = page.locator('.session', { has: page.locator('.s-sys', { hasText: 'uitest' }) }).first();
+  const id = Number(await card.getAttribute('data-id'));
+  await card.click();
+  assert.equal(await page.inputValue('#f-session'), String(id), 'a session card filters the table');
+  const svg = page.locator('#timeline svg.tl-svg');
+  await svg.waitFor({ timeout: 10000 });
+  assert.match(await page.textContent('#timeline .tl-title'), new RegExp(`session #${id} uitest`));
+  // The window line sits at the proxy's --window (10 by default).
+  assert.equal(await svg.locator('line.tl-window').getAttribute('data-window'), '10');
+  // The ESME -> SMSC outstanding line: a step per second, above zero while submits were in flight,
+  // never above the window line.
+  const d = await svg.locator('path.tl-out[data-dir="esme_to_smsc"]').getAttribute('d');
+  const ys = [...d.matchAll(/[MV] (?:[\d.]+ )?([\d.]+)/g)].map(m => Number(m[1]));
+  const zero = Number(await svg.locator('.tl-grid line.base').first().getAttribute('y1'));
+  const windowY = Number(await svg.locator('line.tl-window').getAttribute('y1'));
+  assert.ok((d.match(/H/g) || []).length >= 2, `a step per second: ${d.slice(0, 200)}`);
+  assert.ok(Math.min(...ys) < zero && Math.min(...ys) > windowY, `outstanding between 0 (y ${zero}) and the window (y ${windowY}): ${d.slice(0, 200)}`);
+  assert.ok(await svg.locator('path.tl-lat').count() > 0, 'latency drawn');
+  const box = await svg.boundingBox();
+  assert.ok(box.width > 300 && box.height > 100, `timeline has a size: ${JSON.stringify(box)}`);
+  // Its health row is the selected one.
+  assert.equal(await page.getAttribute(`#health .hrow[data-id="${id}"]`, 'aria-selected'), 'true');
+  await page.screenshot({ path: path.join(artifacts, 'ui-timeline.png') });
+  await card.click();
+  assert.equal(await page.inputValue('#f-session'), '');
+  // d hides and shows the diagnostics.
+  await page.focus('#table');
+  await page.keyboard.press('d');
+  assert.equal(await page.isHidden('#diag-body'), true);
+  assert.equal(await page.getAttribute('#diag-toggle', 'aria-expanded'), 'false');
+  await page.keyboard.press('d');
+  await svg.waitFor({ timeout: 5000 });
+});
+
+test('a real fault: the alert selects the unanswered request, health shows a warning', async () => {
+  // An SMSC that stops answering submit_sm after 3, behind a proxy with 1 s timeouts; the load
+  // generator keeps the session open with 5 requests unanswered. The proxy keeps only 20 events
+  // (see the end).
+  const p = { sim: await freePort(), proxy: await freePort(), web: await freePort() };
+  startProcess('fault-sim', BIN, ['sim', '--listen', `127.0.0.1:${p.sim}`, '--stop-submit-after', '3']);
+  startProcess('fault-proxy', BIN, ['proxy', '--listen', `127.0.0.1:${p.proxy}`, '--upstream', `127.0.0.1:${p.sim}`,
+    '--web', `127.0.0.1:${p.web}`, '--response-timeout', '1', '--enquire-link-timeout', '1', '--ring-events', '20']);
+  const base = `http://127.0.0.1:${p.web}/`;
+  await waitFor(async () => (await fetch(base + 'healthz')).ok, 'the fault proxy web server');
+  startProcess('fault-load', BIN, ['load', '--target', `127.0.0.1:${p.proxy}`, '--system-id', 'faulty', '--password', 'pw',
+    '--count', '10', '--window', '5', '--timeout', '120', '--quiet']);
+  const page2 = await context.newPage();
+  const errors = [];
+  page2.on('pageerror', e => errors.push(e.message));
+  page2.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    await page2.goto(base);
+    await page2.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
+
+    // The server's word on the alert: the unanswered request it names.
+    let alert;
+    await waitFor(async () => {
+      const events = await (await fetch(base + 'api/pdus?type=all&limit=1000')).json();
+      alert = events.find(e => e.type === 'alert' && e.kind === 'response_timeout');
+      return alert;
+    }, 'a response_timeout alert from the proxy');
+    assert.equal(alert.command, 'submit_sm');
+    assert.equal(alert.direction, 'esme_to_smsc');
+
+    // The active alert (from /api/sessions) is listed once: the event that raised it is not
+    // repeated below it. It leads to the request it names now.
+    const [session] = await (await fetch(base + 'api/sessions')).json();
+    const active = session.alerts.find(a => a.kind === 'response_timeout');
+    assert.ok(active, `active response_timeout: ${JSON.stringify(session.alerts)}`);
+    assert.equal(active.since_us, alert.since_us, 'the event raised the active alert');
+    const activeItem = page2.locator(`#alerts .alert.active[data-kind="response_timeout"][data-session="${session.id}"]`);
+    await waitFor(async () => (await activeItem.getAttribute('data-seq')) === String(active.sequence_number), 'the active alert item');
+    assert.equal(await page2.locator('#alerts .alert[data-kind="response_timeout"]').count(), 1, 'one item per alert');
+    assert.equal(await page2.locator(`#alerts .alert[data-key="e${alert.id}"]`).count(), 0);
+    assert.match(await activeItem.locator('.a-pdu').textContent(), new RegExp(`submit_sm seq ${active.sequence_number}\\b`));
+    await activeItem.click();
+    assert.equal(await page2.textContent('#detail h3'), active.command);
+    assert.equal(await page2.locator('#detail .d-meta span', { hasText: /^seq / }).textContent(), `seq ${active.sequence_number}`);
+    assert.match(await page2.textContent('#detail .d-head'), /no response seen/);
+    assert.equal(await page2.locator('#detail .f-row', { hasText: 'sequence_number' }).locator('.v').textContent(), String(active.sequence_number));
+    assert.equal(await page2.textContent('.trow.sel .c-seq'), String(active.sequence_number), 'the row is selected in the table');
+
+    // Health: the session is a warning, with its unanswered requests against the window.
+    const row = page2.locator(`#health .hrow[data-id="${session.id}"]`);
+    await waitFor(async () => (await row.getAttribute('data-status')) === 'warn', 'the faulty session as a warning');
+    assert.match(await row.locator('.h-open').textContent(), /^5\/10$/);
+    assert.match(await page2.textContent('#health-summary'), /1 warning/);
+    // The timeline (of the only session) marks the alert.
+    await page2.locator('#timeline .tl-alert.raise[data-kind="response_timeout"]').first().waitFor({ timeout: 10000 });
+    await page2.screenshot({ path: path.join(artifacts, 'ui-diagnostics.png') });
+
+    // Clicking the health row filters the table to the session, as the sessions panel does.
+    await row.click();
+    assert.equal(await page2.inputValue('#f-session'), String(session.id));
+
+    // Another session's traffic pushes the first one's events out of the proxy's buffer: a page
+    // opened now has not got the request the active alert names, and says so.
+    startProcess('fault-load-2', BIN, ['load', '--target', `127.0.0.1:${p.proxy}`, '--system-id', 'other', '--password', 'pw',
+      '--count', '15', '--window', '15', '--timeout', '1', '--quiet']);
+    await waitFor(async () => (await (await fetch(`${base}api/pdus?type=all&session=${session.id}`)).json()).length === 0,
+      `session ${session.id} leaving the proxy's 20-event buffer`);
+    const page3 = await context.newPage();
+    page3.on('pageerror', e => errors.push(e.message));
+    page3.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+    try {
+      await page3.goto(base);
+      const gone = page3.locator(`#alerts .alert.active[data-kind="response_timeout"][data-session="${session.id}"]`);
+      await gone.locator('.a-pdu.gone').waitFor({ timeout: 10000 });
+      assert.match(await gone.getAttribute('title'), /no longer in this page's buffer/);
+      await gone.click();
+      await waitFor(async () => /no longer in the buffer/.test(await page3.textContent('#toast')), 'the message that the PDU is gone');
+      assert.match(await page3.textContent('#toast'), new RegExp(`submit_sm seq \\d+ \\(ESME → SMSC\\) of session #${session.id}`));
+    } finally {
+      await page3.close();
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await page2.close();
+  }
+});
+
 test('no script errors, and screenshots in both themes', async () => {
   await filter({ command: 'submit_sm' });
   await page.locator('.trow:not([hidden])').nth(4).click();

@@ -5,6 +5,9 @@ import { Store, emptyFilter } from './js/store.js';
 import { Table } from './js/table.js';
 import { Detail } from './js/detail.js';
 import { Sessions } from './js/sessions.js';
+import { Alerts, refText } from './js/alerts.js';
+import { Health, recentStats, RECENT_S } from './js/health.js';
+import { Timeline } from './js/timeline.js';
 import { indexProtocol } from './js/layout.js';
 import { el, fmtCount, toast } from './js/format.js';
 
@@ -16,6 +19,8 @@ const state = {
   paused: false,
   lost: 0,
   received: [],   // [time ms, count] for the rate
+  skewUs: 0,      // server clock minus ours, from the live events
+  window: null,   // the diagnostics' window (from a timeline summary or a window_full alert)
 };
 
 // ---- theme ----
@@ -31,17 +36,27 @@ $('btn-theme').addEventListener('click', () => applyTheme(document.documentEleme
 
 const store = new Store();
 const table = new Table($('table'), store, {
-  onSelect: id => detail.show(store.byId.get(id) || null),
+  onSelect: id => { detail.show(store.byId.get(id) || null); updateTimeline(); },
   statusName: v => state.protocol?.status.get(v >>> 0)?.name ?? `0x${(v >>> 0).toString(16).padStart(8, '0')}`,
 });
 const detail = new Detail($('detail'), store, {
   protocol: null,
   onJump: id => jumpTo(id),
   onSession: id => setSessionFilter(id),
+  onRef: ref => openRef(ref),
 });
-const sessions = new Sessions($('sessions'), $('alerts'), {
-  onPick: id => setSessionFilter(filterState().session === id ? null : id),
+const pickSession = id => setSessionFilter(filterState().session === id ? null : id);
+const sessions = new Sessions($('sessions'), { onPick: pickSession });
+const alerts = new Alerts($('alerts'), store, {
+  onPick: pickSession,
   onEvent: id => jumpTo(id),
+  onRef: ref => openRef(ref),
+});
+const health = new Health($('health'), $('health-summary'), { onPick: pickSession });
+const timeline = new Timeline($('timeline'), {
+  onSummary: s => {
+    if (s.window && s.window !== state.window) { state.window = s.window; updateHealth(); }
+  },
 });
 
 function jumpTo(id) {
@@ -50,6 +65,27 @@ function jumpTo(id) {
   }
   if (store.indexInView(id) >= table.count) resume();
   table.select(id, true);
+}
+
+// Selects the PDU an alert names: from this page's events, else from the server's buffer.
+async function openRef(ref) {
+  const hit = store.findPdu(ref);
+  if (hit) { jumpTo(hit.id); return; }
+  const what = `${refText(ref)} of session #${ref.session}`;
+  try {
+    const q = new URLSearchParams({ session: String(ref.session), command: ref.command, limit: '1000' });
+    if (ref.direction) q.set('direction', ref.direction);
+    if (ref.eventId) q.set('before', String(ref.eventId));
+    const list = await getJson(`api/pdus?${q}`);
+    const e = list.reverse().find(x => x.sequence_number === ref.sequence_number && (!ref.beforeUs || x.ts_us <= ref.beforeUs));
+    if (e) {
+      ingest([e]);
+      jumpTo(e.id);
+      toast(`${what} fetched from the server`);
+      return;
+    }
+  } catch (_) { /* said below */ }
+  toast(`${what} is no longer in the buffer`);
 }
 
 // ---- filters ----
@@ -73,6 +109,8 @@ function applyFilters() {
   if (JSON.stringify(f) === JSON.stringify(store.filter)) return;
   store.setFilter(f);
   sessions.setActive(store.filter.session);
+  health.setActive(store.filter.session);
+  updateTimeline();
   table.follow = true;
   table.setCount(store.view.length);
   updateCounts();
@@ -154,6 +192,9 @@ async function refreshSessions() {
   try {
     const list = await getJson('api/sessions');
     sessions.update(list);
+    for (const s of list) for (const a of s.alerts || []) if (a.window) state.window = a.window;
+    updateHealth(list);
+    updateTimeline();
     $('stat-sessions').textContent = fmtCount(list.filter(s => s.state !== 'closed').length);
     $('sessions-count').textContent = String(list.length);
     const sel = $('f-session');
@@ -167,13 +208,44 @@ async function refreshSessions() {
 }
 
 function renderAlerts() {
-  const active = sessions.renderAlerts(store.alerts);
+  const active = alerts.render(sessions.list, store.alerts);
   $('alerts-count').textContent = String(active || store.alerts.length);
 }
 
+// ---- diagnostics: health of every session, the timeline of one ----
+function updateHealth(list = sessions.list) {
+  health.update(list, recentStats(store.events, Date.now() * 1000 + state.skewUs, RECENT_S * 1e6), state.window);
+}
+
+// The timeline follows the session filter, else the selected row's session, else the first live
+// session (warnings first).
+function updateTimeline() {
+  let id = filterState().session;
+  if (id === null && table.selected !== null) id = store.byId.get(table.selected)?.session ?? null;
+  if (id === null) id = health.first();
+  timeline.setSession(id, sessions.list.find(s => s.id === id)?.system_id || '');
+}
+
+function diagOpen() { return !$('diag-body').hidden; }
+function setDiagOpen(open) {
+  $('diag-body').hidden = !open;
+  $('diag').classList.toggle('collapsed', !open);
+  $('diag-toggle').setAttribute('aria-expanded', String(open));
+  try { localStorage.setItem('smppscope.diag', open ? 'open' : 'closed'); } catch (_) { /* ignore */ }
+  if (open) { timeline.render(); timeline.poll(); }
+}
+$('diag-toggle').addEventListener('click', () => setDiagOpen(!diagOpen()));
+try { if (localStorage.getItem('smppscope.diag') === 'closed') setDiagOpen(false); } catch (_) { /* ignore */ }
+setInterval(() => { if (diagOpen() && document.visibilityState === 'visible') timeline.poll(); }, 1000);
+
 const live = new Live({
   onHello: () => loadHistory(),
-  onEvents: ingest,
+  onEvents: events => {
+    let ts = 0;
+    for (const e of events) if (e.ts_us > ts) ts = e.ts_us;
+    if (ts) state.skewUs = ts - Date.now() * 1000;
+    ingest(events);
+  },
   onState: s => {
     $('conn').dataset.state = s;
     $('conn-text').textContent = s === 'live' ? 'live' : s === 'down' ? 'reconnecting' : 'connecting';
@@ -235,6 +307,7 @@ document.addEventListener('keydown', ev => {
     return;
   }
   if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || help.open) return;
+  if (ev.key === ' ' && t instanceof HTMLButtonElement) return;  // the button's own click
   const sel = table.selected !== null ? store.byId.get(table.selected) : null;
   switch (ev.key) {
     case 'j': case 'ArrowDown': table.move(1); break;
@@ -247,6 +320,7 @@ document.addEventListener('keydown', ev => {
     case '/': $('f-text').focus(); break;
     case 'e': $('f-errors').checked = !$('f-errors').checked; applyFilters(); break;
     case 't': $('btn-theme').click(); break;
+    case 'd': setDiagOpen(!diagOpen()); break;
     case '?': help.showModal(); break;
     case 'r': if (sel && (sel.resp ?? sel.req) !== undefined) jumpTo(sel.resp ?? sel.req); break;
     case 's': if (sel) setSessionFilter(filterState().session === sel.session ? null : sel.session); break;

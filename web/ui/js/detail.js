@@ -6,14 +6,16 @@ import { el, clear, fmtDateTime, fmtLatency, hex8, hex4, hexToBytes, bytesToHex,
 import { layoutPdu } from './layout.js';
 import { meaning, timeText, parseUdh, parseReceipt, dataCodingName } from './smpp.js';
 import { isError } from './store.js';
+import { pduRef, refText } from './alerts.js';
 
 export class Detail {
-  constructor(root, store, { protocol, onJump, onSession }) {
+  constructor(root, store, { protocol, onJump, onSession, onRef }) {
     this.root = root;
     this.store = store;
     this.protocol = protocol;
     this.onJump = onJump;
     this.onSession = onSession;
+    this.onRef = onRef;
     this.event = null;
     this.segments = [];
     this.pinned = null;  // segment key kept highlighted after a click
@@ -86,6 +88,16 @@ export class Detail {
     item('event', e.id);
     meta.appendChild(el('span', '', fmtDateTime(e.ts_us)));
     h.appendChild(meta);
+
+    const ref = e.type === 'pdu' ? null : pduRef(e);
+    if (ref) {
+      const about = el('div', 'd-meta');
+      const a = el('span', 'link', `${ref.response ? 'Response' : 'Request'}: ${refText(ref)}`);
+      a.title = 'Select the PDU this alert is about';
+      a.addEventListener('click', () => this.onRef(ref));
+      about.appendChild(a);
+      h.appendChild(about);
+    }
 
     if (e.type === 'pdu') {
       const pair = el('div', 'd-meta');

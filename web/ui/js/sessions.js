@@ -1,32 +1,16 @@
-// Sessions panel (from /api/sessions) and the alerts area (active session alerts first, then the
-// latest alert events of the live feed).
+// Sessions panel (from /api/sessions); the alerts area is alerts.js.
 
-import { el, clear, fmtTime, fmtCount } from './format.js';
+import { el, clear, fmtCount } from './format.js';
+import { bindPickList } from './picklist.js';
 
 export class Sessions {
-  constructor(listEl, alertsEl, { onPick, onEvent }) {
+  constructor(listEl, { onPick }) {
     this.listEl = listEl;
-    this.alertsEl = alertsEl;
     this.onPick = onPick;
-    this.onEvent = onEvent;
     this.list = [];
     this.active = null;
-    listEl.addEventListener('click', ev => {
-      const card = ev.target.closest('.session');
-      if (card) this.onPick(Number(card.dataset.id));
-    });
-    listEl.addEventListener('keydown', ev => {
-      if (!this.list.length || !['ArrowDown', 'ArrowUp', 'Enter'].includes(ev.key)) return;
-      ev.preventDefault();
-      ev.stopPropagation();
-      const ids = this.list.map(s => s.id);
-      let i = ids.indexOf(this.focus ?? this.active);
-      if (ev.key === 'Enter') { if (i >= 0) this.onPick(ids[i]); return; }
-      i = ev.key === 'ArrowDown' ? Math.min(ids.length - 1, i + 1) : Math.max(0, i - 1);
-      this.focus = ids[i];
-      this.render();
-      listEl.querySelector(`[data-id="${ids[i]}"]`)?.scrollIntoView({ block: 'nearest' });
-    });
+    this.focus = null;
+    bindPickList(listEl, '.session', this);
   }
 
   update(list) {
@@ -81,34 +65,5 @@ export class Sessions {
       card.appendChild(nums);
       this.listEl.appendChild(card);
     }
-  }
-
-  renderAlerts(recent) {
-    clear(this.alertsEl);
-    let n = 0;
-    for (const s of this.list) {
-      for (const a of s.alerts || []) {
-        const box = el('div', 'alert');
-        box.appendChild(el('div', 'a-kind', a.kind));
-        box.appendChild(el('div', '', a.message));
-        box.appendChild(el('div', 'a-meta', `session #${s.id} ${s.system_id || ''} · since ${fmtTime(a.since_us)}`));
-        box.addEventListener('click', () => this.onPick(s.id));
-        this.alertsEl.appendChild(box);
-        n++;
-      }
-    }
-    const events = recent.slice(-30).reverse();
-    for (const e of events) {
-      const box = el('div', 'alert');
-      if (e.type === 'alert_cleared') box.classList.add('cleared');
-      const kind = e.type === 'alert' ? e.kind : e.type === 'alert_cleared' ? `${e.kind} cleared` : e.type.replace('_', ' ');
-      box.appendChild(el('div', 'a-kind', kind));
-      if (e.message || e.reason || e.error) box.appendChild(el('div', '', e.message || e.reason || e.error));
-      box.appendChild(el('div', 'a-meta', `session #${e.session} · ${fmtTime(e.ts_us)}`));
-      box.addEventListener('click', () => this.onEvent(e.id));
-      this.alertsEl.appendChild(box);
-    }
-    if (!this.alertsEl.childNodes.length) this.alertsEl.appendChild(el('div', 'none', 'No alerts.'));
-    return n;
   }
 }

@@ -46,6 +46,7 @@ export class Store {
     this.open = new Map();  // unanswered requests: "session:dir:seq" -> event
     this.lastId = 0;
     this.alerts = [];       // recent alert / alert_cleared / malformed events, newest last
+    this.generation = 0;    // bumped when older events are merged in (history backfill)
   }
 
   // Adds events (any order, duplicates ignored). Returns true when the view changed shape
@@ -74,6 +75,7 @@ export class Store {
       this.events.sort((a, b) => a.id - b.id);
       this.alerts.sort((a, b) => a.id - b.id);
       this.repair();
+      this.generation++;
       rebuilt = true;
     }
     if (this.events.length > MAX_EVENTS) {
@@ -116,6 +118,20 @@ export class Store {
 
   refilter() {
     this.view = this.events.filter(e => matches(e, this.filter));
+  }
+
+  // The newest PDU of a reference (see pduRef in alerts.js) sent no later than ref.beforeUs, or
+  // null. A linear scan from the end, down to event id `afterId`: callers cache the answer.
+  findPdu(ref, afterId = 0) {
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const e = this.events[i];
+      if (e.id <= afterId) break;
+      if (e.session !== ref.session || e.type !== 'pdu' || e.sequence_number !== ref.sequence_number) continue;
+      if (e.command !== ref.command || (ref.direction && e.direction !== ref.direction)) continue;
+      if (ref.beforeUs && e.ts_us > ref.beforeUs) continue;
+      return e;
+    }
+    return null;
   }
 
   indexInView(id) {
