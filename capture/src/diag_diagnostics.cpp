@@ -439,8 +439,10 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
     }
     l->erase(at);
     update_outstanding(s, req_dir, ts, ctx);
-    // Responses flow again.
-    if (s.slot(alert_kind::response_timeout).on[r] && l == &ds.main)
+    // Every overdue request has its answer now: responses flow again. (An answer to a later
+    // request, e.g. unbind_resp, does not clear it while older requests are still unanswered;
+    // those expire after request_expiry and clear it then.)
+    if (s.slot(alert_kind::response_timeout).on[r] && l == &ds.main && l->timed_out == 0)
       clear(s, alert_kind::response_timeout, req_dir, ts, ctx);
     if (e.command == id_of(command_id::enquire_link)) {
       ds.enquire_rtt_us = latency;

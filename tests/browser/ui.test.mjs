@@ -295,7 +295,7 @@ test('a real fault: the alert selects the unanswered request, health shows a war
     '--web', `127.0.0.1:${p.web}`, '--response-timeout', '1', '--enquire-link-timeout', '1', '--ring-events', '20']);
   const base = `http://127.0.0.1:${p.web}/`;
   await waitFor(async () => (await fetch(base + 'healthz')).ok, 'the fault proxy web server');
-  startProcess('fault-load', BIN, ['load', '--target', `127.0.0.1:${p.proxy}`, '--system-id', 'faulty', '--password', 'pw',
+  const faultLoad = startProcess('fault-load', BIN, ['load', '--target', `127.0.0.1:${p.proxy}`, '--system-id', 'faulty', '--password', 'pw',
     '--count', '10', '--window', '5', '--timeout', '120', '--quiet']);
   const page2 = await context.newPage();
   const errors = [];
@@ -366,6 +366,14 @@ test('a real fault: the alert selects the unanswered request, health shows a war
     } finally {
       await page3.close();
     }
+
+    // The client goes away: the session closes and keeps its alert (why it was unhealthy), no
+    // longer counted or styled as active.
+    faultLoad.kill('SIGKILL');
+    const closedItem = page2.locator(`#alerts .alert[data-kind="response_timeout"][data-session="${session.id}"]`).first();
+    await waitFor(async () => /session closed/.test(await closedItem.textContent()), 'the alert of the closed session');
+    assert.equal(await closedItem.evaluate(e => e.classList.contains('active')), false);
+    assert.equal(await page2.locator(`#health .hrow[data-id="${session.id}"]`).getAttribute('data-status'), 'closed');
     assert.deepEqual(errors, []);
   } finally {
     await page2.close();

@@ -185,7 +185,7 @@ TEST(WindowFull, SaturatedButFlowingWindowIsHealthy) {
   EXPECT_GE(h.sessions.get(1)->outstanding_esme_to_smsc, 9u);
 }
 
-TEST(ResponseTimeout, NamesTheSideCommandAndSeqAndClearsWhenResponsesFlow) {
+TEST(ResponseTimeout, NamesTheSideCommandAndSeqAndClearsWhenTheOverdueAreAnswered) {
   dg::diag_options o;
   o.response_timeout_us = 10 * sec;
   harness h(o);
@@ -205,14 +205,20 @@ TEST(ResponseTimeout, NamesTheSideCommandAndSeqAndClearsWhenResponsesFlow) {
   h.tick_until(t1 + 10 * sec, t1 + 15 * sec);
   EXPECT_EQ(h.count_events(event_type::alert, "response_timeout"), 1u);
   EXPECT_EQ(h.diag.totals().response_timeouts[0], 1u);
-  // A later request answered: responses flow again.
+  // A later request answered (or an unbind): 42 is still unanswered, the alert stays.
   h.send(e2s, t1 + 15 * sec, submit(43));
   h.send(s2e, t1 + 15 * sec + 5 * ms, submit_resp(43, 0, "ok"));
-  EXPECT_FALSE(h.alert("response_timeout"));
-  // The late answer to 42 is matched and counted late.
+  EXPECT_TRUE(h.alert("response_timeout"));
+  h.send(e2s, t1 + 15 * sec + 10 * ms, unbind(44));
+  h.send(s2e, t1 + 15 * sec + 15 * ms, unbind_resp(44));
+  EXPECT_TRUE(h.alert("response_timeout"));
+  EXPECT_EQ(h.count_events(event_type::alert_cleared, "response_timeout"), 0u);
+  // The late answer to 42 is matched, counted late, and clears the alert.
   h.send(s2e, t1 + 16 * sec, submit_resp(42, 0, "late"));
   EXPECT_EQ(h.diag.totals().late_responses[0], 1u);
   EXPECT_FALSE(h.alert("unmatched_response"));
+  EXPECT_FALSE(h.alert("response_timeout"));
+  EXPECT_EQ(h.count_events(event_type::alert_cleared, "response_timeout"), 1u);
 }
 
 TEST(ResponseTimeout, ExpiredRequestsAreForgottenAndTheAlertClears) {

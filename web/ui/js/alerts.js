@@ -1,7 +1,8 @@
-// The alerts area: the active alerts of every session (from /api/sessions), then the latest alert
-// events of the live feed (without those that raised an alert still listed as active). An alert that names a PDU (session, sequence_number, command and, for
-// a request, the direction it travelled) selects that PDU when clicked: the unanswered request
-// of a timeout, the response of an unmatched_response.
+// The alerts area: first the alerts each session holds (from /api/sessions: active on a live
+// session; on a closed one, those it had when it ended), then the latest alert events of the live
+// feed (without those that raised an alert listed above). An alert that names a PDU (session,
+// sequence_number, command and, for a request, the direction it travelled) selects that PDU when
+// clicked: the unanswered request of a timeout, the response of an unmatched_response.
 
 import { el, clear, fmtTime } from './format.js';
 
@@ -70,20 +71,22 @@ export class Alerts {
   // Returns the number of active alerts.
   render(sessions, recent) {
     const items = [];
-    const activeKeys = new Set();  // session:kind:since_us of the active alerts
+    const activeKeys = new Set();  // session:kind:since_us of the sessions' alerts listed first
     for (const s of sessions) {
       for (const a of s.alerts || []) {
         const ref = pduRef(a, s.id);
         activeKeys.add(`${s.id}:${a.kind}:${a.since_us}`);
         items.push({
           key: `s${s.id}:${a.kind}:${a.since_us}:${ref ? `${ref.command}:${ref.sequence_number}` : ''}`,
-          kind: a.kind, message: a.message, session: s.id, ref, active: true,
-          meta: `session #${s.id} ${s.system_id || ''} · since ${fmtTime(a.since_us)}`,
+          // A closed session keeps the alerts it had when it ended: they tell why, but are over.
+          kind: a.kind, message: a.message, session: s.id, ref, active: s.state !== 'closed', ofSession: true,
+          meta: `session #${s.id} ${s.system_id || ''} · since ${fmtTime(a.since_us)}` +
+            (s.state === 'closed' ? ' · session closed' : ''),
           fallback: () => this.onPick(s.id),
         });
       }
     }
-    const active = items.length;
+    const active = items.filter(it => it.active).length;
     for (const e of recent.slice(-30).reverse()) {
       // The event that raised an alert still active is already listed above.
       if (e.type === 'alert' && activeKeys.has(`${e.session}:${e.kind}:${e.since_us}`)) continue;
@@ -138,7 +141,7 @@ export class Alerts {
       box.appendChild(line);
       box.addEventListener('click', () => this.onRef(r));
     } else {
-      box.title = it.active ? `Filter the table by session #${it.session}` : 'Select this event in the table';
+      box.title = it.ofSession ? `Filter the table by session #${it.session}` : 'Select this event in the table';
       box.addEventListener('click', it.fallback);
     }
     return box;
