@@ -664,19 +664,18 @@ void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, st
   request_list& l = enquire ? ds.enquire : ds.main;
   const std::int64_t limit = enquire ? opt_.enquire_link_timeout_us : opt_.response_timeout_us;
   std::uint32_t newly = 0;
-  request_entry first;
-  std::uint32_t first_seq = 0;
   while (l.cursor != l.t.npos && now - l.t[l.cursor].value.sent_us >= limit) {
-    auto& n = l.t[l.cursor];
-    if (newly++ == 0) {
-      first = n.value;
-      first_seq = static_cast<std::uint32_t>(n.key);
-    }
-    n.value.timed_out = true;
+    l.t[l.cursor].value.timed_out = true;
+    ++newly;
     ++l.timed_out;
     l.cursor = l.t.next(l.cursor);
   }
   if (newly) {
+    // The alert names the oldest request still unanswered (the list is in sending order and
+    // everything before the cursor is overdue), so an update keeps naming the same one.
+    const auto& oldest = l.t[l.t.front()];
+    const request_entry first = oldest.value;
+    const auto first_seq = static_cast<std::uint32_t>(oldest.key);
     ds.timeouts += newly;
     bump(c_->timeouts[ix(req_dir)], newly);
     std::string msg(receiver_name(req_dir));

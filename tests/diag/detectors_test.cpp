@@ -221,6 +221,35 @@ TEST(ResponseTimeout, NamesTheSideCommandAndSeqAndClearsWhenTheOverdueAreAnswere
   EXPECT_EQ(h.count_events(event_type::alert_cleared, "response_timeout"), 1u);
 }
 
+TEST(ResponseTimeout, MoreOverdueRequestsUpdateTheAlertWhichKeepsNamingTheOldest) {
+  dg::diag_options o;
+  o.response_timeout_us = 10 * sec;
+  harness h(o);
+  bind_ok(h, t0);
+  const std::int64_t t1 = t0 + 1 * sec;
+  h.send(e2s, t1, submit(5));
+  h.send(e2s, t1 + 2 * sec, submit(6));
+  h.send(e2s, t1 + 3 * sec, submit(7));
+  h.send(s2e, t1 + 3 * sec + 5 * ms, submit_resp(7, 0, "ok"));  // 7 is answered, 5 and 6 never
+  h.tick_until(t1, t1 + 10 * sec);
+  auto a = h.alert("response_timeout");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->message, "SMSC did not answer submit_sm (seq 5) within 10.0 s");
+  h.tick_until(t1 + 10 * sec, t1 + 13 * sec);
+  a = h.alert("response_timeout");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->message, "SMSC did not answer submit_sm (seq 5) within 10.0 s (2 requests overdue)");
+  EXPECT_TRUE(contains(a->extra_json, "\"sequence_number\":5")) << a->extra_json;
+  EXPECT_TRUE(contains(a->extra_json, "\"overdue\":2")) << a->extra_json;
+  EXPECT_EQ(h.count_events(event_type::alert, "response_timeout"), 1u);  // updated, not raised again
+  EXPECT_EQ(h.diag.totals().response_timeouts[0], 2u);
+  // 5 answered late: 6 is still overdue, the alert stays.
+  h.send(s2e, t1 + 14 * sec, submit_resp(5, 0, "late"));
+  EXPECT_TRUE(h.alert("response_timeout"));
+  h.send(s2e, t1 + 15 * sec, submit_resp(6, 0, "late"));
+  EXPECT_FALSE(h.alert("response_timeout"));
+}
+
 TEST(ResponseTimeout, ExpiredRequestsAreForgottenAndTheAlertClears) {
   dg::diag_options o;
   o.response_timeout_us = 1 * sec;
