@@ -77,6 +77,25 @@ async function filter({ command = '', text = '', direction = '', errors = false 
 const visibleCommands = () => page.$$eval('.trow:not([hidden]) .c-cmd', els => els.map(e => e.textContent));
 const eventCount = async () => Number((await page.textContent('#stat-events')).replace(/,/g, ''));
 
+// Clicks the nth table row that is wholly in view (the virtualised table keeps rows above and
+// below the view too; clicking one of those scrolls the table and re-renders under the pointer)
+// and waits for the detail pane to show its event.
+async function clickRow(nth = 0) {
+  const id = await page.evaluate(n => {
+    const view = document.querySelector('#tscroll').getBoundingClientRect();
+    const rows = [...document.querySelectorAll('.trow:not([hidden])')].filter(r => {
+      const b = r.getBoundingClientRect();
+      return b.top >= view.top && b.bottom <= view.bottom;
+    });
+    return rows[Math.min(n, rows.length - 1)]?.dataset.id;
+  }, nth);
+  assert.ok(id, 'a table row in view');
+  await page.locator(`.trow[data-id="${id}"]`).click();
+  await waitFor(async () => (await page.$$eval('#detail .d-meta span', els => els.map(e => e.textContent))).includes(`event ${id}`),
+    `the detail of event ${id}`);
+  return Number(id);
+}
+
 before(async () => {
   assert.ok(BIN && fs.existsSync(BIN), 'SMPPSCOPE_BINARY must name the smppscope binary');
   fs.mkdirSync(artifacts, { recursive: true });
@@ -146,7 +165,7 @@ test('live table fills with submit_sm and deliver_sm rows, virtualised', async (
 test('detail pane shows fields, TLVs, text and hex with the field highlighted', async () => {
   await filter({ command: 'submit_sm' });
   await waitFor(async () => (await visibleCommands()).every(c => c === 'submit_sm'), 'the command filter');
-  await page.locator('.trow:not([hidden])').nth(2).click();
+  await clickRow(2);
   assert.equal(await page.textContent('#detail h3'), 'submit_sm');
   const names = await page.$$eval('#detail .f-row .k', els => els.map(e => e.textContent));
   for (const n of ['command_length', 'sequence_number', 'source_addr', 'destination_addr', 'data_coding', 'short_message'])
@@ -170,7 +189,14 @@ test('detail pane shows fields, TLVs, text and hex with the field highlighted', 
 test('delivery receipts are parsed and UDH parts reassembled', async () => {
   await filter({ command: 'deliver_sm' });
   await waitFor(async () => (await visibleCommands()).length > 0 && (await visibleCommands()).every(c => c === 'deliver_sm'), 'deliver_sm filter');
-  await page.locator('.trow:not([hidden])').first().click();
+  await clickRow(0);
+  await waitFor(async () => (await page.$$eval('#detail h4', els => els.map(e => e.textContent))).includes('Delivery receipt'),
+    'the receipt section')
+    .catch(async e => {
+      throw new Error(`${e.message}; detail: ${await page.textContent('#detail h3')} ` +
+        `${await page.textContent('#detail .d-head')} sections ${await page.$$eval('#detail h4', els => els.map(x => x.textContent))}; ` +
+        `selected row: ${await page.$$eval('.trow.sel', els => els.map(x => x.textContent))}`);
+    });
   const receipt = await page.locator('#detail .d-sec:has(h4:text-is("Delivery receipt"))').textContent();
   assert.match(receipt, /stat/);
   assert.match(receipt, /DELIVRD|UNDELIV|EXPIRED|REJECTD|ACCEPTD|DELETED|UNKNOWN/);
@@ -178,7 +204,7 @@ test('delivery receipts are parsed and UDH parts reassembled', async () => {
   // A long message: its parts carry a UDH and the pane puts them back together.
   await filter({ command: 'submit_sm', text: 'concatenation' });
   await waitFor(async () => (await visibleCommands()).length > 0 && (await visibleCommands()).every(c => c === 'submit_sm'), 'long message parts');
-  await page.locator('.trow:not([hidden])').first().click();
+  await clickRow(0);
   const sections = await page.$$eval('#detail h4', els => els.map(e => e.textContent));
   assert.ok(sections.includes('User data header'),
     `UDH section for ${await page.textContent('#detail h3')} (${await page.textContent('#detail .msg')}): ${sections}`);
@@ -336,7 +362,9 @@ test('a real fault: the alert selects the unanswered request, health shows a war
     // Health: the session is a warning, with its unanswered requests against the window.
     const row = page2.locator(`#health .hrow[data-id="${session.id}"]`);
     await waitFor(async () => (await row.getAttribute('data-status')) === 'warn', 'the faulty session as a warning');
-    assert.match(await row.locator('.h-open').textContent(), /^5\/10$/);
+    // The window (10) comes with the timeline's summary, which may arrive a poll later.
+    await waitFor(async () => /^5\/10$/.test(await row.locator('.h-open').textContent()), 'open 5/10 in the health row')
+      .catch(async e => { throw new Error(`${e.message}: ${await row.locator('.h-open').textContent()}`); });
     assert.match(await page2.textContent('#health-summary'), /1 warning/);
     // The timeline (of the only session) marks the alert.
     await page2.locator('#timeline .tl-alert.raise[data-kind="response_timeout"]').first().waitFor({ timeout: 10000 });
@@ -360,8 +388,13 @@ test('a real fault: the alert selects the unanswered request, health shows a war
       const gone = page3.locator(`#alerts .alert.active[data-kind="response_timeout"][data-session="${session.id}"]`);
       await gone.locator('.a-pdu.gone').waitFor({ timeout: 10000 });
       assert.match(await gone.getAttribute('title'), /no longer in this page's buffer/);
-      await gone.click();
-      await waitFor(async () => /no longer in the buffer/.test(await page3.textContent('#toast')), 'the message that the PDU is gone');
+      // The list is live (the other session's alerts come and go) and may re-render under the
+      // pointer: click until the answer shows.
+      await waitFor(async () => {
+        await gone.click({ timeout: 2000 });
+        await page3.waitForTimeout(300);
+        return /no longer in the buffer/.test(await page3.textContent('#toast'));
+      }, 'the message that the PDU is gone');
       assert.match(await page3.textContent('#toast'), new RegExp(`submit_sm seq \\d+ \\(ESME → SMSC\\) of session #${session.id}`));
     } finally {
       await page3.close();
@@ -382,7 +415,7 @@ test('a real fault: the alert selects the unanswered request, health shows a war
 
 test('no script errors, and screenshots in both themes', async () => {
   await filter({ command: 'submit_sm' });
-  await page.locator('.trow:not([hidden])').nth(4).click();
+  await clickRow(4);
   await page.screenshot({ path: path.join(artifacts, 'ui-dark.png') });
   await page.click('#btn-theme');
   assert.equal(await page.getAttribute('html', 'data-theme'), 'light');

@@ -19,7 +19,16 @@ export class Detail {
     this.event = null;
     this.segments = [];
     this.pinned = null;  // segment key kept highlighted after a click
+    // After a click on a byte scrolls its field into view, the pointer has not moved but other
+    // rows slide under it: their hover must not replace the field just picked. Hover counts again
+    // once the pointer moves.
+    this.stillAt = null;
+    root.addEventListener('mousemove', ev => {
+      if (this.stillAt && (ev.clientX !== this.stillAt.x || ev.clientY !== this.stillAt.y)) this.stillAt = null;
+    });
   }
+
+  hover(key) { if (!this.stillAt) this.highlight(key); }
 
   setProtocol(p) { this.protocol = p; if (this.event) this.show(this.event); }
 
@@ -155,7 +164,7 @@ export class Detail {
     row.append(k, v);
     if (segKey) {
       row.dataset.seg = segKey;
-      row.addEventListener('mouseenter', () => this.highlight(segKey));
+      row.addEventListener('mouseenter', () => this.hover(segKey));
       row.addEventListener('mouseleave', () => this.highlight(this.pinned));
       row.addEventListener('click', () => { this.pinned = this.pinned === segKey ? null : segKey; this.highlight(this.pinned); });
     }
@@ -342,7 +351,7 @@ export class Detail {
     }
     box.addEventListener('mouseover', ev => {
       const i = ev.target.dataset?.i;
-      if (i !== undefined && owner[+i]) this.highlight(owner[+i].key);
+      if (i !== undefined && owner[+i]) this.hover(owner[+i].key);
     });
     box.addEventListener('mouseleave', () => this.highlight(this.pinned));
     box.addEventListener('click', ev => {
@@ -350,6 +359,7 @@ export class Detail {
       if (i === undefined || !owner[+i]) return;
       this.pinned = owner[+i].key;
       this.highlight(this.pinned);
+      this.stillAt = { x: ev.clientX, y: ev.clientY };
       // .f-row is display: contents (no box of its own): scroll to its first cell
       this.root.querySelector(`.f-row[data-seg="${CSS.escape(this.pinned)}"] > .k`)?.scrollIntoView({ block: 'nearest' });
     });
