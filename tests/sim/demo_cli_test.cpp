@@ -79,7 +79,9 @@ TEST(DemoCli, RunsTrafficServesTheUiAndStopsOnSigint) {
   for (const auto id : session_ids) {
     const auto [status, body] = http_get(web, "/api/sessions/" + std::to_string(id) + "/timeline");
     EXPECT_EQ(status, 200) << "session " << id << ": " << body;
-    if (status == 200) EXPECT_TRUE(boost::json::parse(body).is_object()) << body;
+    if (status == 200) {
+      EXPECT_TRUE(boost::json::parse(body).is_object()) << body;
+    }
   }
 
   // The printed instructions work: a client of our own through the demo's proxy.
