@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Load generator benchmark (not a test): `smppscope load` against `smppscope sim` over loopback,
+# receipts on, once with the simulator answering at once (--dlr-delay 0) and once with its default
+# 100 ms receipt delay. Prints submit_sm/s, receipts received and each process's CPU time.
+#
+#   bench/load/run.sh                  # builds build-bench (Release) first
+#   NO_BUILD=1 BUILD=build-x COUNT=6000000 REPEAT=3 bench/load/run.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build-bench}
+COUNT=${COUNT:-2000000}
+REPEAT=${REPEAT:-3}
+DELAYS=${DELAYS:-0 100}
+PORT=${PORT:-23750}
+
+if [ -z "${NO_BUILD:-}" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSMPPSCOPE_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j2 --target smppscope >/dev/null
+fi
+SMPPSCOPE=$BUILD/smppscope
+TMP=$(mktemp -d /tmp/smppscope-load-bench-XXXXXX)
+sim_pid=
+cleanup() {
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cpu_of() {  # user+system seconds of a finished child, from /usr/bin/time's output file
+  awk '{ printf "%.2f", $1 + $2 }' "$1"
+}
+
+printf '%-10s %-6s %14s %12s %10s %10s\n' delay_ms run submit_sm/s receipts load_cpu sim_cpu
+for delay in $DELAYS; do
+  for run in $(seq 1 "$REPEAT"); do
+    # SIGINT below reaches the simulator by its command line (GNU time ignores it while waiting).
+    /usr/bin/time -o "$TMP/sim.time" -f "%U %S" "$SMPPSCOPE" sim --listen "127.0.0.1:$PORT" --window 0 \
+      --dlr-delay "$delay" --quiet >"$TMP/sim.log" 2>&1 &
+    sim_pid=$!
+    for _ in $(seq 50); do
+      grep -q listening "$TMP/sim.log" && break
+      sleep 0.1
+    done
+    /usr/bin/time -o "$TMP/load.time" -f "%U %S" "$SMPPSCOPE" load --target "127.0.0.1:$PORT" --system-id bench \
+      --password bench --count "$COUNT" --window 2000 --sessions 2 --registered-delivery --json >"$TMP/load.json" 2>"$TMP/load.log"
+    pkill -INT -f "sim --listen 127.0.0.1:$PORT" || true
+    wait "$sim_pid" || true
+    sim_pid=
+    python3 - "$TMP/load.json" "$delay" "$run" "$(cpu_of "$TMP/load.time")" "$(cpu_of "$TMP/sim.time")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"{sys.argv[2]:<10} {sys.argv[3]:<6} {r['throughput_per_s']:>14,.0f} {r['dlr']['received']:>12,} {sys.argv[4]:>10} {sys.argv[5]:>10}")
+PY
+  done
+done
