@@ -258,7 +258,8 @@ class connection final : public connection_base,
         foreign = {};
       }
       // Busy timers coalesce: at most one tick per millisecond, so receipts go out in batches.
-      armed_ = std::max(core_.next_deadline(), steady::now() + std::chrono::milliseconds(1));
+      earliest_tick_ = steady::now() + std::chrono::milliseconds(1);
+      armed_ = std::max(core_.next_deadline(), earliest_tick_);
       timer_.expires_at(armed_);
       after_work();
     }
@@ -269,7 +270,9 @@ class connection final : public connection_base,
   void after_work() {
     core_.publish_counters();
     flush();
-    const auto d = core_.next_deadline();
+    // Not before earliest_tick_: under load a receipt is always due, and re-arming for it after
+    // every read would tick (and write) once per read instead of once per millisecond.
+    const auto d = std::max(core_.next_deadline(), earliest_tick_);
     if (d < armed_) {
       armed_ = d;
       timer_.expires_at(d);
@@ -342,6 +345,7 @@ class connection final : public connection_base,
   asio::steady_timer timer_;    // the scheduler's: next deadline of the core
   asio::steady_timer drained_;  // cancelled when a write completes (reader back-pressure)
   steady::time_point armed_ = steady::time_point::max();
+  steady::time_point earliest_tick_ = steady::time_point::min();
   std::unique_ptr<std::uint8_t[]> rbuf_;
   detail::byte_buffer out_{64 * 1024}, wbuf_{64 * 1024};
   bool writing_ = false, closing_ = false, closed_ = false, registered_ = false;
