@@ -21,8 +21,13 @@ fi
 SMPPSCOPE=$BUILD/smppscope
 TMP=$(mktemp -d /tmp/smppscope-load-bench-XXXXXX)
 sim_pid=
+stop_sim() {  # by command line: $sim_pid is /usr/bin/time's, which ignores SIGINT while waiting
+  pkill -INT -f "sim --listen 127.0.0.1:$PORT" || true
+  wait "$sim_pid" || true
+  sim_pid=
+}
 cleanup() {
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
+  [ -n "$sim_pid" ] && stop_sim
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -34,7 +39,6 @@ cpu_of() {  # user+system seconds of a finished child, from /usr/bin/time's outp
 printf '%-10s %-6s %14s %12s %10s %10s\n' delay_ms run submit_sm/s receipts load_cpu sim_cpu
 for delay in $DELAYS; do
   for run in $(seq 1 "$REPEAT"); do
-    # SIGINT below reaches the simulator by its command line (GNU time ignores it while waiting).
     /usr/bin/time -o "$TMP/sim.time" -f "%U %S" "$SMPPSCOPE" sim --listen "127.0.0.1:$PORT" --window 0 \
       --dlr-delay "$delay" --quiet >"$TMP/sim.log" 2>&1 &
     sim_pid=$!
@@ -44,9 +48,7 @@ for delay in $DELAYS; do
     done
     /usr/bin/time -o "$TMP/load.time" -f "%U %S" "$SMPPSCOPE" load --target "127.0.0.1:$PORT" --system-id bench \
       --password bench --count "$COUNT" --window 2000 --sessions 2 --registered-delivery --json >"$TMP/load.json" 2>"$TMP/load.log"
-    pkill -INT -f "sim --listen 127.0.0.1:$PORT" || true
-    wait "$sim_pid" || true
-    sim_pid=
+    stop_sim
     python3 - "$TMP/load.json" "$delay" "$run" "$(cpu_of "$TMP/load.time")" "$(cpu_of "$TMP/sim.time")" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -129,11 +129,8 @@ TEST(SimCli, SigintStopsAnUnlimitedLoadWithAReport) {
                           "500", "--json"}));
   // A progress line with something acknowledged: the run is under way (the first line may come
   // before the bind completes, with nothing acked yet).
-  ASSERT_TRUE(load.wait_stderr([](const std::string& e) {
-        for (auto at = e.find("acked "); at != std::string::npos; at = e.find("acked ", at + 1))
-          if (at + 6 < e.size() && e[at + 6] >= '1' && e[at + 6] <= '9') return true;
-        return false;
-      }, 10s))
+  static const std::regex acked("acked [1-9]");
+  ASSERT_TRUE(load.wait_stderr([](const std::string& e) { return std::regex_search(e, acked); }, 10s))
       << load.err_text;
   const auto t0 = std::chrono::steady_clock::now();
   load.signal(SIGINT);

@@ -186,7 +186,7 @@ TEST(FlatMap, CountingAndStridedKeysInFifoOrder) {
 TEST(FlatMap, ProbesStayShortWhenManyCountingKeysAreHeld) {
   // Receipts held for 100 ms at ~3 M submits/s: 300,000 message ids in the map, a table of 2^20
   // slots. Counting, strided and random keys must all stay a few probes from their home slot
-  // (an earlier slot function let runs of consecutive keys pile up into probes of ~100,000).
+  // (an earlier slot function let runs of consecutive keys pile up into probes of tens of thousands).
   constexpr std::uint64_t held = 300000;
   std::mt19937_64 rng(7);
   for (const std::uint64_t stride : {1ull, 2ull, 10ull, 4096ull, 0ull /* random */}) {
