@@ -21,6 +21,12 @@ export function fmtTime(tsUs) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+// "14:03" or "14:03:07" in local time, from Unix seconds (the timeline's axis and marks).
+export function fmtClock(sec, withSeconds) {
+  const d = new Date(sec * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}${withSeconds ? `:${pad(d.getSeconds())}` : ''}`;
+}
+
 export function fmtDateTime(tsUs) {
   if (!tsUs) return '';
   const d = new Date(Math.floor(tsUs / 1000));

@@ -5,7 +5,7 @@
 // lines through both. Colours come from style.css classes, so both themes apply without a
 // redraw. The first fetch takes everything, the next ones only the seconds since the last.
 
-import { el, clear, fmtLatency, fmtCount } from './format.js';
+import { el, clear, fmtClock, fmtLatency, fmtCount } from './format.js';
 import { getJson } from './api.js';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -30,12 +30,6 @@ function text(x, y, s, cls, anchor = 'start') {
   const t = svg('text', cls, { x, y, 'text-anchor': anchor });
   t.textContent = s;
   return t;
-}
-
-const pad = n => String(n).padStart(2, '0');
-function clock(sec, seconds) {
-  const d = new Date(sec * 1000);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? `:${pad(d.getSeconds())}` : ''}`;
 }
 
 // "1 ms" for the latency axis: decades only.
@@ -210,7 +204,7 @@ export class Timeline {
     for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
       const xx = x(t);
       grid.appendChild(svg('line', '', { x1: xx, x2: xx, y1: yA0, y2: yB1 }));
-      axis.appendChild(text(xx, H - 5, clock(t, step < 60), '', 'middle'));
+      axis.appendChild(text(xx, H - 5, fmtClock(t, step < 60), '', 'middle'));
     }
 
     // Panel A: unanswered requests per direction; the window as a dashed line.
@@ -247,7 +241,7 @@ export class Timeline {
         const tri = svg('path', `tl-mark ${DIR_CLASS[d]}`, {
           d: d === 0 ? `M ${cx - 3.5} ${cy + 3} L ${cx + 3.5} ${cy + 3} L ${cx} ${cy - 3.5} Z` : `M ${cx - 3.5} ${cy - 3} L ${cx + 3.5} ${cy - 3} L ${cx} ${cy + 3.5} Z`,
         });
-        tri.appendChild(svg('title')).textContent = `${clock(s.t, true)} enquire_link ${ARROW[d]}${n > 1 ? ` ×${n}` : ''}`;
+        tri.appendChild(svg('title')).textContent = `${fmtClock(s.t, true)} enquire_link ${ARROW[d]}${n > 1 ? ` ×${n}` : ''}`;
         lane.appendChild(tri);
       }
     }
@@ -294,7 +288,7 @@ export class Timeline {
       const xx = Math.min(x(t), M.l + pw);
       const raised = a.state === 'raised';
       const g = svg('g', `tl-alert ${raised ? 'raise' : 'clear'}`, { 'data-kind': a.kind });
-      g.appendChild(svg('title')).textContent = `${clock(Math.floor(t), true)} ${a.kind} ${raised ? 'raised' : 'cleared'}${a.message ? `: ${a.message}` : ''}`;
+      g.appendChild(svg('title')).textContent = `${fmtClock(Math.floor(t), true)} ${a.kind} ${raised ? 'raised' : 'cleared'}${a.message ? `: ${a.message}` : ''}`;
       g.appendChild(svg('line', 'hit', { x1: xx, x2: xx, y1: yA0, y2: yB1 }));
       g.appendChild(svg('line', 'rule', { x1: xx, x2: xx, y1: yA0, y2: yB1 }));
       g.appendChild(raised
@@ -335,7 +329,7 @@ export class Timeline {
     const s = this.hoverT !== null && !this.error ? this.samples.find(x => x.t === this.hoverT) : null;
     this.readout.hidden = !s;
     if (!s) return;
-    this.readout.appendChild(el('div', 'tl-at', clock(s.t, true)));
+    this.readout.appendChild(el('div', 'tl-at', fmtClock(s.t, true)));
     const grid = el('div', 'tl-rgrid');
     const win = this.window();
     for (const h of ['', 'open', 'PDUs', 'p50', 'max']) grid.appendChild(el('span', 'h', h));
