@@ -1,4 +1,4 @@
-// `smppscope decode` as users run it, checked against tshark: the shared reference vectors and a
+// `smppscope decode` as users run it, checked against tshark: the reference vectors (tests/data) and a
 // capture written by our own pcap writer.
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include "capture_test_util.hpp"
 #include "smppscope/capture/analyzer.hpp"
 #include "smppscope/capture/pcap_writer.hpp"
+#include "test_data.hpp"
 
 using namespace capture_test;
 namespace json = boost::json;
@@ -21,7 +22,7 @@ std::int64_t N(const json::value& v) { return v.to_number<std::int64_t>(); }
 namespace {
 
 const std::string binary = SMPPSCOPE_BINARY;
-const std::filesystem::path vectors = std::filesystem::path(SMPPSCOPE_SHARED_DIR) / "reference" / "vectors";
+const std::filesystem::path vectors = smppscope::test::vectors_dir();
 
 struct result {
   int status;
@@ -89,29 +90,31 @@ std::vector<pdu_row> from_tshark(const std::string& file) {
 }  // namespace
 
 TEST(DecodeCli, EveryReferenceVectorMatchesTshark) {
+  ASSERT_FALSE(smppscope::test::list_files(vectors, "smpp_", ".pcap").empty())
+      << smppscope::test::missing_data_message(vectors);
   REQUIRE_TSHARK();
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(vectors)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("smpp_", 0) != 0 || e.path().extension() != ".pcap") continue;
+  for (const std::string& stem : smppscope::test::list_files(vectors, "smpp_", ".pcap")) {
+    const std::string name = stem + ".pcap";
+    const std::filesystem::path file = vectors / name;
     SCOPED_TRACE(name);
     ++n;
-    const auto r = decode("--json " + shell_quote(e.path().string()));
+    const auto r = decode("--json " + shell_quote(file.string()));
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.err, "");
     const auto ours = from_json_lines(r.out);
-    EXPECT_EQ(ours, from_tshark(e.path().string()));
+    EXPECT_EQ(ours, from_tshark(file.string()));
     if (name == "smpp_submit_sm_seed_literal.pcap") {
       EXPECT_TRUE(ours.empty());  // command_length 59, 46 octets present: both wait for more
     } else {
       EXPECT_EQ(ours.size(), 1u);
     }
     // The human-readable form has one line per PDU too.
-    const auto t = decode(shell_quote(e.path().string()));
+    const auto t = decode(shell_quote(file.string()));
     ASSERT_EQ(t.status, 0);
     EXPECT_EQ(lines(t.out).size(), ours.size());
   }
-  EXPECT_GE(n, 18);  // the smpp_* vectors in ../shared/reference/vectors
+  EXPECT_GE(n, 18) << smppscope::test::missing_data_message(vectors);  // the smpp_* vectors
 }
 
 TEST(DecodeCli, HumanReadableLine) {

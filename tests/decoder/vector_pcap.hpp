@@ -1,4 +1,4 @@
-// Test helper: the TCP payload (one PDU) of a vector pcap in ../shared/reference/vectors/.
+// Test helper: the TCP payload (one PDU) of a vector pcap in tests/data/vectors/.
 #pragma once
 
 #include <cstdint>
@@ -8,14 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "test_data.hpp"
+
 namespace smppscope::test {
 
 // Reads the first packet of a little-endian classic pcap (Ethernet / IPv4 / TCP) and returns
 // its TCP payload. Throws on anything else so a broken vector fails the test loudly.
 inline std::vector<std::uint8_t> vector_pdu(const std::string& name) {
-  const std::string path = std::string(SMPPSCOPE_SHARED_DIR) + "/reference/vectors/" + name + ".pcap";
+  const std::string path = (vectors_dir() / (name + ".pcap")).string();
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
+  if (!in) throw std::runtime_error("cannot open " + path + " (" + missing_data_message(vectors_dir()) + ")");
   const std::vector<std::uint8_t> f((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto le32 = [&](std::size_t at) {
     return std::uint32_t(f.at(at)) | std::uint32_t(f.at(at + 1)) << 8 | std::uint32_t(f.at(at + 2)) << 16 |

@@ -1,4 +1,4 @@
-// Every SMPP vector in ../shared/reference/vectors/ decodes to the values its README lists.
+// Every SMPP vector in tests/data/vectors/ decodes to the values its README lists.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -315,10 +315,9 @@ TEST(vectors, every_smpp_vector_is_covered) {
       "smpp_submit_sm_udh_gsm7_packed_fill", "smpp_submit_sm_gsm7_alphabet_unpacked", "smpp_submit_sm_times",
       "smpp_submit_sm_both_sm_and_payload", "smpp_submit_sm_resp", "smpp_submit_sm_resp_error_header_only",
       "smpp_enquire_link", "smpp_generic_nack", "smpp_broadcast_sm_v50"};
-  std::set<std::string> found;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(SMPPSCOPE_SHARED_DIR) + "/reference/vectors"))
-    if (e.path().extension() == ".pcap" && e.path().stem().string().rfind("smpp_", 0) == 0)
-      found.insert(e.path().stem().string());
+  const std::vector<std::string> listed = test::list_files(test::vectors_dir(), "smpp_", ".pcap");
+  ASSERT_FALSE(listed.empty()) << test::missing_data_message(test::vectors_dir());
+  const std::set<std::string> found(listed.begin(), listed.end());
   EXPECT_EQ(found, covered);
 }
 
