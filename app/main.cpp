@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // One clear line on stderr, non-zero exit (../shared/INTERFACE.md).
+    // One clear line on stderr, non-zero exit (docs/INTERFACE.md).
     std::fprintf(stderr, "smppscope: %s (see smppscope --help)\n", e.what());
     return 2;
   }

@@ -43,7 +43,7 @@ bool is_submit(std::uint32_t id) noexcept {
   return id == id_of(command_id::submit_sm) || id == id_of(command_id::data_sm) ||
          id == id_of(command_id::submit_multi);
 }
-// Requests that never get a response (smpp.md section 2).
+// Requests that never get a response (SMPP v3.4 section 5.1.2.1).
 bool expects_response(std::uint32_t id) noexcept {
   return id != id_of(command_id::outbind) && id != id_of(command_id::alert_notification);
 }

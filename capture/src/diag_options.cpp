@@ -16,7 +16,7 @@ constexpr std::array<std::string_view, alert_kind_count> kind_names = {
 };
 
 using decoder::command_id;
-// Requests that get a response, each with its own latency histogram (smpp.md section 2).
+// Requests that get a response, each with its own latency histogram (SMPP v3.4 section 5.1.2.1).
 constexpr std::array<command_id, 15> tracked = {
     command_id::submit_sm,         command_id::deliver_sm,         command_id::enquire_link,
     command_id::data_sm,           command_id::submit_multi,       command_id::query_sm,

@@ -92,7 +92,7 @@ std::optional<receipt_info> find_receipt(const decoder::pdu& p) noexcept {
     return std::nullopt;
   const auto esm = p.esm_class();
   if (!esm) return std::nullopt;
-  const std::uint8_t type = *esm & 0x3C;  // smpp.md section 7, bits 5-2
+  const std::uint8_t type = *esm & 0x3C;  // SMPP v3.4 section 5.2.12, bits 5-2
   if (type != 0x04 && type != 0x20) return std::nullopt;
   receipt_info r;
   const decoder::tlv_range tlvs = p.tlvs();

@@ -31,7 +31,7 @@ bool looks_like_smpp(const std::uint8_t* h, std::uint32_t max_pdu) {
   return len >= 16 && len <= max_pdu && decoder::find_pdu(be32(h + 4)) != nullptr;
 }
 
-// Who sends this command: +1 the ESME, -1 the SMSC, 0 either (smpp.md section 2).
+// Who sends this command: +1 the ESME, -1 the SMSC, 0 either (SMPP v3.4 section 4).
 int esme_sender(std::uint32_t id) {
   const bool resp = decoder::is_response(id);
   int who = 0;

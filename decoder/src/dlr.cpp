@@ -1,4 +1,4 @@
-// Delivery receipt parsing (smpp.md section 10) and message id matching.
+// Delivery receipt parsing (SMPP v3.4 Appendix B) and message id matching.
 #include "smppscope/decoder/dlr.hpp"
 
 #include <algorithm>

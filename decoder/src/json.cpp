@@ -1,4 +1,4 @@
-// PDU event JSON (../shared/INTERFACE.md), driven by the protocol table.
+// PDU event JSON (docs/INTERFACE.md), driven by the protocol table.
 #include "smppscope/decoder/json.hpp"
 
 #include <algorithm>
@@ -256,7 +256,7 @@ std::uint32_t be(bytes_view b) noexcept {
   return v;
 }
 
-// Named parts of the composite TLVs of the table (smpp.md section 4); false when the value does
+// Named parts of the composite TLVs of the table (SMPP v3.4 section 5.3.2); false when the value does
 // not have the expected shape (then only hex is written).
 bool append_composite(sink& out, std::uint16_t tag, bytes_view v) {
   auto pair = [&](std::string_view a, std::string_view b) {

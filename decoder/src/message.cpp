@@ -1,4 +1,5 @@
-// Message extraction: user data, UDH, concatenation (smpp.md sections 11 and 13).
+// Message extraction: user data, UDH, concatenation (SMPP v3.4 sections 5.2.21 and 5.3.2.32;
+// 3GPP TS 23.040 section 9.2.3.24).
 #include "smppscope/decoder/message.hpp"
 
 namespace smppscope::decoder {
@@ -39,7 +40,7 @@ std::optional<concat_part> sar_concat(const tlv_range& tlvs) noexcept {
     }
   }
   if (!ref || !total || !seq) return std::nullopt;
-  // Same validity rule as the UDH concat IE (smpp.md section 11).
+  // Same validity rule as the UDH concat IE (3GPP TS 23.040 section 9.2.3.24).
   if (*ref > 0xFFFF || *total == 0 || *total > 0xFF || *seq == 0 || *seq > *total) return std::nullopt;
   return concat_part{static_cast<std::uint16_t>(*ref), static_cast<std::uint8_t>(*total),
                      static_cast<std::uint8_t>(*seq), concat_source::sar};

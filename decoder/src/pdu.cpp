@@ -1,5 +1,5 @@
-// decode() and encode(), both driven by the table in protocol.cpp. Section numbers (§) refer to
-// ../shared/reference/smpp.md.
+// decode() and encode(), both driven by the table in protocol.cpp. Section marks (§N) are listed in
+// protocol.hpp with the specification sections they stand for.
 #include "smppscope/decoder/pdu.hpp"
 
 #include <algorithm>
@@ -302,7 +302,7 @@ std::string_view lint_name(lint l) noexcept {
 std::string_view lint_message(lint l) noexcept {
   switch (l) {
     case lint::sm_length_mismatch: return "sm_length disagrees with the octets that follow it";
-    case lint::sm_and_payload: return "short_message and message_payload are both present (smpp.md section 13)";
+    case lint::sm_and_payload: return "short_message and message_payload are both present (SMPP v3.4 section 5.3.2.32)";
     case lint::gsm7_outside_alphabet: return "text has octets outside the GSM 03.38 alphabet";
     case lint::udhi_without_udh: return "esm_class has UDHI set but the user data does not start with a valid UDH";
     case lint::c_string_without_nul: return "a C-Octet String ends at the end of the PDU without its NUL";

@@ -1,5 +1,7 @@
-// The one table. Section numbers (§) refer to ../shared/reference/smpp.md; source keys in
-// brackets are its section 0 marks (W Wireshark, R Rusmpp, K Kannel, N node-smpp, J Java smppapi).
+// The one table. Section marks (§N) are listed in protocol.hpp with the specification sections
+// they stand for. Source keys in brackets say who agrees with a row: W Wireshark packet-smpp.c and
+// tshark 4.0.17, R Rusmpp, K Kannel (smpp_pdu.def), N node-smpp 0.5.1, J Java smppapi, S34 / S50
+// the v3.4 / v5.0 specification text, T tshark run on a vector in tests/data/vectors.
 #include "smppscope/decoder/protocol.hpp"
 
 #include "smppscope/decoder/pdu.hpp"  // max_fields
@@ -179,7 +181,7 @@ constexpr field_spec cancel_broadcast_sm_body[] = {
     {"source_addr", ft::c_string, 21},
 };
 // §2 v3.3-only PDUs. Layouts from the Java smppapi (J, single source); v3.3 message ids are
-// Cstr<=9 (§3 "v3.3 differences").
+// Cstr<=9 (one Java library's v3.3 profile, single source).
 constexpr field_spec param_retrieve_body[] = {
     {"param_name", ft::c_string, 32},
 };
@@ -261,7 +263,7 @@ constexpr pdu_spec pdus[] = {
     make_pdu(0x80000008, "cancel_sm_resp", none, v3x, false),
     make_pdu(0x00000009, "bind_transceiver", bind_body, v4x, false),
     make_pdu(0x80000009, "bind_transceiver_resp", bind_resp_body, v4x, true),
-    make_pdu(0x0000000B, "outbind", outbind_body, v4x, false),  // 3.3 disputed (§2 note 1)
+    make_pdu(0x0000000B, "outbind", outbind_body, v4x, false),  // 3.3 disputed: Java libraries differ
     make_pdu(0x00000015, "enquire_link", none, v3x, false),
     make_pdu(0x80000015, "enquire_link_resp", none, v3x, false),
     make_pdu(0x00000021, "submit_multi", submit_multi_body, v3x, true),
@@ -359,7 +361,7 @@ constexpr tlv_spec standard_tlvs[] = {
     {0x1383, "its_session_info", tt::composite, 2, 2, v4x, {}},  // session I1 + sequence/end bits
 };
 
-// Vendor-specific TLVs (tags 0x1400-0x3FFF, §1). OVHcloud: ../shared/seeds/001_*.txt.
+// Vendor-specific TLVs (tags 0x1400-0x3FFF, §1). OVHcloud: its "Spécifications techniques du SMPP" page.
 constexpr tlv_spec vendor_tlvs[] = {
     {0x1401, "outgoing_id", tt::c_string, 1, 65, 0, "OVHcloud"},
     {0x1402, "incoming_id", tt::c_string, 1, 65, 0, "OVHcloud"},
@@ -447,7 +449,7 @@ constexpr status_spec standard_statuses[] = {
     {0x00000112, "ESME_RINVBCASTCHANIND", "invalid broadcast channel indicator", {}},
 };
 
-// Vendor statuses (0x400-0x4FF, §5). OVHcloud: ../shared/seeds/001_*.txt.
+// Vendor statuses (0x400-0x4FF, §5). OVHcloud: its "Spécifications techniques du SMPP" page.
 constexpr status_spec vendor_statuses[] = {
     {0x00000400, "ESME_RBINDTHROTTLED", "too many bind authentications", "OVHcloud"},
     {0x00000401, "ESME_RUNSDATACODING", "data coding unsupported", "OVHcloud"},

@@ -1,4 +1,4 @@
-// Concatenated message reassembly (smpp.md section 11).
+// Concatenated message reassembly (3GPP TS 23.040 section 9.2.3.24).
 #include "smppscope/decoder/reassembler.hpp"
 
 #include <cstring>

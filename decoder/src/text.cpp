@@ -1,4 +1,4 @@
-// Text decoding for every data_coding (smpp.md sections 6 and 12).
+// Text decoding for every data_coding (SMPP v3.4 section 5.2.19; 3GPP TS 23.038 section 6.2.1).
 #include "smppscope/decoder/text.hpp"
 
 #include <array>
@@ -11,7 +11,7 @@ using bytes = std::span<const std::uint8_t>;
 constexpr char32_t replacement = 0xFFFD;
 constexpr std::uint8_t esc = 0x1B;
 
-// GSM 03.38 basic table (smpp.md section 12); 0x1B is the escape to the extension table.
+// GSM 03.38 basic table (3GPP TS 23.038 section 6.2.1); 0x1B is the escape to the extension table.
 constexpr std::array<char16_t, 128> gsm7_basic = {
     0x0040, 0x00A3, 0x0024, 0x00A5, 0x00E8, 0x00E9, 0x00F9, 0x00EC,  // 00-07
     0x00F2, 0x00C7, 0x000A, 0x00D8, 0x00F8, 0x000D, 0x00C5, 0x00E5,  // 08-0F
@@ -35,7 +35,7 @@ struct gsm7_ext_entry {
   std::uint8_t septet;
   char16_t cp;
 };
-// Extension table after ESC (smpp.md section 12).
+// Extension table after ESC (3GPP TS 23.038 section 6.2.1).
 constexpr std::array<gsm7_ext_entry, 10> gsm7_ext = {{
     {0x0A, 0x000C}, {0x14, 0x005E}, {0x28, 0x007B}, {0x29, 0x007D}, {0x2F, 0x005C},
     {0x3C, 0x005B}, {0x3D, 0x007E}, {0x3E, 0x005D}, {0x40, 0x007C}, {0x65, 0x20AC},
@@ -392,7 +392,7 @@ std::optional<std::vector<std::uint8_t>> utf8_to_gsm7(std::string_view utf8) {
     bool valid = true;
     const char32_t cp = next_code_point(utf8, i, valid);
     if (!valid) return std::nullopt;
-    if (cp == 0x00E7) {  // c-cedilla: GSM0338.TXT's reading of 0x09 (smpp.md section 12)
+    if (cp == 0x00E7) {  // c-cedilla: GSM0338.TXT's reading of 0x09 (3GPP TS 23.038 says C-cedilla)
       out.push_back(0x09);
       continue;
     }

@@ -1,4 +1,4 @@
-// UDH parsing (3GPP 23.040 section 9.2.3.24; smpp.md section 11).
+// UDH parsing (3GPP TS 23.040 section 9.2.3.24).
 #include "smppscope/decoder/udh.hpp"
 
 namespace smppscope::decoder {
@@ -67,7 +67,7 @@ udh_error parse_udh(std::span<const std::uint8_t> user_data, udh& out) noexcept 
         c.ref = wide ? static_cast<std::uint16_t>(d[0] << 8 | d[1]) : d[0];
         c.total = d[wide ? 2 : 1];
         c.seq = d[wide ? 3 : 2];
-        // 23.040: ignore the IE when total is 0, or seq is 0 or above total (smpp.md section 11).
+        // 23.040: ignore the IE when total is 0, or seq is 0 or above total (section 9.2.3.24.1).
         if (c.total == 0 || c.seq == 0 || c.seq > c.total) {
           h.concat_ignored = true;
           break;

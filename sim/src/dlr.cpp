@@ -10,8 +10,8 @@ namespace {
 
 struct state_row {
   dlr_state state;
-  std::string_view stat;       // smpp.md section 10
-  std::uint8_t message_state;  // smpp.md section 8
+  std::string_view stat;       // SMPP v3.4 Appendix B
+  std::uint8_t message_state;  // SMPP v3.4 section 5.2.28
   std::uint16_t default_err;   // simulator's choice for the err: field
 };
 

@@ -135,7 +135,7 @@ std::vector<submit_template> make_templates(message_kind kind, const load_option
       while (text.size() < 400) text += "This long message is split in parts with a concatenation header. ";
       auto septets = decoder::utf8_to_gsm7(text.substr(0, 400));
       if (!septets) throw std::logic_error("GSM7 template text");
-      constexpr std::size_t per_part = 153;  // smpp.md section 11: 160 - 7 septets of UDH
+      constexpr std::size_t per_part = 153;  // 3GPP TS 23.040 section 9.2.3.24: 160 - 7 septets of UDH
       const std::size_t parts = (septets->size() + per_part - 1) / per_part;
       for (std::size_t i = 0; i < parts; ++i) {
         std::vector<std::uint8_t> sm{0x05, 0x00, 0x03, 0x00, static_cast<std::uint8_t>(parts),
@@ -608,11 +608,11 @@ class load_session final : public session_iface, public std::enable_shared_from_
     respond_with_empty_id(id_of(command_id::deliver_sm_resp), h.sequence_number);
     const decoder::decode_error err = decoder::decode(frame, pdu_);
     const auto* esm = pdu_.field("esm_class");
-    if (err || !esm || (esm->integer & 0x3C) != 0x04) {  // not an MC delivery receipt (smpp.md section 7)
+    if (err || !esm || (esm->integer & 0x3C) != 0x04) {  // not an MC delivery receipt (SMPP v3.4 5.2.12)
       ++owner_.rep.mo_received;
       return;
     }
-    // smpp.md section 10: the TLVs first; the text (decoded, which allocates) only without them.
+    // SMPP v3.4 Appendix B: the TLVs first; the text (decoded, which allocates) only without them.
     auto r = decoder::parse_receipt(pdu_, {});
     std::string text;
     if (!r || r->message_id().empty() || !r->state()) {
@@ -634,7 +634,7 @@ class load_session final : public session_iface, public std::enable_shared_from_
     put_be32(p + 4, id);
     put_be32(p + 8, 0);
     put_be32(p + 12, seq);
-    p[16] = 0;  // message_id: unused, one NUL (smpp.md section 3)
+    p[16] = 0;  // message_id: unused, one NUL (SMPP v3.4 section 4)
     out_.commit(decoder::header_size + 1);
   }
 

@@ -13,7 +13,7 @@ namespace smppscope::sim::detail {
 namespace {
 
 using decoder::command_id;
-namespace st {  // command_status values (smpp.md section 5)
+namespace st {  // command_status values (SMPP v3.4 section 5.1.3)
 constexpr std::uint32_t ok = 0x00, invmsglen = 0x01, invcmdlen = 0x02, invcmdid = 0x03, invbndsts = 0x04,
                         alybnd = 0x05, invsrcadr = 0x0A, invdstadr = 0x0B, invmsgid = 0x0C, invpaswd = 0x0E,
                         invsysid = 0x0F, cancelfail = 0x11, replacefail = 0x13, invdlname = 0x34,
@@ -24,7 +24,7 @@ constexpr std::uint32_t ok = 0x00, invmsglen = 0x01, invcmdlen = 0x02, invcmdid 
 constexpr std::uint32_t id_of(command_id c) noexcept { return static_cast<std::uint32_t>(c); }
 constexpr std::uint32_t resp_of(std::uint32_t id) noexcept { return id | decoder::response_bit; }
 
-// Octets that mean the same in ASCII and the GSM 7-bit default alphabet (smpp.md section 12):
+// Octets that mean the same in ASCII and the GSM 7-bit default alphabet (3GPP TS 23.038 section 6.2.1):
 // receipt text limited to them reads the same unpacked, packed or as ASCII.
 bool gsm7_same_as_ascii(std::uint8_t c) noexcept {
   if (c >= 'A' && c <= 'Z') return true;
@@ -33,7 +33,7 @@ bool gsm7_same_as_ascii(std::uint8_t c) noexcept {
   return c == ' ' || c == '!' || c == '"' || c == '#' || (c >= '%' && c <= '/') || (c >= ':' && c <= '?');
 }
 
-// Packs septets LSB-first (smpp.md section 12, "7-bit packing"); out needs ceil(7n/8) octets.
+// Packs septets LSB-first (3GPP TS 23.038 section 6.1.2.1, packing); out needs ceil(7n/8) octets.
 std::size_t pack_septets(std::span<const std::uint8_t> septets, std::uint8_t* out) noexcept {
   std::size_t n = 0;
   std::uint32_t acc = 0;
@@ -73,7 +73,7 @@ decoder::bytes_view as_bytes(std::string_view s) noexcept {
 
 void append_vector(byte_buffer& to, const std::vector<std::uint8_t>& v) { to.append(v); }
 
-// Status for a request whose body does not decode (which field broke decides; smpp.md section 5).
+// Status for a request whose body does not decode (which field broke decides; SMPP v3.4 section 5.1.3).
 std::uint32_t status_for_decode_error(const decoder::decode_error& e) noexcept {
   using decoder::decode_errc;
   switch (e.code) {
@@ -96,7 +96,7 @@ bool is_failure(dlr_state s) noexcept {
   return s != dlr_state::delivrd && s != dlr_state::acceptd && s != dlr_state::enroute;
 }
 
-// Does registered_delivery (smpp.md section 7, bits 1-0) ask for a receipt with this outcome?
+// Does registered_delivery (SMPP v3.4 section 5.2.17, bits 1-0) ask for a receipt with this outcome?
 bool wants_receipt(std::uint8_t registered_delivery, dlr_state s) noexcept {
   switch (registered_delivery & 0x03) {
     case 1: return true;
@@ -109,7 +109,7 @@ bool wants_receipt(std::uint8_t registered_delivery, dlr_state s) noexcept {
 // Up to 20 characters of the message for the receipt's text: field.
 std::size_t receipt_text(std::span<const std::uint8_t> sm, std::uint8_t data_coding, std::uint8_t esm_class,
                          std::array<char, 20>& out) noexcept {
-  if ((esm_class & 0x40) && !sm.empty()) {  // skip the UDH (smpp.md section 11)
+  if ((esm_class & 0x40) && !sm.empty()) {  // skip the UDH (3GPP TS 23.040 section 9.2.3.24)
     const std::size_t udh = std::size_t{sm[0]} + 1;
     sm = udh <= sm.size() ? sm.subspan(udh) : std::span<const std::uint8_t>{};
   }
@@ -673,7 +673,7 @@ void smsc_core::write_receipt(const dlr_record& d, const sim_time& t, byte_buffe
   tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::receipted_message_id), {rid.data(), id_len + 1});
   const std::uint8_t state = message_state_of(outcome.state);
   tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::message_state), {&state, 1});
-  if (is_failure(outcome.state)) {  // network_error_code: type 3 (GSM) + code (smpp.md section 4)
+  if (is_failure(outcome.state)) {  // network_error_code: type 3 (GSM) + code (SMPP v3.4 section 5.3.2)
     const std::uint8_t nec[3] = {3, static_cast<std::uint8_t>(outcome.err >> 8), static_cast<std::uint8_t>(outcome.err)};
     tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::network_error_code), nec);
   }

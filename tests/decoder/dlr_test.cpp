@@ -1,4 +1,4 @@
-// Delivery receipts (smpp.md section 10) and message id matching.
+// Delivery receipts (SMPP v3.4 Appendix B) and message id matching.
 #include "smppscope/decoder/dlr.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// PDU event JSON (../shared/INTERFACE.md): shape checked by parsing it back with Boost.JSON,
+// PDU event JSON (docs/INTERFACE.md): shape checked by parsing it back with Boost.JSON,
 // password masking, and valid UTF-8 whatever the input.
 #include "smppscope/decoder/json.hpp"
 
@@ -103,7 +103,7 @@ TEST(PduJson, HeaderAndFieldsOfUcs2Vector) {
   EXPECT_EQ(num(at(f, "data_coding")), 8);
   EXPECT_EQ(num(at(f, "sm_length")), 4);
   EXPECT_EQ(str(at(f, "short_message")), "00480069");
-  EXPECT_EQ(f.size(), 18u);  // every submit_sm mandatory field (smpp.md section 3)
+  EXPECT_EQ(f.size(), 18u);  // every submit_sm mandatory field (SMPP v3.4 section 4)
   EXPECT_TRUE(arr(at(o, "tlvs")).empty());
   EXPECT_EQ(str(at(o, "text")), "Hi");
   EXPECT_EQ(str(at(o, "encoding")), "ucs2");
@@ -210,7 +210,7 @@ TEST(PduJson, BroadcastCompositeTlvs) {
   EXPECT_EQ(num(at(obj(at(content, "value")), "content_type")), 0);
   EXPECT_EQ(str(at(content, "hex")), "010000");
   const json::object& rep = tlv_named(r.obj, "broadcast_rep_num");
-  EXPECT_EQ(num(at(rep, "value")), 3);  // length 2 (smpp.md section 1): stepped by its length
+  EXPECT_EQ(num(at(rep, "value")), 3);  // length 2 (SMPP v3.4 section 5.3): stepped by its length
   const json::object& freq = tlv_named(r.obj, "broadcast_frequency_interval");
   EXPECT_EQ(num(at(obj(at(freq, "value")), "time_unit")), 9);
   EXPECT_EQ(num(at(obj(at(freq, "value")), "number")), 5);

@@ -1,5 +1,5 @@
-// Message extraction: short_message vs message_payload, UDH, SAR, per PDU type (smpp.md
-// sections 3, 11, 13).
+// Message extraction: short_message vs message_payload, UDH, SAR, per PDU type (SMPP v3.4
+// sections 4, 5.2.21 and 5.3.2.32; 3GPP TS 23.040 section 9.2.3.24).
 #include "smppscope/decoder/message.hpp"
 
 #include <gtest/gtest.h>
@@ -103,7 +103,7 @@ TEST(FindMessage, UdhConcatTakesPrecedenceOverSar) {
   ASSERT_TRUE(m && m->concat);
   EXPECT_EQ(m->concat->source, concat_source::udh_8bit);
   EXPECT_EQ(m->concat->ref, 7);
-  // Unpacked GSM7 after a UDH: no fill bits in that reading (smpp.md section 12).
+  // Unpacked GSM7 after a UDH: no fill bits in that reading (3GPP TS 23.038 section 6.2.1).
   EXPECT_EQ(message_text(*m).utf8, "Hello");
 }
 

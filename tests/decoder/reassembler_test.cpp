@@ -1,4 +1,4 @@
-// Reassembly of concatenated messages (smpp.md section 11): order, duplicates, timeouts,
+// Reassembly of concatenated messages (3GPP TS 23.040 section 9.2.3.24): order, duplicates, timeouts,
 // bounds, and text that only decodes once the parts are joined.
 #include "smppscope/decoder/reassembler.hpp"
 

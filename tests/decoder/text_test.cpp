@@ -1,4 +1,4 @@
-// Text decoding: GSM 03.38 (smpp.md section 12), packing, auto-detection, UCS2 and the 8-bit
+// Text decoding: GSM 03.38 (3GPP TS 23.038 section 6.2.1), packing, auto-detection, UCS2 and the 8-bit
 // code pages.
 #include "smppscope/decoder/text.hpp"
 
@@ -36,7 +36,7 @@ std::string to_hex(const octets& v) {
   return s;
 }
 
-// Reference packer, bit by bit (smpp.md section 12, "7-bit packing"): septet i occupies bits
+// Reference packer, bit by bit (3GPP TS 23.038 section 6.1.2.1, packing): septet i occupies bits
 // fill+7i .. fill+7i+6 of an LSB-first stream.
 octets reference_pack(const octets& septets, unsigned fill) {
   std::vector<int> bits(fill, 0);
@@ -118,7 +118,7 @@ TEST(Gsm7Pack, TrailingPaddingIsDroppedOnlyInTheSpareSeptet) {
 
 // ---- GSM 03.38 alphabet ----
 
-// smpp.md section 12, transcribed row by row (low nibble), columns 0x..7x; 0 marks ESC (0x1B).
+// 3GPP TS 23.038 section 6.2.1, transcribed row by row (low nibble), columns 0x..7x; 0 marks ESC (0x1B).
 constexpr char32_t alphabet_rows[16][8] = {
     {0x0040, 0x0394, 0x0020, 0x0030, 0x00A1, 0x0050, 0x00BF, 0x0070},
     {0x00A3, 0x005F, 0x0021, 0x0031, 0x0041, 0x0051, 0x0061, 0x0071},
@@ -219,7 +219,8 @@ TEST(Gsm7Alphabet, VectorAllCharactersUnpacked) {
   ASSERT_FALSE(decode(frame, p));
   const bytes_view sm = p.short_message();
   ASSERT_EQ(sm.size(), 147u);
-  // What tshark printed for this vector (vectors/README.md), itself identical to smpp.md section 12.
+  // What tshark printed for this vector (tests/data/vectors/README.md), itself identical to the
+  // default alphabet of 3GPP TS 23.038 section 6.2.1.
   const std::string tshark =
       "@\u00A3$\u00A5\u00E8\u00E9\u00F9\u00EC\u00F2\u00C7\n\u00D8\u00F8\r\u00C5\u00E5\u0394_\u03A6\u0393"
       "\u039B\u03A9\u03A0\u03A8\u03A3\u0398\u039E\u00C6\u00E6\u00DF\u00C9 !\"#\u00A4%&'()*+,-./0123456789:;<=>?"

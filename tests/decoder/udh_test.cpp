@@ -1,4 +1,4 @@
-// UDH parsing and fill bits (smpp.md sections 11 and 12), on the reference vectors and on
+// UDH parsing and fill bits (3GPP TS 23.040 section 9.2.3.24), on the reference vectors and on
 // hand-made headers.
 #include "smppscope/decoder/udh.hpp"
 

@@ -637,7 +637,7 @@ TEST(Simulator, BadBodyGetsAnErrorResponse) {
   smpp_client c(s.port());
   c.bind();
   auto bytes = submit(5, "Hello").bytes();
-  // sm_length claims more octets than there are (smpp.md section 13).
+  // sm_length claims more octets than there are (SMPP v3.4 sections 5.2.21 and 5.3.2.32).
   bytes[bytes.size() - 6] = 200;
   c.send(bytes);
   auto r = c.read();

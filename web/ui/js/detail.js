@@ -251,7 +251,7 @@ export class Detail {
     this.section('TLVs').appendChild(kv);
   }
 
-  // User data: from short_message, else message_payload (smpp.md section 13).
+  // User data: from short_message, else message_payload (SMPP v3.4 sections 5.2.21 and 5.3.2.32).
   userData(e, bytes) {
     const sm = this.segments.find(s => s.name === 'short_message');
     if (sm && sm.end > sm.start) return { bytes: bytes.subarray(sm.start, sm.end), seg: sm.key };

@@ -1,4 +1,4 @@
-// SMPP value meanings for display (../shared/reference/smpp.md sections 6-11), UDH and delivery
+// SMPP value meanings for display (SMPP v3.4 section 5.2, SMPP v5.0, 3GPP TS 23.040), UDH and delivery
 // receipt parsing. Field layouts and names come from the server's table (/api/protocol).
 
 const TON = ['unknown', 'international', 'national', 'network specific', 'subscriber number',

@@ -67,7 +67,7 @@ struct session_info {
   std::vector<session_alert> alerts;  // active alerts
 };
 
-// Appends the /api/sessions object of ../shared/INTERFACE.md (plus extra members).
+// Appends the /api/sessions object of docs/INTERFACE.md (plus extra members).
 void append_session_json(std::string& out, const session_info& s);
 
 class session_table {

@@ -1,4 +1,4 @@
-// Delivery receipts (smpp.md section 10): the `id:... sub:... dlvrd:... submit date:... done
+// Delivery receipts (SMPP v3.4 Appendix B): the `id:... sub:... dlvrd:... submit date:... done
 // date:... stat:... err:... text:...` text and the receipted_message_id / message_state /
 // network_error_code TLVs; the TLVs take precedence over the text. Views, no allocation.
 //
@@ -19,7 +19,7 @@
 
 namespace smppscope::decoder {
 
-// message_state (smpp.md section 8).
+// message_state (SMPP v3.4 section 5.2.28).
 enum class message_state : std::uint8_t {
   scheduled = 0, enroute = 1, delivered = 2, expired = 3, deleted = 4,
   undeliverable = 5, accepted = 6, unknown = 7, rejected = 8, skipped = 9,
@@ -28,7 +28,7 @@ std::string_view message_state_name(std::uint8_t state) noexcept;  // "DELIVERED
 // The 7-character stat of a receipt text ("DELIVRD", ...; full state names accepted too).
 std::optional<message_state> message_state_from_stat(std::string_view stat) noexcept;
 
-// YYMMDDhhmm or YYMMDDhhmmss (smpp.md section 10).
+// YYMMDDhhmm or YYMMDDhhmmss (SMPP v3.4 Appendix B).
 struct receipt_date {
   std::uint16_t year = 0;  // 2000 + YY
   std::uint8_t month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -37,7 +37,7 @@ struct receipt_date {
 std::optional<receipt_date> parse_receipt_date(std::string_view digits) noexcept;
 
 struct network_error {
-  std::uint8_t type = 0;   // 1 ANSI-136, 2 IS-95, 3 GSM, ... (smpp.md section 4, 0x0423)
+  std::uint8_t type = 0;   // 1 ANSI-136, 2 IS-95, 3 GSM, ... (network_error_code, SMPP v3.4 5.3.2)
   std::uint16_t code = 0;
 };
 

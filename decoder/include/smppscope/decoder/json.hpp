@@ -1,4 +1,4 @@
-// Writes the PDU event JSON of ../shared/INTERFACE.md ("type":"pdu"). Passwords are masked.
+// Writes the PDU event JSON of docs/INTERFACE.md ("type":"pdu"). Passwords are masked.
 //
 // Members, in this order (optional ones only when they apply):
 //   type "pdu", id (event_id != 0), session, direction, ts_us, command, command_id,

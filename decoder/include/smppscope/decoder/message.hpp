@@ -14,7 +14,7 @@
 
 namespace smppscope::decoder {
 
-inline constexpr std::uint8_t esm_class_udhi = 0x40;  // smpp.md section 7
+inline constexpr std::uint8_t esm_class_udhi = 0x40;  // SMPP v3.4 section 5.2.12
 
 // Where a concatenated part's numbering comes from.
 enum class concat_source : std::uint8_t { udh_8bit, udh_16bit, sar };
@@ -36,12 +36,12 @@ struct message {
   bool udhi_without_udh = false; // UDHI set but the UDH is missing or invalid
   udh_error udh_problem;         // why, when udhi_without_udh
   bytes_view text_octets;        // user_data after the UDH
-  unsigned fill_bits = 0;        // for packed GSM7 after the UDH (smpp.md section 12)
-  std::optional<concat_part> concat;  // the UDH's concat IE, else the SAR TLVs (smpp.md section 11)
+  unsigned fill_bits = 0;        // for packed GSM7 after the UDH (3GPP TS 23.040 9.2.3.24)
+  std::optional<concat_part> concat;  // the UDH's concat IE, else the SAR TLVs (3GPP TS 23.040 9.2.3.24)
   std::string_view source_addr;       // "" when the PDU has none
   std::string_view destination_addr;  // "" for submit_multi / broadcast_sm
 
-  // esm_class bits 5-2 (smpp.md section 7): MC delivery receipt or intermediate notification.
+  // esm_class bits 5-2 (SMPP v3.4 section 5.2.12): MC delivery receipt or intermediate notification.
   bool is_receipt() const noexcept { return (esm_class & 0x3C) == 0x04 || (esm_class & 0x3C) == 0x20; }
 };
 
@@ -49,7 +49,7 @@ struct message {
 bool carries_message(std::uint32_t command_id) noexcept;
 
 // The message of `p`, or nullopt when its type carries none. short_message is used when not
-// empty, else message_payload (smpp.md section 13).
+// empty, else message_payload (SMPP v3.4 sections 5.2.21 and 5.3.2.32).
 std::optional<message> find_message(const pdu& p) noexcept;
 
 struct decoded_message {

@@ -49,7 +49,7 @@ struct tlv {
   std::string_view text() const noexcept;
 };
 
-// Iterates the TLVs of a TLV region, stepping by each TLV's own length field (smpp.md section 1).
+// Iterates the TLVs of a TLV region, stepping by each TLV's own length field (SMPP v3.4 section 5.3).
 // Stops at the first TLV whose header or value runs past the end.
 class tlv_range {
  public:

@@ -1,6 +1,18 @@
 // The one table of SMPP protocol facts: PDU layouts, TLVs and command_status values.
 // The decoder, encoder, JSON writer, UI labels and round-trip tests are all driven by it.
-// Sources: ../shared/reference/smpp.md (sections cited on the table rows in protocol.cpp).
+// Sources: the SMPP v3.3, v3.4 and v5.0 specifications, checked against other decoders (the keys
+// in brackets on the rows of protocol.cpp). The section marks there (§N) stand for:
+//   §1  wire format: header, Integer, C-Octet String, TLV format   SMPP v3.4 sections 3, 5.1, 5.3
+//   §2  command ids and the versions that have them                SMPP v3.4 section 5.1.2.1
+//   §3  mandatory body layouts, in order                           SMPP v3.4 section 4 (v5.0: broadcast)
+//   §4  TLV tags, names and widths                                 SMPP v3.4 section 5.3.2 (+ v5.0)
+//   §5  command_status values                                      SMPP v3.4 section 5.1.3 (+ v5.0)
+//   §6  data_coding 5.2.19;  §7  esm_class 5.2.12, registered_delivery 5.2.17
+//   §8  TON 5.2.5, NPI 5.2.6, priority_flag 5.2.14, message_state 5.2.28;  §9  time format 7.1
+//   §10 delivery receipt text: SMPP v3.4 Appendix B
+//   §11 UDH, concatenation, ports: 3GPP TS 23.040 section 9.2.3.24
+//   §12 GSM 7-bit default alphabet and packing: 3GPP TS 23.038 section 6
+//   §13 sm_length / short_message / message_payload: SMPP v3.4 5.2.21, 5.2.22, 5.3.2.32
 #pragma once
 
 #include <cstdint>
@@ -79,11 +91,11 @@ enum class field_type : std::uint8_t {
   int2,           // 2-octet unsigned integer, big-endian
   int4,           // 4-octet unsigned integer, big-endian
   c_string,       // C-Octet String; max_len counts the NUL
-  time,           // C-Octet String of 1 (NUL only) or 17 octets (smpp.md section 9)
+  time,           // C-Octet String of 1 (NUL only) or 17 octets (SMPP v3.4 section 7.1)
   sm_length,      // int1 that gives the length of the following octet_string
   octet_string,   // raw octets, length from the preceding sm_length field
   count,          // int1 that gives the number of items of the following list field
-  dest_list,      // submit_multi dest_address list (smpp.md section 3, submit_multi); max_len = address max
+  dest_list,      // submit_multi dest_address list (SMPP v3.4 section 4.5.1); max_len = address max
   unsuccess_list, // submit_multi_resp unsuccess_sme list; max_len = address max
   c_string_list,  // count x C-Octet String (v3.3 query_last_msgs_resp); max_len = item max incl. NUL
 };

@@ -1,4 +1,4 @@
-// Joins the parts of concatenated messages (UDH 8/16-bit or SAR TLVs, smpp.md section 11) into
+// Joins the parts of concatenated messages (UDH 8/16-bit or SAR TLVs, 3GPP TS 23.040 9.2.3.24) into
 // one message. Parts are keyed by (session, direction, source, destination, numbering kind,
 // reference). Time is a parameter: no clock inside. Memory is bounded: at most max_pending
 // messages and max_bytes buffered octets; beyond that the oldest pending message is evicted and

@@ -1,14 +1,14 @@
 // Message text: GSM 03.38 7-bit (packed and unpacked), IA5, Latin-1, UCS2, Cyrillic, Hebrew,
 // binary. All functions are pure; decoding returns UTF-8.
 //
-// data_coding (smpp.md section 6):
+// data_coding (SMPP v3.4 section 5.2.19):
 //   0x00, 0xC0-0xDF, 0xF0-0xFF with bit 2 clear   GSM 03.38 7-bit ("gsm7" / "gsm7-packed")
 //   0x01 IA5 ("ascii")   0x03 Latin-1 ("latin1")   0x06 ISO-8859-5 ("iso-8859-5")
 //   0x07 ISO-8859-8 ("iso-8859-8")   0x08, 0xE0-0xEF UCS2 / UTF-16BE ("ucs2")
 //   everything else (0x02, 0x04, 0xF4-0xF7, 0xFC-0xFF, JIS, reserved ...) lowercase hex ("binary")
 //
 // GSM7 packing auto-detection (gsm7_packing::auto_detect), because SMPP does not say whether
-// data_coding 0 travels one septet per octet or packed (smpp.md section 12):
+// data_coding 0 travels one septet per octet or packed (SMPP does not say which):
 //   1. an octet > 0x7F cannot be an unpacked septet: packed;
 //   2. otherwise both readings are scored by how much they look like text (letters, digits and
 //      space score highest; punctuation, accented letters, Greek capitals and '@' less; an
@@ -29,7 +29,7 @@
 namespace smppscope::decoder {
 
 // How data_coding 0 (and GSM7 message-class codings) is laid out over SMPP: SMPP does not say,
-// so it is detected (auto) or set per session (smpp.md section 12).
+// so it is detected (auto) or set per session.
 enum class gsm7_packing : std::uint8_t { auto_detect, packed, unpacked };
 
 struct text_options {
@@ -55,7 +55,7 @@ enum class text_alphabet : std::uint8_t { gsm7, ascii, latin1, ucs2, cyrillic, h
 text_alphabet alphabet_of(std::uint8_t data_coding) noexcept;
 
 // Decodes `data` (the text part, after any UDH) for `data_coding`. `fill_bits` applies to packed
-// GSM7 that follows a UDH (smpp.md section 12, "UDH and fill bits").
+// GSM7 that follows a UDH (3GPP TS 23.040 section 9.2.3.24, fill bits).
 decoded_text decode_text(std::span<const std::uint8_t> data, std::uint8_t data_coding,
                          const text_options& opts = {}, unsigned fill_bits = 0);
 

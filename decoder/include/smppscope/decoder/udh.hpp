@@ -1,4 +1,4 @@
-// User Data Header (3GPP 23.040 section 9.2.3.24; smpp.md section 11): UDHL, then information
+// User Data Header (3GPP TS 23.040 section 9.2.3.24): UDHL, then information
 // elements (IEI, IEDL, data). Parsing is a view over the user data: no copy, no allocation.
 #pragma once
 
@@ -118,7 +118,7 @@ udh_error parse_udh(std::span<const std::uint8_t> user_data, udh& out) noexcept;
 std::optional<udh> parse_udh(std::span<const std::uint8_t> user_data) noexcept;
 
 // Zero bits before the first septet of packed GSM7 that follows `udh_octets` octets of UDH
-// (UDHL + 1): (7 - 8*n mod 7) mod 7 (smpp.md section 12, "UDH and fill bits").
+// (UDHL + 1): (7 - 8*n mod 7) mod 7 (3GPP TS 23.040 section 9.2.3.24, fill bits).
 constexpr unsigned gsm7_fill_bits(std::size_t udh_octets) noexcept {
   return static_cast<unsigned>((7 - (8 * udh_octets) % 7) % 7);
 }

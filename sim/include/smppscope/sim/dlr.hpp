@@ -1,5 +1,5 @@
 // Delivery receipts as the simulator writes them: the final states, the weighted mix it draws
-// them from, and the receipt text of smpp.md section 10. (Reading receipts is the decoder's
+// them from, and the receipt text of SMPP v3.4 Appendix B. (Reading receipts is the decoder's
 // job: smppscope/decoder/dlr.hpp.)
 #pragma once
 
@@ -12,13 +12,13 @@
 
 namespace smppscope::sim {
 
-// The stat: values of smpp.md section 10.
+// The stat: values of SMPP v3.4 Appendix B.
 enum class dlr_state : std::uint8_t { delivrd, expired, deleted, undeliv, acceptd, unknown, rejectd, enroute };
 inline constexpr std::size_t dlr_state_count = 8;
 
 std::string_view dlr_stat_text(dlr_state s) noexcept;          // "DELIVRD"
 std::optional<dlr_state> parse_dlr_stat(std::string_view text) noexcept;
-std::uint8_t message_state_of(dlr_state s) noexcept;           // smpp.md section 8 (DELIVRD -> 2)
+std::uint8_t message_state_of(dlr_state s) noexcept;           // SMPP v3.4 section 5.2.28 (DELIVRD -> 2)
 std::optional<dlr_state> dlr_state_of_message_state(std::uint8_t message_state) noexcept;
 std::uint16_t default_dlr_err(dlr_state s) noexcept;            // err: code when the mix gives none
 

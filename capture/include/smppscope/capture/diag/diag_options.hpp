@@ -1,4 +1,4 @@
-// Thresholds and bounds of the session diagnostics (issue #6). Times are microseconds.
+// Thresholds and bounds of the session diagnostics. Times are microseconds.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Session diagnostics (issue #6): an analyzer observer that follows every session's requests and
+// Session diagnostics: an analyzer observer that follows every session's requests and
 // responses and raises alerts through analysis_context.
 //
 //   analyzer (analysis thread) --on_pdu--> diagnostics

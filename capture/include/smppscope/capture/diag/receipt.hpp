@@ -1,5 +1,5 @@
 // Delivery receipts as the diagnostics see them: the receipt of a deliver_sm / data_sm (parsed by
-// decoder/dlr.hpp: TLVs first, the text second, smpp.md section 10) and lookup keys for message
+// decoder/dlr.hpp: TLVs first, the text second, SMPP v3.4 Appendix B) and lookup keys for message
 // ids that two sides wrote differently (case, zero padding, hex versus decimal).
 #pragma once
 

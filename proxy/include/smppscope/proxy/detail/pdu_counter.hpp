@@ -1,5 +1,5 @@
-// Counts SMPP PDUs in a relayed byte stream by walking command_length fields only (smpp.md
-// section 1). No copy, no allocation: the relay's session log reports PDU counts without decoding.
+// Counts SMPP PDUs in a relayed byte stream by walking command_length fields only (SMPP v3.4
+// section 5.1.1). No copy, no allocation: the relay's session log reports PDU counts without decoding.
 // A command_length < 16 or > max_pdu puts the counter out of sync; it then stops counting.
 #pragma once
 
