@@ -235,6 +235,10 @@ void compare_tlv_value(const std::string& vector, const json::object& shown, con
   }
 }
 
+// Listed while gtest discovers the tests: a missing directory must not throw here. It gives one
+// instance, missing_vectors, that fails and says why.
+constexpr const char* missing_vectors = "missing_vectors";
+
 class tshark_oracle : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(tshark_oracle, agrees_with_decode) {
@@ -302,10 +306,6 @@ TEST_P(tshark_oracle, agrees_with_decode) {
   for (const auto* o : shown) tshark_duplicate |= o->contains("smpp.message_payload_tree");
   EXPECT_EQ(tshark_duplicate, p.has_lint(lint::sm_and_payload));
 }
-
-// Listed while gtest discovers the tests: a missing directory must not throw here. It gives one
-// instance, missing_vectors, that fails and says why.
-constexpr const char* missing_vectors = "missing_vectors";
 
 std::vector<std::string> smpp_vectors() {
   std::vector<std::string> v = test::list_files(test::vectors_dir(), "smpp_", ".pcap");
