@@ -51,13 +51,16 @@ std::int64_t now_us() noexcept {
       .count();
 }
 
+// One direction of a session (analysis thread only).
+struct analyzer::half_state {
+  explicit half_state(std::uint32_t max_pdu) : fr(max_pdu, decoder::framer_mode::resync) {}
+  decoder::framer fr;
+  bool announced = false;  // the current out-of-sync episode was announced (alert, observers)
+};
+
 // Per-session analysis state (analysis thread only).
 struct analyzer::state {
-  struct half {
-    explicit half(std::uint32_t max_pdu) : fr(max_pdu) {}
-    decoder::framer fr;
-    bool out_of_sync = false;
-  };
+  using half = half_state;
   struct session {
     session(std::uint64_t i, std::uint32_t max_pdu) : id(i), dir{half(max_pdu), half(max_pdu)} {}
     std::uint64_t id;
@@ -195,6 +198,11 @@ void analyzer::on_open(const tap_record& r) {
 
 void analyzer::on_close(const tap_record& r) {
   bump(c_.sessions_closed);
+  // A direction still looking for a header: its episode ends here, unresolved.
+  if (state::session* ss = st_->find(r.session))
+    for (int d = 0; d < 2; ++d)
+      if (!ss->dir[d].fr.in_sync())
+        end_episode(r.session, static_cast<direction>(d), r.ts_us, ss->dir[d], ss->dir[d].fr.pending_resync(), false);
   const session_close_info info{r.session, r.ts_us, text_of(r)};
   for (observer* o : observers_) o->on_session_close(info, *this);
   std::string& m = st_->members;
@@ -229,40 +237,85 @@ void analyzer::on_data(const tap_record& r) {
   }
   sessions_.add_bytes(r.session, r.dir, r.bytes.size());
   state::half& h = s->dir[static_cast<int>(r.dir)];
-  if (h.out_of_sync) return;
-  const bool ok = h.fr.feed(r.bytes, [&](std::span<const std::uint8_t> frame) {
-    bump(c_.pdus);
-    decoder::pdu p;
-    const decoder::decode_error err = decoder::decode(frame, p);
-    if (err) bump(c_.decode_errors);
-    const std::uint64_t id = ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame);
-    sessions_.on_pdu(r.session, r.dir, p, !err);
-    if (!observers_.empty()) {
-      const pdu_info info{r.session, r.dir, r.ts_us, &p, err ? &err : nullptr, frame, id};
-      for (observer* o : observers_) o->on_pdu(info, *this);
-    }
-  });
-  if (ok) return;
-  // Framing broke: this direction is out of sync for good; relaying is not affected.
-  h.out_of_sync = true;
-  bump(c_.out_of_sync);
-  const decoder::framer_error& fe = h.fr.error();
-  const std::string msg = fe.message(h.fr.max_pdu());
+  if (r.lost_before) {
+    // The relay could not queue some octets of this direction: a hole in the analysed stream.
+    bump(c_.capture_gaps);
+    sessions_.add_lost(r.session, r.dir, r.lost_before);
+    h.fr.gap(r.lost_before);
+    if (!h.announced) lost_sync(r, h, h.fr.error());
+  }
+  h.fr.feed(
+      r.bytes,
+      [&](std::span<const std::uint8_t> frame) {
+        bump(c_.pdus);
+        decoder::pdu p;
+        const decoder::decode_error err = decoder::decode(frame, p);
+        if (err) bump(c_.decode_errors);
+        const std::uint64_t id = ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame);
+        sessions_.on_pdu(r.session, r.dir, p, !err);
+        if (!observers_.empty()) {
+          const pdu_info info{r.session, r.dir, r.ts_us, &p, err ? &err : nullptr, frame, id};
+          for (observer* o : observers_) o->on_pdu(info, *this);
+        }
+      },
+      [&](const decoder::framer_resync& ep) {
+        if (!h.announced) lost_sync(r, h, ep.cause);  // broke and resumed within this chunk
+        end_episode(r.session, r.dir, r.ts_us, h, ep, true);
+      });
+  if (!h.fr.in_sync() && !h.announced) lost_sync(r, h, h.fr.error());
+}
+
+// A direction lost framing: say so at once (alert, observers); the event follows when it ends.
+void analyzer::lost_sync(const tap_record& r, half_state& h, const decoder::framer_error& cause) {
+  h.announced = true;
+  const bool gap = cause.code == decoder::framer_errc::stream_gap;
+  const std::string msg = cause.message(h.fr.max_pdu());
+  if (!gap) {
+    bump(c_.out_of_sync);
+    sessions_.add_malformed(r.session);
+    std::string alert_msg(direction_name(r.dir));
+    alert_msg += " out of sync: ";
+    alert_msg += msg;
+    raise_alert(r.session, "malformed", alert_msg, r.ts_us, {});
+  }
+  out_of_sync_info info{r.session, r.dir, r.ts_us, msg};
+  info.capture_gap = gap;
+  for (observer* o : observers_) o->on_out_of_sync(info, *this);
+}
+
+// ONE event per episode: `malformed` for a bad header, `capture_gap` for a tap gap, with what was
+// skipped and where framing resumed (or that it never did, at session close).
+void analyzer::end_episode(std::uint64_t session, direction d, std::int64_t ts_us, half_state& h,
+                           const decoder::framer_resync& ep, bool resumed) {
+  h.announced = false;
+  const bool gap = ep.cause.code == decoder::framer_errc::stream_gap;
+  bump(c_.skipped_bytes, ep.skipped);
+  if (resumed) bump(c_.resyncs);
+  sessions_.add_skipped(session, d, ep.skipped);
   std::string& m = st_->members;
   m.clear();
-  append_member(m, "error", msg);
-  m += ",\"stream_offset\":";
-  append_int(m, fe.stream_offset);
-  m += ",\"command_length\":";
-  append_int(m, fe.command_length);
-  emit(event_type::malformed, r.session, r.dir, r.ts_us, m);
-  sessions_.add_malformed(r.session);
-  std::string alert_msg(direction_name(r.dir));
-  alert_msg += " out of sync: ";
-  alert_msg += msg;
-  raise_alert(r.session, "malformed", alert_msg, r.ts_us, {});
-  const out_of_sync_info info{r.session, r.dir, r.ts_us, msg};
-  for (observer* o : observers_) o->on_out_of_sync(info, *this);
+  if (!gap) {
+    append_member(m, "error", ep.cause.message(h.fr.max_pdu()));
+    m += ",\"command_length\":";
+    append_int(m, ep.cause.command_length);
+    m += ',';
+  }
+  m += "\"stream_offset\":";
+  append_int(m, ep.cause.stream_offset);
+  m += ",\"skipped\":";
+  append_int(m, ep.skipped);
+  m += ",\"lost\":";
+  append_int(m, ep.lost);
+  m += ",\"resynced\":";
+  m += resumed ? "true" : "false";
+  if (resumed) {
+    m += ",\"resumed_offset\":";
+    append_int(m, ep.resumed_at);
+  }
+  emit(gap ? event_type::capture_gap : event_type::malformed, session, d, ts_us, m);
+  if (!resumed) return;
+  resync_info info{session, d, ts_us, ep.skipped, ep.lost, gap};
+  for (observer* o : observers_) o->on_resync(info, *this);
 }
 
 std::uint64_t analyzer::emit(event_type type, std::uint64_t session, std::optional<direction> dir,
@@ -313,6 +366,9 @@ analyzer_stats analyzer::stats() const noexcept {
   s.pdus = c_.pdus.load(std::memory_order_relaxed);
   s.decode_errors = c_.decode_errors.load(std::memory_order_relaxed);
   s.out_of_sync = c_.out_of_sync.load(std::memory_order_relaxed);
+  s.resyncs = c_.resyncs.load(std::memory_order_relaxed);
+  s.capture_gaps = c_.capture_gaps.load(std::memory_order_relaxed);
+  s.skipped_bytes = c_.skipped_bytes.load(std::memory_order_relaxed);
   s.sessions_opened = c_.sessions_opened.load(std::memory_order_relaxed);
   s.sessions_closed = c_.sessions_closed.load(std::memory_order_relaxed);
   for (const tap_queue* q : queues_) {

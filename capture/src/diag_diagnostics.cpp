@@ -120,9 +120,18 @@ struct diagnostics::counters {
 namespace {
 
 struct direction_state {
-  explicit direction_state(std::uint32_t max) : main(max), enquire(std::min<std::uint32_t>(max, 1024)) {}
+  explicit direction_state(std::uint32_t max)
+      : main(max), enquire(std::min<std::uint32_t>(max, 1024)), unknown(max) {}
   request_list main;     // every request but enquire_link
   request_list enquire;  // enquire_link (its own, shorter timeout)
+  // Requests whose answer may have been in octets the analyzer never framed (a bad header or a
+  // capture gap in the other direction): not outstanding, never overdue; a late answer still
+  // matches. Forgotten after request_expiry.
+  request_list unknown;
+  std::uint64_t unknown_requests = 0;
+  // Until then, a response to this direction's requests that matches nothing is no alert: the
+  // request may have been in octets never framed.
+  std::int64_t unmatched_grace_until_us = 0;
   std::uint32_t reported = 0;  // outstanding as last published
   std::uint32_t high_water = 0;
   bool at_window = false;
@@ -173,7 +182,9 @@ struct diagnostics::session {
   std::uint32_t bind_command = 0;
   std::optional<std::uint32_t> bind_status;
   std::optional<std::uint8_t> interface_version, sc_interface_version;
-  bool out_of_sync = false;
+  bool out_of_sync = false;     // a direction is out of sync after a bad header
+  bool broken[2] = {false, false};  // per direction: after a bad header, until it resyncs
+  bool blind[2] = {false, false};   // per direction: not framed now (bad header or capture gap)
   std::uint64_t malformed = 0;
   std::uint64_t dlr_matched = 0, dlr_unmatched = 0, dlr_tracked = 0;
   std::array<alert_slot, alert_kind_count> alerts;
@@ -269,6 +280,10 @@ void diagnostics::on_session_close(const session_close_info& i, analysis_context
 
 void diagnostics::on_out_of_sync(const out_of_sync_info& i, analysis_context& ctx) {
   session& s = session_for(i.session, i.ts_us, ctx);
+  s.blind[ix(i.dir)] = true;
+  forget_answers(s, opposite(i.dir), i.ts_us, ctx);
+  if (i.capture_gap) return;  // our own drop, not the peer's fault: no `malformed`
+  s.broken[ix(i.dir)] = true;
   s.out_of_sync = true;
   // The analyzer raised `malformed` itself; account for it and keep it until the session ends.
   alert_slot& a = s.slot(alert_kind::malformed);
@@ -282,6 +297,33 @@ void diagnostics::on_out_of_sync(const out_of_sync_info& i, analysis_context& ct
   ++s.acc.alerts_raised;
   s.timeline->push_alert({i.ts_us, alert_kind::malformed, true, a.part[0]});
   log_alert(s.id, alert_kind::malformed, true, a.part[0]);
+}
+
+void diagnostics::on_resync(const resync_info& i, analysis_context& ctx) {
+  session& s = session_for(i.session, i.ts_us, ctx);
+  const int d = ix(i.dir);
+  s.blind[d] = false;
+  s.broken[d] = false;
+  s.out_of_sync = s.broken[0] || s.broken[1];
+  s.dir[d].unmatched_grace_until_us = i.ts_us + opt_.response_timeout_us;
+  forget_answers(s, opposite(i.dir), i.ts_us, ctx);
+}
+
+void diagnostics::forget_answers(session& s, direction req_dir, std::int64_t ts, analysis_context& ctx) {
+  direction_state& ds = s.dir[ix(req_dir)];
+  for (request_list* l : {&ds.main, &ds.enquire}) {
+    while (!l->t.empty()) {
+      const std::uint32_t f = l->t.front();
+      const auto seq = static_cast<std::uint32_t>(l->t[f].key);
+      request_entry e = l->t[f].value;
+      e.timed_out = false;
+      l->erase(f);
+      if (ds.unknown.t.size() >= ds.unknown.t.max_size()) ds.unknown.erase(ds.unknown.t.front());
+      ds.unknown.t.push_back(seq, e);
+      ++ds.unknown_requests;
+    }
+  }
+  update_outstanding(s, req_dir, ts, ctx);  // overdue/enquire alerts clear on the next check
 }
 
 void diagnostics::on_pdu(const pdu_info& i, analysis_context& ctx) {
@@ -360,14 +402,18 @@ void diagnostics::handle_request(session& s, direction d, const decoder::pdu& p,
       e.registered_delivery = static_cast<std::uint8_t>(rd->integer);
   }
   const std::uint32_t seq = p.hdr.sequence_number;
-  for (request_list* l : {&ds.main, &ds.enquire}) {
+  for (request_list* l : {&ds.main, &ds.enquire, &ds.unknown}) {
     const std::uint32_t old = l->t.find(seq);
     if (old == l->t.npos) continue;
     l->erase(old);  // the sender reused a sequence_number still outstanding
     ++ds.duplicate;
     bump(c_->duplicate[ix(d)]);
   }
-  request_list& l = enquire ? ds.enquire : ds.main;
+  // Sent while its answers cannot be seen (the other direction is out of sync): unknown at once.
+  const bool blind = s.blind[ix(opposite(d))];
+  if (blind) ++ds.unknown_requests;
+  request_list& l = blind ? ds.unknown : enquire ? ds.enquire : ds.main;
+  if (blind && l.t.size() >= l.t.max_size()) l.erase(l.t.front());
   const std::uint32_t at = l.t.push_back(seq, e);
   if (at == l.t.npos) {
     ++ds.overflow;
@@ -386,7 +432,7 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
   const int r = ix(req_dir);
   direction_state& ds = s.dir[r];
 
-  request_list* lists[2] = {&ds.main, &ds.enquire};
+  request_list* lists[3] = {&ds.main, &ds.enquire, &ds.unknown};
   if (cmd == id_of(command_id::enquire_link_resp)) std::swap(lists[0], lists[1]);
   request_list* l = nullptr;
   std::uint32_t at = ordered_table<request_entry>::npos;
@@ -398,13 +444,17 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
     }
   }
 
+  // The request may have been in octets never framed (see unmatched_grace_until_us).
+  const bool unseen_request = s.blind[r] || ts < ds.unmatched_grace_until_us;
   if (!l) {
     ++ds.unmatched;
     bump(c_->unmatched[r]);
     alert_slot& a = s.slot(alert_kind::unmatched_response);
-    a.last_cause_us = ts;
-    ++a.count;
-    if (!a.any() || ts - a.last_update_us >= opt_.alert_update_us) {
+    if (!unseen_request) {
+      a.last_cause_us = ts;
+      ++a.count;
+    }
+    if (!unseen_request && (!a.any() || ts - a.last_update_us >= opt_.alert_update_us)) {
       if (!a.any()) a.count = 1;
       std::string msg;
       append_int(msg, a.count);
@@ -727,6 +777,8 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
     direction_state& ds = s.dir[r];
     check_timeouts(s, rd, false, now, ctx);
     check_timeouts(s, rd, true, now, ctx);
+    while (!ds.unknown.t.empty() && now - ds.unknown.t[ds.unknown.t.front()].value.sent_us >= opt_.request_expiry_us)
+      ds.unknown.erase(ds.unknown.t.front());
 
     // window_full: at the window and the oldest request has been waiting for window_stall.
     const std::uint32_t n = ds.outstanding();
@@ -765,7 +817,7 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
     // silence: nothing at all from this side of a bound session.
     const direction sd = rd;  // PDUs *sent* in this direction
     alert_slot& si = s.slot(alert_kind::silence);
-    if (s.phase == bind_phase::bound) {
+    if (s.phase == bind_phase::bound && !s.blind[r]) {  // a blind direction is not silent
       // Peers that agreed on a slow enquire_link (120 s is common) are quiet that long by design.
       const std::int64_t el = std::max(s.dir[0].enquire_interval_us, s.dir[1].enquire_interval_us);
       const std::int64_t limit = std::max(opt_.silence_us, el + el / 2);

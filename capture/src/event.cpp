@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::array<std::string_view, event_type_count> type_names = {
     "pdu", "malformed", "session_open", "session_close", "upstream_failure", "alert", "alert_cleared",
+    "capture_gap",
 };
 
 template <class Int>

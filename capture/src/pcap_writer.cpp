@@ -302,9 +302,25 @@ void pcap_writer::on_record(const tap_record& r) {
     }
     case record_kind::data: {
       session_streams& s = m.streams_for(r.session, r.ts_us, nullptr);
+      const int side = r.dir == direction::esme_to_smsc ? 0 : 1;
+      if (r.lost_before) {
+        // The tap dropped octets before these: what was held goes out first, then the sequence
+        // numbers jump over the hole, so readers see "previous segment not captured" (the truth)
+        // rather than a stream that joins across it.
+        const std::size_t held = s.held_len[side];
+        s.held_len[side] = 0;
+        s.scanner[side] = {};  // PDU boundaries are unknown after the hole
+        for (int l = 0; l < 2; ++l) {
+          if (!leg_enabled(m.opt.legs, l)) continue;
+          if (held) {
+            const std::span<const std::uint8_t> rest(s.held[side], held);
+            m.step(r.ts_us, rest.size(), [&](byte_out& o) { return m.pw.data(o, s.leg[l], side, r.ts_us, rest); });
+          }
+          detail::packet_writer::skip(s.leg[l], side, r.lost_before);
+        }
+      }
       const std::span<const std::uint8_t> payload = prepare(s, r.dir, r.bytes, m.opt.redact_passwords, m.scratch);
       if (payload.empty()) return;
-      const int side = r.dir == direction::esme_to_smsc ? 0 : 1;
       for (int l = 0; l < 2; ++l) {
         if (!leg_enabled(m.opt.legs, l)) continue;
         m.step(r.ts_us, payload.size(),

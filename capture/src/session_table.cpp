@@ -74,6 +74,7 @@ struct session_table::entry {
   // single writer, lock-free readers
   std::atomic<std::uint64_t> pdus_in{0}, pdus_out{0}, bytes_in{0}, bytes_out{0}, malformed{0};
   std::atomic<std::uint32_t> outstanding[2] = {0, 0};
+  std::atomic<std::uint64_t> lost[2] = {0, 0}, skipped[2] = {0, 0};
 };
 
 session_table::session_table(std::size_t max_closed) : max_closed_(max_closed) {}
@@ -136,6 +137,14 @@ void session_table::add_bytes(std::uint64_t id, direction d, std::size_t n) noex
 
 void session_table::add_malformed(std::uint64_t id) noexcept {
   if (entry* e = find(id)) bump(e->malformed);
+}
+
+void session_table::add_lost(std::uint64_t id, direction d, std::uint64_t n) noexcept {
+  if (entry* e = find(id)) bump(e->lost[static_cast<int>(d)], n);
+}
+
+void session_table::add_skipped(std::uint64_t id, direction d, std::uint64_t n) noexcept {
+  if (entry* e = find(id)) bump(e->skipped[static_cast<int>(d)], n);
 }
 
 void session_table::set_outstanding(std::uint64_t id, direction d, std::uint32_t n) noexcept {
@@ -238,6 +247,10 @@ session_info session_table::copy(const entry& e) {
   s.malformed = e.malformed.load(std::memory_order_relaxed);
   s.outstanding_esme_to_smsc = e.outstanding[0].load(std::memory_order_relaxed);
   s.outstanding_smsc_to_esme = e.outstanding[1].load(std::memory_order_relaxed);
+  for (int d = 0; d < 2; ++d) {
+    s.lost_bytes[d] = e.lost[d].load(std::memory_order_relaxed);
+    s.skipped_bytes[d] = e.skipped[d].load(std::memory_order_relaxed);
+  }
   return s;
 }
 
@@ -331,6 +344,17 @@ void append_session_json(std::string& out, const session_info& s) {
   num("bytes_in", s.bytes_in);
   num("bytes_out", s.bytes_out);
   num("malformed", s.malformed);
+  out += ",\"lossy\":";
+  out += s.lossy() ? "true" : "false";
+  for (const auto& [key, v] : {std::pair{"lost_bytes", s.lost_bytes}, std::pair{"skipped_bytes", s.skipped_bytes}}) {
+    out += ",\"";
+    out += key;
+    out += "\":{\"esme_to_smsc\":";
+    append_int(out, v[0]);
+    out += ",\"smsc_to_esme\":";
+    append_int(out, v[1]);
+    out += '}';
+  }
   num("started_us", s.started_us);
   if (s.closed_us) num("closed_us", s.closed_us);
   else out += ",\"closed_us\":null";

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -10,7 +11,7 @@ namespace smppscope::capture {
 namespace {
 
 constexpr std::uint8_t wrap_marker = 0xFF;
-constexpr std::size_t header_size = 32;
+constexpr std::size_t header_size = 40;
 constexpr std::size_t endpoint_size = 20;
 constexpr std::size_t endpoints_size = 4 * endpoint_size;
 
@@ -25,6 +26,7 @@ struct record_header {
   std::uint32_t pad1;
   std::uint64_t session;
   std::int64_t ts_us;
+  std::uint64_t lost_before;  // data: octets dropped before this record
 };
 static_assert(sizeof(record_header) == header_size);
 
@@ -64,6 +66,9 @@ std::string endpoint::to_string() const {
 
 tap_queue::tap_queue(std::size_t capacity_bytes)
     : capacity_(align8(capacity_bytes < 4096 ? 4096 : capacity_bytes)),
+      // A quarter of a small ring, 256 KiB of a large one: room for over a thousand session
+      // records while data is being dropped.
+      event_reserve_(std::min<std::size_t>(capacity_ / 4, 256u << 10)),
       storage_(new std::uint64_t[capacity_ / 8]),
       ring_(reinterpret_cast<std::uint8_t*>(storage_.get())) {}
 
@@ -81,16 +86,17 @@ void tap_queue::drop(std::size_t bytes) noexcept {
 }
 
 bool tap_queue::push_data(std::uint64_t session, direction dir, std::int64_t ts_us,
-                          std::span<const std::uint8_t> bytes) noexcept {
-  return push(record_kind::data, dir, session, ts_us, bytes, nullptr);
+                          std::span<const std::uint8_t> bytes, std::uint64_t lost_before) noexcept {
+  return push(record_kind::data, dir, session, ts_us, bytes, nullptr, lost_before);
 }
 
 bool tap_queue::push_event(const tap_record& r) noexcept {
-  return push(r.kind, r.dir, r.session, r.ts_us, r.bytes, &r);
+  return push(r.kind, r.dir, r.session, r.ts_us, r.bytes, &r, 0);
 }
 
 bool tap_queue::push(record_kind kind, direction dir, std::uint64_t session, std::int64_t ts_us,
-                     std::span<const std::uint8_t> bytes, const tap_record* ep) noexcept {
+                     std::span<const std::uint8_t> bytes, const tap_record* ep,
+                     std::uint64_t lost_before) noexcept {
   const std::size_t extra = ep ? endpoints_size : 0;
   const std::size_t need = align8(header_size + extra + bytes.size());
   if (need > capacity_ / 2) {
@@ -101,9 +107,10 @@ bool tap_queue::push(record_kind kind, direction dir, std::uint64_t session, std
   std::size_t pos = std::size_t(head % capacity_);
   const std::size_t contiguous = capacity_ - pos;
   const std::size_t total = need <= contiguous ? need : contiguous + need;
-  if (capacity_ - (head - tail_cache_) < total) {
+  const std::size_t keep_free = ep ? 0 : event_reserve_;  // data leaves room for session records
+  if (capacity_ - (head - tail_cache_) < total + keep_free) {
     tail_cache_ = tail_.load(std::memory_order_acquire);
-    if (capacity_ - (head - tail_cache_) < total) {
+    if (capacity_ - (head - tail_cache_) < total + keep_free) {
       drop(bytes.size());
       return false;
     }
@@ -122,6 +129,7 @@ bool tap_queue::push(record_kind kind, direction dir, std::uint64_t session, std
   h.len = std::uint32_t(bytes.size());
   h.session = session;
   h.ts_us = ts_us;
+  h.lost_before = lost_before;
   std::uint8_t* p = ring_ + pos;
   if (ep) {
     h.flags = std::uint8_t((ep->client_tls ? 1 : 0) | (ep->upstream_tls ? 2 : 0));
@@ -158,6 +166,7 @@ bool tap_queue::pop(tap_record& out) noexcept {
     out.dir = static_cast<direction>(h.dir);
     out.session = h.session;
     out.ts_us = h.ts_us;
+    out.lost_before = h.lost_before;
     std::size_t off = header_size;
     if (kind != record_kind::data) {
       get_endpoint(p + off, out.client);

@@ -12,6 +12,8 @@ std::string framer_error::message(std::uint32_t max_pdu) const {
     case framer_errc::length_too_large:
       return "command_length " + std::to_string(command_length) + " exceeds the maximum " + std::to_string(max_pdu) +
              " at stream offset " + std::to_string(stream_offset);
+    case framer_errc::stream_gap:
+      return "octets missing from the capture at stream offset " + std::to_string(stream_offset);
   }
   return "unknown framer error";
 }

@@ -164,34 +164,56 @@ TEST(Analyzer, FailedBindStaysOpenAndReceiverBindIsBoundRx) {
   EXPECT_EQ(s->system_id, "rx");
 }
 
-TEST(Analyzer, FramingBreakGoesOutOfSyncOnceAndKeepsTheOtherDirection) {
+TEST(Analyzer, FramingBreakResyncsAtTheNextPduWithOneEventAndKeepsTheOtherDirection) {
   fixture f;
   f.open(5);
   f.send(5, e2s, submit(1));
   // command_length 8 (< 16): framing breaks at stream offset submit(1).size().
   const bytes garbage = {0, 0, 0, 8, 0, 0, 0, 4, 1, 2, 3, 4, 5, 6, 7, 8};
   f.send(5, e2s, garbage);
-  f.send(5, e2s, submit(2));  // ignored: the direction is out of sync
-  f.send(5, e2s, garbage);
-  f.send(5, s2e, submit_resp(1));  // the other direction still decodes
+  f.send(5, e2s, submit(2));  // the next plausible header: decoding resumes there
+  f.send(5, s2e, submit_resp(1));  // the other direction never stopped
   const auto mal = f.of_type(sc::event_type::malformed);
-  ASSERT_EQ(mal.size(), 1u);
+  ASSERT_EQ(mal.size(), 1u);  // one event for the whole episode, when it ended
   const auto m = parse_obj(sc::event_json(mal[0]));
   EXPECT_EQ(S(m.at("direction")), "esme_to_smsc");
   EXPECT_EQ(N(m.at("stream_offset")), std::int64_t(submit(1).size()));
   EXPECT_EQ(N(m.at("command_length")), 8);
   EXPECT_NE(json::value_to<std::string>(m.at("error")).find("8"), std::string::npos);
+  EXPECT_EQ(N(m.at("skipped")), std::int64_t(garbage.size()));
+  EXPECT_EQ(N(m.at("lost")), 0);
+  EXPECT_TRUE(m.at("resynced").as_bool());
+  EXPECT_EQ(N(m.at("resumed_offset")), std::int64_t(submit(1).size() + garbage.size()));
   const auto ev = f.pdus(5);
-  ASSERT_EQ(ev.size(), 2u);
-  EXPECT_EQ(ev[1].dir, s2e);
-  const auto s = f.sessions.get(5);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[1].dir, e2s);
+  EXPECT_EQ(sd::read_header({reinterpret_cast<const std::uint8_t*>(ev[1].payload.data()), ev[1].payload.size()}).sequence_number, 2u);
+  EXPECT_EQ(ev[2].dir, s2e);
+  auto s = f.sessions.get(5);
   EXPECT_EQ(s->malformed, 1u);
+  EXPECT_FALSE(s->lossy());  // nothing was lost by the tap
+  EXPECT_EQ(s->skipped_bytes[0], garbage.size());
   ASSERT_EQ(s->alerts.size(), 1u);
   EXPECT_EQ(s->alerts[0].kind, "malformed");
-  EXPECT_EQ(f.an.stats().out_of_sync, 1u);
   EXPECT_EQ(f.of_type(sc::event_type::alert).size(), 1u);
+
+  // A second break that never resolves: its event comes at session close, "resynced": false.
+  f.send(5, e2s, garbage);
+  EXPECT_EQ(f.of_type(sc::event_type::malformed).size(), 1u);
+  f.an.process(text_record(sc::record_kind::session_close, 5, f.ts++, "done"));
+  const auto mal2 = f.of_type(sc::event_type::malformed);
+  ASSERT_EQ(mal2.size(), 2u);
+  const auto m2 = parse_obj(sc::event_json(mal2[1]));
+  EXPECT_FALSE(m2.at("resynced").as_bool());
+  EXPECT_EQ(N(m2.at("skipped")), std::int64_t(garbage.size()));
+  EXPECT_FALSE(m2.contains("resumed_offset"));
+  const auto st = f.an.stats();
+  EXPECT_EQ(st.out_of_sync, 2u);
+  EXPECT_EQ(st.resyncs, 1u);
+  s = f.sessions.get(5);
   // Bytes are still counted for the out-of-sync direction (the relay never stopped).
   EXPECT_EQ(s->bytes_in, submit(1).size() + submit(2).size() + 2 * garbage.size());
+  EXPECT_EQ(s->skipped_bytes[0], 2 * garbage.size());
 }
 
 TEST(Analyzer, UndecodablePduIsAPduEventWithError) {
@@ -274,8 +296,7 @@ TEST(SessionTable, JsonMatchesApiSessionsAndClosedAreBounded) {
   EXPECT_EQ(t.snapshot().front().id, 4u);
 }
 
-// Random octets from the network: never a crash; each direction either decodes or goes out of
-// sync once.
+// Random octets from the network: never a crash; each break of framing is one event.
 TEST(Analyzer, RandomBytesNeverCrash) {
   fixture f;
   std::mt19937 rng(99);
@@ -293,9 +314,11 @@ TEST(Analyzer, RandomBytesNeverCrash) {
       f.send(s, rng() % 2 ? e2s : s2e, b);
     }
     for (const auto& e : f.pdus(s)) (void)sc::event_json(e);  // rendering copes too
+    f.an.process(text_record(sc::record_kind::session_close, s, f.ts++, "done"));
   }
   const auto st = f.an.stats();
-  EXPECT_LE(st.out_of_sync, 100u);
+  EXPECT_LE(st.out_of_sync, 50u * 40);
+  // Every episode ends in exactly one event (resynced, or unresolved at close).
   EXPECT_EQ(f.of_type(sc::event_type::malformed).size(), st.out_of_sync);
 }
 

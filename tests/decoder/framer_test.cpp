@@ -193,5 +193,152 @@ TEST(framer, stream_offset_counts_every_octet) {
   }
 }
 
+// ---- resync mode ---------------------------------------------------------------------------
+
+struct resync_run {
+  std::vector<octets> frames;
+  std::vector<framer_resync> resyncs;
+};
+
+// Feeds `bytes` to a resync-mode framer in chunks of `chunk` octets.
+resync_run run_resync(framer& fr, const octets& bytes, std::size_t chunk) {
+  resync_run r;
+  for (std::size_t pos = 0; pos < bytes.size(); pos += chunk) {
+    const std::size_t n = std::min(chunk, bytes.size() - pos);
+    EXPECT_TRUE(fr.feed(std::span(bytes.data() + pos, n), [&](bytes_view f) { r.frames.emplace_back(f.begin(), f.end()); },
+                        [&](const framer_resync& x) { r.resyncs.push_back(x); }));
+  }
+  return r;
+}
+
+octets cat(std::initializer_list<octets> parts) {
+  octets out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+octets resp(std::uint32_t seq) {
+  return pdu_builder(command_id::submit_sm_resp, seq).set("message_id", "id" + std::to_string(seq)).bytes();
+}
+
+TEST(framer_resync, a_bad_header_is_skipped_and_framing_resumes_at_the_next_pdu) {
+  const octets bad = from_hex("00000008 80000015 00000000 00000007");  // command_length 8
+  const octets bytes = cat({resp(1), bad, resp(2), resp(3)});
+  for (std::size_t chunk : {std::size_t(1), std::size_t(5), std::size_t(16), std::size_t(1000)}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    framer fr(default_max_pdu, framer_mode::resync);
+    const auto r = run_resync(fr, bytes, chunk);
+    ASSERT_EQ(r.frames, (std::vector<octets>{resp(1), resp(2), resp(3)}));
+    ASSERT_EQ(r.resyncs.size(), 1u);  // one report per episode
+    EXPECT_EQ(r.resyncs[0].cause.code, framer_errc::length_too_small);
+    EXPECT_EQ(r.resyncs[0].cause.command_length, 8u);
+    EXPECT_EQ(r.resyncs[0].cause.stream_offset, resp(1).size());
+    EXPECT_EQ(r.resyncs[0].skipped, bad.size());
+    EXPECT_EQ(r.resyncs[0].lost, 0u);
+    EXPECT_EQ(r.resyncs[0].resumed_at, resp(1).size() + bad.size());
+    EXPECT_TRUE(fr.in_sync());
+    EXPECT_EQ(fr.buffered(), 0u);
+    EXPECT_EQ(fr.stream_offset(), bytes.size());
+  }
+}
+
+TEST(framer_resync, garbage_and_partial_headers_are_skipped) {
+  // Garbage that holds a partial header, a length in range with an unknown command id, and a
+  // known command id behind a length out of range.
+  const octets garbage = from_hex("FFFFFFFF 00000010 12345678 00000008 00000004 7FFFFFFF 80000004 000000");
+  const octets bytes = cat({resp(1), from_hex("00000001"), garbage, resp(2), resp(3)});
+  for (std::size_t chunk = 1; chunk <= bytes.size(); chunk += 3) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    framer fr(default_max_pdu, framer_mode::resync);
+    const auto r = run_resync(fr, bytes, chunk);
+    ASSERT_EQ(r.frames, (std::vector<octets>{resp(1), resp(2), resp(3)}));
+    ASSERT_EQ(r.resyncs.size(), 1u);
+    EXPECT_EQ(r.resyncs[0].skipped, 4 + garbage.size());
+    EXPECT_EQ(r.resyncs[0].resumed_at, resp(1).size() + 4 + garbage.size());
+  }
+}
+
+TEST(framer_resync, a_plausible_but_wrong_header_is_rejected_by_the_one_after_it) {
+  // 00000020 00000004: a submit_sm header claiming 32 octets; what sits 32 octets later is no
+  // header, so the scan moves on and finds resp(2).
+  octets fake = from_hex("00000020 00000004 00000000 00000009");
+  fake.insert(fake.end(), 16, 0xEE);                  // 32 octets in all
+  fake.insert(fake.end(), {0xEE, 0xEE, 0xEE, 0xEE});  // no header at offset 32
+  const octets bytes = cat({resp(1), from_hex("00000003"), fake, resp(2), resp(3)});
+  // Chunk sizes that do not end the input right where the fake PDU would end (there the end of
+  // the bytes seen would confirm it, by design).
+  ASSERT_EQ(resp(1).size() + 4 + 32, 56u);
+  for (std::size_t chunk : {std::size_t(5), std::size_t(9), std::size_t(1000)}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    framer fr(default_max_pdu, framer_mode::resync);
+    const auto r = run_resync(fr, bytes, chunk);
+    ASSERT_EQ(r.frames, (std::vector<octets>{resp(1), resp(2), resp(3)}));
+    ASSERT_EQ(r.resyncs.size(), 1u);
+    EXPECT_EQ(r.resyncs[0].skipped, 4 + fake.size());
+  }
+}
+
+TEST(framer_resync, the_last_header_is_confirmed_by_the_end_of_the_bytes) {
+  framer fr(default_max_pdu, framer_mode::resync);
+  const auto r = run_resync(fr, cat({from_hex("00000008 00000015"), resp(5)}), 1000);
+  ASSERT_EQ(r.frames, std::vector<octets>{resp(5)});
+  ASSERT_EQ(r.resyncs.size(), 1u);
+  EXPECT_EQ(r.resyncs[0].skipped, 8u);
+  // A candidate that runs past the end waits for more; it is not given up on.
+  framer fr2(default_max_pdu, framer_mode::resync);
+  const octets bytes = cat({from_hex("00000008 00000015"), resp(6), resp(7)});
+  auto r2 = run_resync(fr2, octets(bytes.begin(), bytes.begin() + 8 + 10), 1000);
+  EXPECT_TRUE(r2.frames.empty());
+  EXPECT_FALSE(fr2.in_sync());
+  EXPECT_EQ(fr2.pending_resync().skipped, 18u);  // held octets count as skipped if the stream ends
+  const auto r3 = run_resync(fr2, octets(bytes.begin() + 18, bytes.end()), 1000);
+  EXPECT_EQ(r3.frames, (std::vector<octets>{resp(6), resp(7)}));
+}
+
+TEST(framer_resync, a_gap_drops_the_partial_pdu_and_resumes_at_the_next_header) {
+  const octets a = resp(1), b = resp(2), c = resp(3), d = resp(4);
+  framer fr(default_max_pdu, framer_mode::resync);
+  auto r = run_resync(fr, cat({a, octets(b.begin(), b.begin() + 10)}), 1000);
+  EXPECT_EQ(r.frames.size(), 1u);
+  fr.gap(b.size() - 10 + 7);  // the rest of b and the first 7 octets of c never arrived
+  EXPECT_FALSE(fr.in_sync());
+  EXPECT_EQ(fr.error().code, framer_errc::stream_gap);
+  const auto r2 = run_resync(fr, cat({octets(c.begin() + 7, c.end()), d, a}), 1000);
+  ASSERT_EQ(r2.frames, (std::vector<octets>{d, a}));
+  ASSERT_EQ(r2.resyncs.size(), 1u);
+  EXPECT_EQ(r2.resyncs[0].cause.code, framer_errc::stream_gap);
+  EXPECT_EQ(r2.resyncs[0].cause.stream_offset, a.size() + 10);
+  EXPECT_EQ(r2.resyncs[0].lost, b.size() - 10 + 7);
+  EXPECT_EQ(r2.resyncs[0].skipped, 10 + c.size() - 7);
+  EXPECT_EQ(r2.resyncs[0].resumed_at, a.size() + b.size() + c.size());
+  EXPECT_EQ(fr.stream_offset(), a.size() + b.size() + c.size() + d.size() + a.size());
+  // A gap on a PDU boundary: nothing skipped, framing goes on at once.
+  fr.gap(100);
+  const auto r3 = run_resync(fr, cat({b, c}), 1000);
+  EXPECT_EQ(r3.frames, (std::vector<octets>{b, c}));
+  ASSERT_EQ(r3.resyncs.size(), 1u);
+  EXPECT_EQ(r3.resyncs[0].skipped, 0u);
+  EXPECT_EQ(r3.resyncs[0].lost, 100u);
+}
+
+TEST(framer_resync, scan_state_stays_bounded_and_random_input_never_breaks_it) {
+  std::mt19937 rng(5);
+  framer fr(4096, framer_mode::resync);
+  std::size_t frames = 0;
+  for (int i = 0; i < 3000; ++i) {
+    octets chunk(rng() % 3000);
+    for (auto& x : chunk) x = std::uint8_t(rng() % 4 ? rng() % 3 : rng());
+    if (i % 7 == 0) chunk = cat({chunk, resp(std::uint32_t(i)), resp(std::uint32_t(i + 1))});
+    if (i % 11 == 0) fr.gap(rng() % 100);
+    fr.feed(chunk, [&](bytes_view f) {
+      ++frames;
+      ASSERT_GE(f.size(), 16u);
+      ASSERT_LE(f.size(), 4096u);
+    }, [](const framer_resync&) {});
+    ASSERT_LE(fr.buffered(), 2 * (4096u + 8));
+  }
+  EXPECT_GT(frames, 400u);  // it does find its way back
+}
+
 }  // namespace
 }  // namespace smppscope::decoder

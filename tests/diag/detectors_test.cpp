@@ -630,3 +630,39 @@ TEST(Alerts, EventsAndSessionsJsonCarryKindMessageSinceAndSide) {
     EXPECT_EQ(a.as_object().at("side").as_string(), "smsc");
   }
 }
+
+// Answers hidden in octets skipped to resynchronise: their requests become unknown (not
+// outstanding, never overdue), a late answer still matches, and the SMSC is not blamed.
+TEST(Resync, AnswersInSkippedOctetsAreUnknownNotOverdue) {
+  dg::diag_options o;
+  o.window = 3;
+  o.window_stall_us = 300 * ms;
+  o.response_timeout_us = 500 * ms;
+  o.enquire_link_timeout_us = 500 * ms;
+  o.quiet_period_us = 60 * sec;
+  harness h(o);
+  h.send(e2s, t0, bind_trx(1));
+  h.send(s2e, t0 + 1 * ms, bind_resp(1));
+  for (std::uint32_t s = 2; s <= 6; ++s) h.send(e2s, t0 + 2 * ms, s == 3 ? enquire(s) : submit(s));
+  EXPECT_EQ(h.sessions.get(1)->outstanding_esme_to_smsc, 5u);
+  // The SMSC's answers to 2 and 3 sat behind a header claiming command_length 8.
+  const bytes bad = {0, 0, 0, 8, 0x80, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 2};
+  bytes stream = bad;
+  for (const bytes& b : {submit_resp(4), submit_resp(5)}) stream.insert(stream.end(), b.begin(), b.end());
+  h.send(s2e, t0 + 10 * ms, stream);
+  EXPECT_EQ(h.sessions.get(1)->outstanding_esme_to_smsc, 0u);  // 2, 3, 6: unknown now
+  h.send(s2e, t0 + 20 * ms, submit_resp(6));                   // a late answer still matches
+  h.tick_until(t0, t0 + 3 * sec);
+  EXPECT_FALSE(h.alert("response_timeout"));
+  EXPECT_FALSE(h.alert("enquire_link_timeout"));
+  EXPECT_FALSE(h.alert("window_full"));
+  EXPECT_FALSE(h.alert("unmatched_response"));
+  ASSERT_TRUE(h.alert("malformed"));
+  EXPECT_EQ(h.diag.totals().responses_unmatched[0], 0u);
+  // Requests after the resync are tracked as before: an unanswered one is overdue.
+  h.send(e2s, t0 + 3 * sec, submit(7));
+  h.tick_until(t0 + 3 * sec, t0 + 4 * sec);
+  const auto rt = h.alert("response_timeout");
+  ASSERT_TRUE(rt);
+  EXPECT_NE(rt->message.find("seq 7"), std::string::npos) << rt->message;
+}

@@ -104,6 +104,38 @@ framed run_framer(d::bytes_view input, NextSize&& next_size) {
   return r;
 }
 
+// Resync mode with input-derived chunks and capture gaps: frames stay in bounds, the scan state
+// stays bounded, and every octet fed is framed, skipped (reported) or still held.
+void run_resync(d::bytes_view input, std::uint32_t state) {
+  d::framer fr(4096, d::framer_mode::resync);
+  std::uint64_t gaps = 0, framed_octets = 0, reported = 0;
+  std::size_t pos = 0;
+  while (pos < input.size()) {
+    state = state * 1103515245u + 12345u;
+    const std::size_t n = std::min<std::size_t>(1 + (state >> 16) % 300, input.size() - pos);
+    if ((state >> 8) % 13 == 0) {
+      const std::uint64_t lost = (state >> 4) % 50;
+      fr.gap(lost);
+      gaps += lost;
+    }
+    require(fr.feed(
+        input.subspan(pos, n),
+        [&](d::bytes_view f) {
+          require(f.size() >= 16 && f.size() <= 4096);
+          framed_octets += f.size();
+        },
+        [&](const d::framer_resync& r) {
+          require(r.resumed_at <= fr.stream_offset());
+          reported += r.skipped;
+        }));
+    require(fr.buffered() <= 2 * (std::size_t(fr.max_pdu()) + 8));
+    pos += n;
+  }
+  require(fr.stream_offset() == input.size() + gaps);
+  const std::uint64_t held = fr.in_sync() ? fr.buffered() : fr.pending_resync().skipped;
+  require(framed_octets + reported + held == input.size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -121,5 +153,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(whole.error.code == chunked.error.code && whole.error.stream_offset == chunked.error.stream_offset &&
           whole.error.command_length == chunked.error.command_length);
   for (const auto& f : whole.frames) check_pdu(f);
+  run_resync(input, state);
   return 0;
 }

@@ -124,6 +124,7 @@ void pdu_counter::on_pdu(const capture::pdu_info& p, capture::analysis_context&)
 }
 
 void pdu_counter::on_out_of_sync(const capture::out_of_sync_info& o, capture::analysis_context&) {
+  if (o.capture_gap) return;  // our own tap drop, not broken framing (counted as tap drops)
   bump(out_of_sync_[static_cast<std::size_t>(o.dir)]);
 }
 

@@ -62,6 +62,12 @@ export class Sessions {
         a.title = s.alerts.map(x => `${x.kind}: ${x.message}`).join('\n');
         nums.appendChild(a);
       }
+      if (s.lossy) {  // the tap dropped octets: what is shown for this session is incomplete
+        const l = s.lost_bytes || {};
+        const b = el('span', 'badge warn s-lossy', 'lossy');
+        b.title = `Analysis missed ${fmtCount(l.esme_to_smsc ?? 0)} / ${fmtCount(l.smsc_to_esme ?? 0)} octets (ESME→SMSC / SMSC→ESME); relaying was not affected`;
+        nums.appendChild(b);
+      }
       card.appendChild(nums);
       this.listEl.appendChild(card);
     }

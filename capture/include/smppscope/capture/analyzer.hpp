@@ -4,8 +4,11 @@
 //   relay thread 2 --push_data--> tap_queue 2 --+--> analyzer (ONE thread)
 //                                                     |  per (session, direction): framer
 //                                                     |    frame -> decode -> event_ring (pdu event)
-//                                                     |    framing error -> out of sync + ONE
-//                                                     |      `malformed` event; stop decoding it
+//                                                     |    bad header -> `malformed` alert, scan for
+//                                                     |      the next plausible header; ONE
+//                                                     |      `malformed` event when it resumes
+//                                                     |    tap gap (record.lost_before) -> lossy
+//                                                     |      session, same scan, ONE `capture_gap`
 //                                                     |  session_table (counters, bind state)
 //                                                     |  observers (diagnostics) -> alerts
 //                                                     +- record_sinks (pcap_writer: raw chunks)
@@ -25,6 +28,11 @@
 #include "smppscope/capture/session_table.hpp"
 #include "smppscope/capture/tap.hpp"
 
+namespace smppscope::decoder {
+struct framer_error;
+struct framer_resync;
+}  // namespace smppscope::decoder
+
 namespace smppscope::capture {
 
 struct analyzer_options {
@@ -40,7 +48,10 @@ struct analyzer_stats {
   std::uint64_t bytes = 0;          // relayed octets seen
   std::uint64_t pdus = 0;           // framed PDUs
   std::uint64_t decode_errors = 0;  // framed PDUs that decode() rejected
-  std::uint64_t out_of_sync = 0;    // directions whose framing broke
+  std::uint64_t out_of_sync = 0;    // times a direction's framing broke on a bad header
+  std::uint64_t resyncs = 0;        // times framing resumed (after a bad header or a tap gap)
+  std::uint64_t capture_gaps = 0;   // data records that followed tap drops
+  std::uint64_t skipped_bytes = 0;  // octets seen but not framed while resynchronising
   std::uint64_t sessions_opened = 0;
   std::uint64_t sessions_closed = 0;
   std::uint64_t tap_dropped_records = 0;  // sum over registered queues
@@ -79,6 +90,10 @@ class analyzer final : private analysis_context {
   void on_data(const tap_record& r);
   void on_open(const tap_record& r);
   void on_close(const tap_record& r);
+  struct half_state;
+  void lost_sync(const tap_record& r, half_state& h, const decoder::framer_error& cause);
+  void end_episode(std::uint64_t session, direction d, std::int64_t ts_us, half_state& h,
+                   const decoder::framer_resync& ep, bool resumed);
 
   // analysis_context
   std::uint64_t emit(event_type type, std::uint64_t session, std::optional<direction> dir,
@@ -104,7 +119,7 @@ class analyzer final : private analysis_context {
 
   struct counters {
     std::atomic<std::uint64_t> records{0}, data_records{0}, bytes{0}, pdus{0}, decode_errors{0},
-        out_of_sync{0}, sessions_opened{0}, sessions_closed{0};
+        out_of_sync{0}, resyncs{0}, capture_gaps{0}, skipped_bytes{0}, sessions_opened{0}, sessions_closed{0};
   } c_;
 };
 

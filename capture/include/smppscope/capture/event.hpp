@@ -21,9 +21,10 @@ enum class event_type : std::uint8_t {
   upstream_failure,
   alert,             // raised by diagnostics (or the analyzer for `malformed`)
   alert_cleared,
+  capture_gap,       // the tap dropped octets of a direction; where and how analysis resumed
   // room for more; keep event_type_name() in step
 };
-inline constexpr std::size_t event_type_count = 7;
+inline constexpr std::size_t event_type_count = 8;
 std::string_view event_type_name(event_type t) noexcept;  // "pdu", "malformed", ...
 std::optional<event_type> parse_event_type(std::string_view name) noexcept;
 
@@ -31,7 +32,7 @@ std::optional<event_type> parse_event_type(std::string_view name) noexcept;
 struct event_info {
   std::uint64_t id = 0;                 // monotonic, from 1
   event_type type = event_type::pdu;
-  std::optional<direction> dir;         // pdu / malformed events; none for session events
+  std::optional<direction> dir;         // pdu / malformed / capture_gap events; none for session events
   std::uint64_t session = 0;
   std::int64_t ts_us = 0;
   std::uint32_t payload_size = 0;

@@ -66,6 +66,19 @@ struct out_of_sync_info {
   direction dir = direction::esme_to_smsc;
   std::int64_t ts_us = 0;
   std::string_view message;  // framer error text
+  bool capture_gap = false;  // the tap dropped octets (not the peer's fault); no `malformed` alert
+};
+
+// Framing of a direction resumed after an out-of-sync episode (a bad header or a capture gap).
+// PDUs in the skipped or lost octets were never seen: responses among them answered requests
+// of the other direction, requests among them will get responses that match nothing.
+struct resync_info {
+  std::uint64_t session = 0;
+  direction dir = direction::esme_to_smsc;
+  std::int64_t ts_us = 0;
+  std::uint64_t skipped = 0;  // octets seen but not framed
+  std::uint64_t lost = 0;     // octets the tap dropped
+  bool capture_gap = false;   // the episode began with a capture gap
 };
 
 class observer {
@@ -74,8 +87,11 @@ class observer {
   virtual void on_session_open(const session_open_info&, analysis_context&) {}
   virtual void on_session_close(const session_close_info&, analysis_context&) {}
   virtual void on_pdu(const pdu_info&, analysis_context&) {}
-  // The analyzer already emitted the `malformed` event and raised the `malformed` alert.
+  // A direction lost framing. For a bad header the analyzer already raised the `malformed` alert;
+  // its event (with the skipped octet count) follows when the episode ends.
   virtual void on_out_of_sync(const out_of_sync_info&, analysis_context&) {}
+  // That direction is framed again; PDUs follow.
+  virtual void on_resync(const resync_info&, analysis_context&) {}
   // Periodic (analyzer_options::tick_interval_us, default 100 ms) and once more at stop.
   virtual void on_tick(std::int64_t /*now_us*/, analysis_context&) {}
 };

@@ -59,6 +59,9 @@ struct session_info {
   std::uint64_t pdus_in = 0, pdus_out = 0;    // esme_to_smsc / smsc_to_esme
   std::uint64_t bytes_in = 0, bytes_out = 0;  // relayed octets, same convention
   std::uint64_t malformed = 0;                // PDUs that failed decode + out-of-sync directions
+  std::uint64_t lost_bytes[2] = {0, 0};      // per direction: relayed octets the tap dropped
+  std::uint64_t skipped_bytes[2] = {0, 0};   // per direction: octets seen but not framed (resync)
+  bool lossy() const noexcept { return lost_bytes[0] || lost_bytes[1]; }  // analysis saw a hole
   std::uint32_t outstanding_esme_to_smsc = 0;  // filled by diagnostics
   std::uint32_t outstanding_smsc_to_esme = 0;
   std::int64_t started_us = 0;
@@ -86,6 +89,9 @@ class session_table {
   // Counts one framed PDU and follows the bind state; `decoded` false = decode() failed.
   void on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded);
   void add_malformed(std::uint64_t id) noexcept;
+  // Octets the tap dropped (the session becomes "lossy") / the framer skipped to resynchronise.
+  void add_lost(std::uint64_t id, direction d, std::uint64_t n) noexcept;
+  void add_skipped(std::uint64_t id, direction d, std::uint64_t n) noexcept;
   void set_outstanding(std::uint64_t id, direction d, std::uint32_t n) noexcept;
   // Adds or replaces (same kind) an active alert.
   enum class alert_change : std::uint8_t { unknown_session, added, updated };

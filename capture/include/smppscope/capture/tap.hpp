@@ -3,7 +3,13 @@
 // allocation, no lock, no syscall. A full queue drops the record and counts it; the relay never
 // waits for analysis.
 //
-// Ring layout (capture/src/tap.cpp): records are 8-octet aligned, each a 32-octet header, for
+// Session records (open, close, upstream failure) must not be lost: data pushes leave a reserve
+// of free space (event_reserve()) that only they may use, so data is always dropped first.
+// A dropped data chunk leaves a hole in the analysed stream: the relay remembers how many octets
+// it could not push and hands that count to the next push_data of the same direction
+// (`lost_before`), so analysis resynchronises and the pcap shows a real sequence gap.
+//
+// Ring layout (capture/src/tap.cpp): records are 8-octet aligned, each a 40-octet header, for
 // non-data kinds the four endpoints (80 octets), then the bytes. A record never wraps: when it
 // does not fit before the end of the buffer, a wrap marker fills the rest and it starts at 0.
 #pragma once
@@ -43,6 +49,8 @@ struct tap_record {
   std::uint64_t session = 0;
   std::int64_t ts_us = 0;                   // wall clock, microseconds since the epoch
   std::span<const std::uint8_t> bytes;      // data: relayed bytes; other kinds: UTF-8 text
+  // data: octets of this direction relayed but never queued (tap drops) just before `bytes`
+  std::uint64_t lost_before = 0;
   // session_open / upstream_failure: the four endpoints of the two legs
   endpoint client, proxy_client_side, proxy_upstream_side, upstream;
   bool client_tls = false, upstream_tls = false;
@@ -57,10 +65,13 @@ class tap_queue {
   tap_queue& operator=(const tap_queue&) = delete;
 
   // ---- producer (one relay thread) ----
-  // false = dropped (queue full or record larger than half the capacity); counted.
+  // false = dropped (queue full, less than event_reserve() would stay free, or record larger than
+  // half the capacity); counted. `lost_before`: octets of this session and direction dropped
+  // since its last successful push (the caller keeps the sum, and resets it on success).
   bool push_data(std::uint64_t session, direction dir, std::int64_t ts_us,
-                 std::span<const std::uint8_t> bytes) noexcept;
-  bool push_event(const tap_record& r) noexcept;  // non-data kinds; r.bytes is the text
+                 std::span<const std::uint8_t> bytes, std::uint64_t lost_before = 0) noexcept;
+  // Non-data kinds; r.bytes is the text. May use the reserve that data pushes leave free.
+  bool push_event(const tap_record& r) noexcept;
 
   // ---- consumer (analysis thread) ----
   // Calls on_record(const tap_record&) for each queued record, oldest first, up to max_records.
@@ -73,16 +84,19 @@ class tap_queue {
   std::uint64_t dropped_bytes() const noexcept { return dropped_bytes_.load(std::memory_order_relaxed); }
   std::uint64_t pushed_records() const noexcept { return pushed_records_.load(std::memory_order_relaxed); }
   std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t event_reserve() const noexcept { return event_reserve_; }
   std::size_t used_bytes() const noexcept;  // approximate when called off the two owner threads
 
  private:
   bool push(record_kind kind, direction dir, std::uint64_t session, std::int64_t ts_us,
-            std::span<const std::uint8_t> bytes, const tap_record* endpoints) noexcept;
+            std::span<const std::uint8_t> bytes, const tap_record* endpoints,
+            std::uint64_t lost_before) noexcept;
   bool pop(tap_record& out) noexcept;
   void release() noexcept;
   void drop(std::size_t bytes) noexcept;
 
   std::size_t capacity_;
+  std::size_t event_reserve_;
   std::unique_ptr<std::uint64_t[]> storage_;  // 8-octet aligned
   std::uint8_t* ring_;
   alignas(64) std::atomic<std::uint64_t> head_{0};  // written by producer

@@ -85,6 +85,7 @@ class diagnostics final : public observer, public metrics_source {
   void on_session_close(const session_close_info& i, analysis_context& ctx) override;
   void on_pdu(const pdu_info& i, analysis_context& ctx) override;
   void on_out_of_sync(const out_of_sync_info& i, analysis_context& ctx) override;
+  void on_resync(const resync_info& i, analysis_context& ctx) override;
   void on_tick(std::int64_t now_us, analysis_context& ctx) override;
 
   // ---- any thread ----
@@ -118,6 +119,8 @@ class diagnostics final : public observer, public metrics_source {
                       analysis_context& ctx);
   void check_dlr(std::int64_t now, analysis_context& ctx);
   void update_outstanding(session& s, direction d, std::int64_t ts, analysis_context& ctx);
+  // The answers to req_dir's requests may be in octets never framed: they become "unknown".
+  void forget_answers(session& s, direction req_dir, std::int64_t ts, analysis_context& ctx);
   void roll_second(session& s, std::int64_t ts);
   void publish_summary(session& s);
 

@@ -41,6 +41,7 @@ struct relay_result {
 
 struct direction_state {
   std::uint64_t bytes = 0;
+  std::uint64_t tap_lost = 0;  // octets the tap refused since its last accepted push
   pdu_counter pdus;
   bool reading = false;                       // a read is in flight on stop_read's slot
   asio::cancellation_signal stop_read;        // proxy shutdown: abort the pending read only
@@ -122,7 +123,9 @@ asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direct
       s.thread_bytes[static_cast<int>(dir)].fetch_add(n, std::memory_order_relaxed);
       const std::span<const std::uint8_t> chunk(buf.data(), n);
       d.pdus.feed(chunk);
-      if (s.tap) (void)s.tap->push_data(s.id, dir, ts, chunk);
+      // A refused push leaves a hole; the next accepted one carries its size, so analysis
+      // resynchronises and the pcap shows the gap instead of joining across it.
+      if (s.tap) d.tap_lost = s.tap->push_data(s.id, dir, ts, chunk, d.tap_lost) ? 0 : d.tap_lost + n;
       if (wec) {
         s.note_end(dir, {relay_end::write_error, wec});
         s.abort();
