@@ -1,4 +1,4 @@
-// The session diagnostics' command-line flags (issue #6), for `smppscope proxy` and `demo`:
+// The session diagnostics' command-line flags, for `smppscope proxy` and `demo`:
 //
 //   diag_cli_options diag;                     // keep it alive until the command runs
 //   add_diag_options(*cmd, diag);              // --window, --response-timeout, ...

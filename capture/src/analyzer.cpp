@@ -260,7 +260,12 @@ void analyzer::on_data(const tap_record& r) {
   std::string alert_msg(direction_name(r.dir));
   alert_msg += " out of sync: ";
   alert_msg += msg;
-  raise_alert(r.session, "malformed", alert_msg, r.ts_us, {});
+  // Like every alert: the side at fault (the sender of the broken stream) and its direction.
+  std::string side = r.dir == direction::esme_to_smsc ? "\"side\":\"esme\"" : "\"side\":\"smsc\"";
+  side += ",\"direction\":\"";
+  side += direction_name(r.dir);
+  side += '"';
+  raise_alert(r.session, "malformed", alert_msg, r.ts_us, side);
   const out_of_sync_info info{r.session, r.dir, r.ts_us, msg};
   for (observer* o : observers_) o->on_out_of_sync(info, *this);
 }
