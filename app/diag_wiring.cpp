@@ -67,7 +67,7 @@ void add_diag_options(CLI::App& cmd, diag_cli_options& out) {
                "forget timed-out requests after this long (default: max(60, 2 x the longer timeout))");
   cmd.get_option("--request-expiry")->each([&out](const std::string&) { out.request_expiry_given = true; });
   seconds_flag(cmd, "--alert-quiet", o.quiet_period_us,
-               "unmatched_response, throttled, dlr_unmatched, malformed clear after this long without cause");
+               "unmatched_response, throttled, dlr_unmatched, malformed, concat_incomplete clear after this long without cause");
   add_group(cmd.add_option("--congestion-threshold", o.congestion_threshold,
                            "congestion_state (0-100) that counts as throttling")
                 ->capture_default_str()
@@ -86,11 +86,19 @@ void add_diag_options(CLI::App& cmd, diag_cli_options& out) {
                 ->capture_default_str()
                 ->type_name("N")
                 ->check(range(1u, 1u << 26)));
+  seconds_flag(cmd, "--concat-timeout", o.concat_timeout_us,
+               "concat_incomplete: a concatenated message still missing parts this long after its last part");
+  add_group(cmd.add_option("--concat-max-pending", o.concat_max_pending,
+                           "concatenated messages awaiting parts, all sessions (oldest evicted)")
+                ->capture_default_str()
+                ->type_name("N")
+                ->check(range(1u, 1u << 24)));
   cmd.add_flag_function("--no-alert-log", [&out](std::int64_t) { out.log_alerts = false; },
                "do not write a stderr line per alert raise / clear")
       ->group(group);
   for (const char* name : {"--window-stall", "--response-timeout", "--enquire-link-timeout", "--silence",
-                           "--request-expiry", "--alert-quiet", "--dlr-timeout", "--dlr-grace"})
+                           "--request-expiry", "--alert-quiet", "--dlr-timeout", "--dlr-grace",
+                           "--concat-timeout"})
     cmd.get_option(name)->group(group);
 }
 

@@ -276,7 +276,12 @@ void analyzer::lost_sync(const tap_record& r, half_state& h, const decoder::fram
     std::string alert_msg(direction_name(r.dir));
     alert_msg += " out of sync: ";
     alert_msg += msg;
-    raise_alert(r.session, "malformed", alert_msg, r.ts_us, {});
+    // Like every alert: the side at fault (the sender of the broken stream) and its direction.
+    std::string side = r.dir == direction::esme_to_smsc ? "\"side\":\"esme\"" : "\"side\":\"smsc\"";
+    side += ",\"direction\":\"";
+    side += direction_name(r.dir);
+    side += '"';
+    raise_alert(r.session, "malformed", alert_msg, r.ts_us, side);
   }
   out_of_sync_info info{r.session, r.dir, r.ts_us, msg};
   info.capture_gap = gap;

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "smppscope/capture/diag/concat_tracker.hpp"
 #include "smppscope/capture/diag/detail/json_out.hpp"
 #include "smppscope/capture/diag/detail/ordered_table.hpp"
 #include "smppscope/capture/diag/receipt.hpp"
 #include "smppscope/capture/diag/timeline.hpp"
 #include "smppscope/decoder/pdu.hpp"
+#include "smppscope/decoder/reassembler.hpp"
 
 namespace smppscope::capture::diag {
 
@@ -67,15 +69,6 @@ void append_status(std::string& out, std::uint32_t status) {
   out += buf;
 }
 
-// Extra alert members naming the side at fault: the receiver of requests in `req_dir`.
-std::string side_extra(direction req_dir) {
-  std::string x = "\"side\":\"";
-  x += req_dir == direction::esme_to_smsc ? "smsc" : "esme";
-  x += "\",\"direction\":\"";
-  x += direction_name(req_dir);
-  x += '"';
-  return x;
-}
 
 // Bind state as this observer needs it (silence only applies to bound sessions).
 enum class bind_phase : std::uint8_t { none, binding, bound, unbinding };
@@ -104,10 +97,20 @@ struct request_list {
 
 }  // namespace
 
+// Who an alert blames: `side` ("esme" / "smsc") and the direction concerned (the requests'
+// direction for request/response alerts, the PDUs' direction for the others).
+struct diagnostics::blame {
+  std::string_view side;
+  direction dir;
+  static blame receiver_of(direction req_dir) noexcept { return {side_of_receiver(req_dir), req_dir}; }
+  static blame sender_of(direction d) noexcept { return {side_of_sender(d), d}; }
+};
+
 struct diagnostics::counters {
   std::array<std::atomic<std::uint64_t>, alert_kind_count> alerts_raised{}, alerts_active{};
   std::atomic<std::uint64_t> requests[2]{}, matched[2]{}, unmatched[2]{}, timeouts[2]{}, late[2]{},
-      expired[2]{}, duplicate[2]{}, overflow[2]{}, outstanding[2]{}, throttled[2]{};
+      expired[2]{}, duplicate[2]{}, overflow[2]{}, outstanding[2]{}, throttled[2]{},
+      enquire_timeouts[2]{}, congestion[2]{}, out_of_sync[2]{};
   std::atomic<std::uint64_t> malformed{0}, binds_ok{0}, binds_failed{0};
   std::atomic<std::uint64_t> dlr_tracked{0}, dlr_pending{0}, dlr_matched{0}, dlr_intermediate{0},
       dlr_unmatched{0}, dlr_missing{0}, dlr_evicted{0};
@@ -163,12 +166,36 @@ struct alert_slot {
   bool on[2] = {false, false};  // per direction; non-directional kinds use [0]
   std::string part[2];
   std::string extra[2];
+  std::string_view side[2];     // blamed side and direction of each part (static strings)
+  std::string_view dir[2];
   std::int64_t since_us = 0;
   std::int64_t last_update_us = 0;
   std::int64_t last_cause_us = 0;
   std::uint64_t count = 0;  // causes while active (unmatched responses, malformed PDUs, ...)
   bool any() const noexcept { return on[0] || on[1]; }
 };
+
+// The blamed side and direction of an alert: its part's, or "both" when two parts disagree.
+std::string_view alert_side(const alert_slot& a) noexcept {
+  if (a.on[0] && a.on[1]) return a.side[0] == a.side[1] ? a.side[0] : std::string_view("both");
+  return a.on[0] ? a.side[0] : a.side[1];
+}
+std::string_view alert_direction(const alert_slot& a) noexcept {
+  if (a.on[0] && a.on[1]) return a.dir[0] == a.dir[1] ? a.dir[0] : std::string_view("both");
+  return a.on[0] ? a.dir[0] : a.dir[1];
+}
+// The alert's extra members: side, direction, then the (first active) part's own members.
+std::string alert_extra(const alert_slot& a) {
+  std::string x;
+  member_str(x, "side", alert_side(a), false);
+  member_str(x, "direction", alert_direction(a));
+  const std::string& rest = a.on[0] ? a.extra[0] : a.extra[1];
+  if (!rest.empty()) {
+    x += ',';
+    x += rest;
+  }
+  return x;
+}
 
 }  // namespace
 
@@ -187,6 +214,8 @@ struct diagnostics::session {
   bool blind[2] = {false, false};   // per direction: not framed now (bad header or capture gap)
   std::uint64_t malformed = 0;
   std::uint64_t dlr_matched = 0, dlr_unmatched = 0, dlr_tracked = 0;
+  std::uint64_t concat_incomplete = 0;
+  std::int64_t concat_last_us[2] = {0, 0};  // last concat_incomplete cause per direction
   std::array<alert_slot, alert_kind_count> alerts;
   timeline_sample acc;  // the current second
   bool acc_started = false;
@@ -205,6 +234,7 @@ struct diagnostics::dlr_state {
   struct early {  // a receipt waiting for its submit_sm_resp
     std::int64_t ts_us = 0;
     std::uint64_t session = 0;
+    direction dir = direction::smsc_to_esme;
     bool intermediate = false;
     std::uint8_t id_len = 0;
     char id[64] = {};
@@ -221,7 +251,8 @@ diagnostics::diagnostics(diag_options opt, alert_logger log)
     : opt_(opt),
       log_(log ? std::move(log) : null_alert_logger()),
       dlr_(std::make_unique<dlr_state>(opt.max_dlr_pending)),
-      c_(std::make_unique<counters>()) {}
+      c_(std::make_unique<counters>()),
+      concat_(std::make_unique<concat_tracker>(opt_)) {}
 
 diagnostics::~diagnostics() = default;
 
@@ -252,6 +283,7 @@ void diagnostics::on_session_close(const session_close_info& i, analysis_context
   if (it == sessions_.end()) return;
   session& s = *it->second;
   check_session(s, i.ts_us, ctx);
+  report_incomplete(concat_->end_session(i.session), i.ts_us, ctx);
   // Publish the partial last second so the timeline ends where the session did.
   if (s.acc_started) {
     timeline_sample last = s.acc;
@@ -285,18 +317,32 @@ void diagnostics::on_out_of_sync(const out_of_sync_info& i, analysis_context& ct
   if (i.capture_gap) return;  // our own drop, not the peer's fault: no `malformed`
   s.broken[ix(i.dir)] = true;
   s.out_of_sync = true;
-  // The analyzer raised `malformed` itself; account for it and keep it until the session ends.
+  // A framing break is a malformed PDU too (its header): counted with the decode errors.
+  ++s.malformed;
+  bump(c_->malformed);
+  bump(c_->out_of_sync[ix(i.dir)]);
+  // The analyzer raised `malformed` itself (with the same side and direction); account for it and
+  // keep it until the session ends.
   alert_slot& a = s.slot(alert_kind::malformed);
   a.last_cause_us = i.ts_us;
-  if (a.any()) return;
+  const bool was_any = a.any();
+  const blame who = blame::sender_of(i.dir);
   a.on[0] = true;
   a.part[0] = std::string(direction_name(i.dir)) + " out of sync: " + std::string(i.message);
+  a.extra[0].clear();
+  a.side[0] = who.side;
+  a.dir[0] = direction_name(who.dir);
+  if (was_any) {  // an update of the active alert: no new event, same counts
+    a.last_update_us = i.ts_us;
+    ctx.raise_alert(s.id, alert_kind_name(alert_kind::malformed), a.part[0], a.since_us, alert_extra(a));
+    return;
+  }
   a.since_us = a.last_update_us = i.ts_us;
   bump(c_->alerts_raised[static_cast<std::size_t>(alert_kind::malformed)]);
   bump(c_->alerts_active[static_cast<std::size_t>(alert_kind::malformed)]);
   ++s.acc.alerts_raised;
   s.timeline->push_alert({i.ts_us, alert_kind::malformed, true, a.part[0]});
-  log_alert(s.id, alert_kind::malformed, true, a.part[0]);
+  log_alert(s.id, alert_kind::malformed, true, a.part[0], a.side[0], a.dir[0]);
 }
 
 void diagnostics::on_resync(const resync_info& i, analysis_context& ctx) {
@@ -357,7 +403,8 @@ void diagnostics::on_pdu(const pdu_info& i, analysis_context& ctx) {
       std::string extra = "\"count\":";
       append_int(extra, a.any() ? a.count : 1);
       if (!a.any()) a.count = 1;
-      raise(s, alert_kind::malformed, std::nullopt, std::move(msg), std::move(extra), ts, ctx, true);
+      raise(s, alert_kind::malformed, std::nullopt, blame::sender_of(d), std::move(msg), std::move(extra), ts,
+            ctx, true);
     }
   }
 
@@ -367,7 +414,8 @@ void diagnostics::on_pdu(const pdu_info& i, analysis_context& ctx) {
   } else {
     handle_request(s, d, p, ts, ctx);
     if (!i.error && (cmd == id_of(command_id::deliver_sm) || cmd == id_of(command_id::data_sm)))
-      handle_receipt(s, p, ts, ctx);
+      handle_receipt(s, d, p, ts, ctx);
+    if (!i.error) concat_->on_pdu(s.id, d, p, ts);
   }
   if (!p.tlv_region.empty()) handle_congestion(s, d, p, ts, ctx);
 }
@@ -468,11 +516,11 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
       append_int(extra, a.count);
       member_int(extra, "sequence_number", seq);
       member_str(extra, "command", decoder::command_name(cmd));
-      raise(s, alert_kind::unmatched_response, std::nullopt, std::move(msg), std::move(extra), ts,
-            ctx, true);
+      raise(s, alert_kind::unmatched_response, std::nullopt, blame::receiver_of(req_dir), std::move(msg),
+            std::move(extra), ts, ctx, true);
     }
     const std::uint32_t req = cmd & ~decoder::response_bit;
-    if (is_bind(req)) handle_bind_response(s, p, req, ts, ctx);
+    if (is_bind(req)) handle_bind_response(s, req_dir, p, req, ts, ctx);
   } else {
     const request_entry e = l->t[at].value;
     const std::int64_t latency = std::max<std::int64_t>(0, ts - e.sent_us);
@@ -500,7 +548,7 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
         clear(s, alert_kind::enquire_link_timeout, req_dir, ts, ctx);
     }
     if (is_bind(e.command)) {
-      handle_bind_response(s, p, e.command, ts, ctx);
+      handle_bind_response(s, req_dir, p, e.command, ts, ctx);
     } else if (e.command == id_of(command_id::unbind) && status == 0) {
       s.phase = bind_phase::none;
     } else if (is_submit(e.command) && status == 0) {
@@ -555,8 +603,8 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
   }
 }
 
-void diagnostics::handle_bind_response(session& s, const decoder::pdu& p, std::uint32_t request_id,
-                                       std::int64_t ts, analysis_context& ctx) {
+void diagnostics::handle_bind_response(session& s, direction req_dir, const decoder::pdu& p,
+                                       std::uint32_t request_id, std::int64_t ts, analysis_context& ctx) {
   const std::uint32_t status = p.hdr.command_status;
   s.bind_command = request_id;
   s.bind_status = status;
@@ -574,14 +622,17 @@ void diagnostics::handle_bind_response(session& s, const decoder::pdu& p, std::u
   s.phase = bind_phase::none;
   bump(c_->binds_failed);
   std::string msg(decoder::command_name(request_id));
-  msg += " refused by the SMSC: ";
+  msg += " refused by the ";
+  msg += receiver_name(req_dir);
+  msg += ": ";
   if (nack) msg += "generic_nack ";
   append_status(msg, status);
   std::string extra;
   member_str(extra, "bind", decoder::command_name(request_id), false);
   member_int(extra, "command_status", status);
   member_str(extra, "status_name", decoder::status_name(status));
-  raise(s, alert_kind::bind_failed, std::nullopt, std::move(msg), std::move(extra), ts, ctx, true);
+  raise(s, alert_kind::bind_failed, std::nullopt, blame::receiver_of(req_dir), std::move(msg),
+        std::move(extra), ts, ctx, true);
 }
 
 void diagnostics::handle_congestion(session& s, direction d, const decoder::pdu& p,
@@ -594,6 +645,7 @@ void diagnostics::handle_congestion(session& s, direction d, const decoder::pdu&
   const direction req_dir = opposite(d);
   s.dir[ix(req_dir)].last_congestion = *v;
   if (*v < opt_.congestion_threshold) return;
+  bump(c_->congestion[ix(req_dir)]);
   std::string why = "congestion_state ";
   append_int(why, *v);
   note_throttle(s, req_dir, ts, why, ctx);
@@ -631,15 +683,16 @@ void diagnostics::note_throttle(session& s, direction req_dir, std::int64_t ts, 
   std::snprintf(buf, sizeof buf, "%.1f", rate);
   msg += buf;
   msg += " submits/s";
-  std::string extra = side_extra(req_dir);
-  member_str(extra, "reason", why);
+  std::string extra;
+  member_str(extra, "reason", why, false);
   member_int(extra, "throttled_responses", throttled);
   detail::member_double(extra, "effective_rate", rate);
   if (ds.last_congestion) member_int(extra, "congestion_state", ds.last_congestion);
-  raise(s, alert_kind::throttled, req_dir, std::move(msg), std::move(extra), ts, ctx, true);
+  raise(s, alert_kind::throttled, req_dir, blame::receiver_of(req_dir), std::move(msg), std::move(extra), ts,
+        ctx, true);
 }
 
-void diagnostics::handle_receipt(session& s, const decoder::pdu& p, std::int64_t ts,
+void diagnostics::handle_receipt(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
                                  analysis_context& ctx) {
   (void)ctx;
   const auto rc = find_receipt(p);
@@ -673,6 +726,7 @@ void diagnostics::handle_receipt(session& s, const decoder::pdu& p, std::int64_t
   dlr_state::early e;
   e.ts_us = ts;
   e.session = s.id;
+  e.dir = d;
   e.intermediate = rc->intermediate;
   e.id_len = static_cast<std::uint8_t>(std::min(rc->id.size(), sizeof e.id));
   std::memcpy(e.id, rc->id.data(), e.id_len);
@@ -706,6 +760,7 @@ void diagnostics::update_outstanding(session& s, direction d, std::int64_t ts, a
 void diagnostics::on_tick(std::int64_t now, analysis_context& ctx) {
   for (auto& [id, s] : sessions_) check_session(*s, now, ctx);
   check_dlr(now, ctx);
+  report_incomplete(concat_->expire(now), now, ctx);
 }
 
 void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, std::int64_t now,
@@ -727,7 +782,7 @@ void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, st
     const request_entry first = oldest.value;
     const auto first_seq = static_cast<std::uint32_t>(oldest.key);
     ds.timeouts += newly;
-    bump(c_->timeouts[ix(req_dir)], newly);
+    bump(enquire ? c_->enquire_timeouts[ix(req_dir)] : c_->timeouts[ix(req_dir)], newly);
     std::string msg(receiver_name(req_dir));
     msg += " did not answer ";
     if (enquire) {
@@ -746,13 +801,13 @@ void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, st
       append_int(msg, l.timed_out);
       msg += " requests overdue)";
     }
-    std::string extra = side_extra(req_dir);
-    member_str(extra, "command", decoder::command_name(first.command));
+    std::string extra;
+    member_str(extra, "command", decoder::command_name(first.command), false);
     member_int(extra, "sequence_number", first_seq);
     member_int(extra, "overdue", l.timed_out);
     detail::member_double(extra, "timeout_s", static_cast<double>(limit) / 1e6);
     raise(s, enquire ? alert_kind::enquire_link_timeout : alert_kind::response_timeout, req_dir,
-          std::move(msg), std::move(extra), now, ctx, true);
+          blame::receiver_of(req_dir), std::move(msg), std::move(extra), now, ctx, true);
   }
   // Forget requests nobody will answer any more.
   bool changed = false;
@@ -807,11 +862,12 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
       msg += '/';
       append_int(msg, opt_.window);
       msg += ')';
-      std::string extra = side_extra(rd);
-      member_int(extra, "outstanding", n);
+      std::string extra;
+      member_int(extra, "outstanding", n, false);
       member_int(extra, "window", opt_.window);
       detail::member_double(extra, "oldest_wait_s", static_cast<double>(now - oldest) / 1e6);
-      raise(s, alert_kind::window_full, rd, std::move(msg), std::move(extra), now, ctx, true);
+      raise(s, alert_kind::window_full, rd, blame::receiver_of(rd), std::move(msg), std::move(extra), now, ctx,
+            true);
     }
 
     // silence: nothing at all from this side of a bound session.
@@ -829,13 +885,9 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
         msg += " for ";
         append_seconds(msg, now - last);
         msg += " s on a bound session";
-        std::string extra = "\"side\":\"";
-        extra += sd == direction::esme_to_smsc ? "esme" : "smsc";
-        extra += "\",\"direction\":\"";
-        extra += direction_name(sd);
-        extra += '"';
-        detail::member_double(extra, "silent_s", static_cast<double>(now - last) / 1e6);
-        raise(s, alert_kind::silence, sd, std::move(msg), std::move(extra), now, ctx, true);
+        std::string extra;
+        detail::member_double(extra, "silent_s", static_cast<double>(now - last) / 1e6, false);
+        raise(s, alert_kind::silence, sd, blame::sender_of(sd), std::move(msg), std::move(extra), now, ctx, true);
       }
     } else if (si.on[r]) {
       clear(s, alert_kind::silence, sd, now, ctx);
@@ -843,6 +895,8 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
 
     if (s.slot(alert_kind::throttled).on[r] && now - ds.last_throttle_us >= opt_.quiet_period_us)
       clear(s, alert_kind::throttled, rd, now, ctx);
+    if (s.slot(alert_kind::concat_incomplete).on[r] && now - s.concat_last_us[r] >= opt_.quiet_period_us)
+      clear(s, alert_kind::concat_incomplete, rd, now, ctx);
   }
   for (alert_kind k : {alert_kind::unmatched_response, alert_kind::dlr_unmatched}) {
     const alert_slot& a = s.slot(k);
@@ -889,7 +943,71 @@ void diagnostics::check_dlr(std::int64_t now, analysis_context& ctx) {
     std::string extra;
     member_str(extra, "message_id", e.text(), false);
     member_int(extra, "count", a.count);
-    raise(s, alert_kind::dlr_unmatched, std::nullopt, std::move(msg), std::move(extra), now, ctx, true);
+    raise(s, alert_kind::dlr_unmatched, std::nullopt, blame::sender_of(e.dir), std::move(msg), std::move(extra),
+          now, ctx, true);
+  }
+}
+
+void diagnostics::report_incomplete(const std::vector<decoder::incomplete_message>& gone, std::int64_t now,
+                                    analysis_context& ctx) {
+  for (const decoder::incomplete_message& m : gone) {
+    const auto it = sessions_.find(m.id.session);
+    if (it == sessions_.end()) continue;  // counted in the totals; nothing left to show it on
+    session& s = *it->second;
+    const direction d = m.id.direction == ix(direction::smsc_to_esme) ? direction::smsc_to_esme
+                                                                       : direction::esme_to_smsc;
+    const int r = ix(d);
+    ++s.concat_incomplete;
+    s.concat_last_us[r] = now;
+    alert_slot& a = s.slot(alert_kind::concat_incomplete);
+    a.last_cause_us = now;
+    std::string seen, missing;
+    for (unsigned seq = 1, k = 0; seq <= m.id.total; ++seq) {
+      const bool gap = k < m.missing.size() && m.missing[k] == seq;
+      std::string& list = gap ? missing : seen;
+      if (gap) ++k;
+      if (!list.empty()) list += ',';
+      append_int(list, seq);
+    }
+    std::string msg = "concatenated message from the ";
+    msg += sender_name(d);
+    msg += " (";
+    msg += decoder::concat_source_name(m.id.numbering);
+    msg += " ref ";
+    append_int(msg, m.id.ref);
+    msg += ", ";
+    decoder::append_json_string(msg, m.id.source);
+    msg += " -> ";
+    decoder::append_json_string(msg, m.id.destination);
+    msg += ") incomplete: ";
+    append_int(msg, m.received);
+    msg += " of ";
+    append_int(msg, m.id.total);
+    msg += " parts (";
+    msg += seen;
+    msg += "), missing ";
+    msg += missing;
+    if (s.concat_incomplete > 1) {
+      msg += " (";
+      append_int(msg, s.concat_incomplete);
+      msg += " incomplete in this session)";
+    }
+    std::string extra;
+    member_str(extra, "numbering", decoder::concat_source_name(m.id.numbering), false);
+    member_int(extra, "ref", m.id.ref);
+    member_int(extra, "total", m.id.total);
+    extra += ",\"parts_seen\":[";
+    extra += seen;
+    extra += "],\"parts_missing\":[";
+    extra += missing;
+    extra += ']';
+    member_str(extra, "source_addr", m.id.source);
+    member_str(extra, "destination_addr", m.id.destination);
+    member_int(extra, "first_part_us", m.first_us);
+    member_int(extra, "last_part_us", m.last_us);
+    member_int(extra, "count", s.concat_incomplete);
+    raise(s, alert_kind::concat_incomplete, d, blame::sender_of(d), std::move(msg), std::move(extra), now, ctx,
+          true);
   }
 }
 
@@ -900,12 +1018,11 @@ std::string join_parts(const alert_slot& a) {
   if (a.on[0] && a.on[1]) return a.part[0] + "; " + a.part[1];
   return a.on[0] ? a.part[0] : a.part[1];
 }
-const std::string& first_extra(const alert_slot& a) { return a.on[0] ? a.extra[0] : a.extra[1]; }
 }  // namespace
 
-void diagnostics::raise(session& s, alert_kind k, std::optional<direction> d, std::string message,
-                        std::string extra_json, std::int64_t ts, analysis_context& ctx,
-                        bool force_update) {
+void diagnostics::raise(session& s, alert_kind k, std::optional<direction> d, const blame& who,
+                        std::string message, std::string extra_json, std::int64_t ts,
+                        analysis_context& ctx, bool force_update) {
   alert_slot& a = s.slot(k);
   const int i = d ? ix(*d) : 0;
   const bool was_any = a.any();
@@ -914,25 +1031,27 @@ void diagnostics::raise(session& s, alert_kind k, std::optional<direction> d, st
   a.on[i] = true;
   a.part[i] = std::move(message);
   a.extra[i] = std::move(extra_json);
+  a.side[i] = who.side;
+  a.dir[i] = direction_name(who.dir);
   a.last_cause_us = std::max(a.last_cause_us, ts);
   const std::string joined = join_parts(a);
   const std::string_view kind = alert_kind_name(k);
   if (!was_any) {
     a.since_us = ts;
     a.last_update_us = ts;
-    ctx.raise_alert(s.id, kind, joined, ts, first_extra(a));
+    ctx.raise_alert(s.id, kind, joined, ts, alert_extra(a));
     bump(c_->alerts_raised[static_cast<std::size_t>(k)]);
     bump(c_->alerts_active[static_cast<std::size_t>(k)]);
     ++s.acc.alerts_raised;
     s.timeline->push_alert({ts, k, true, joined});
-    log_alert(s.id, k, true, joined);
+    log_alert(s.id, k, true, joined, a.side[i], a.dir[i]);
     return;
   }
   a.last_update_us = ts;
-  ctx.raise_alert(s.id, kind, joined, a.since_us, first_extra(a));  // update: no new event
+  ctx.raise_alert(s.id, kind, joined, a.since_us, alert_extra(a));  // update: no new event
   if (!was_on) {  // the other side joined an active alert
     s.timeline->push_alert({ts, k, true, a.part[i]});
-    log_alert(s.id, k, true, a.part[i]);
+    log_alert(s.id, k, true, a.part[i], a.side[i], a.dir[i]);
   }
 }
 
@@ -940,14 +1059,17 @@ void diagnostics::clear(session& s, alert_kind k, std::optional<direction> d, st
                         analysis_context& ctx) {
   alert_slot& a = s.slot(k);
   if (!a.any()) return;
+  std::string_view side = alert_side(a), dir = alert_direction(a);
   if (d) {
     const int i = ix(*d);
     if (!a.on[i]) return;
+    side = a.side[i];
+    dir = a.dir[i];
     a.on[i] = false;
     a.part[i].clear();
     a.extra[i].clear();
     if (a.any()) {
-      ctx.raise_alert(s.id, alert_kind_name(k), join_parts(a), a.since_us, first_extra(a));
+      ctx.raise_alert(s.id, alert_kind_name(k), join_parts(a), a.since_us, alert_extra(a));
       return;
     }
   } else {
@@ -963,10 +1085,13 @@ void diagnostics::clear(session& s, alert_kind k, std::optional<direction> d, st
   drop(c_->alerts_active[static_cast<std::size_t>(k)]);
   ++s.acc.alerts_cleared;
   s.timeline->push_alert({ts, k, false, {}});
-  log_alert(s.id, k, false, {});
+  log_alert(s.id, k, false, {}, side, dir);
 }
 
-void diagnostics::log_alert(std::uint64_t session, alert_kind k, bool raised, std::string_view message) {
+// "session 12 alert window_full: <message> [side smsc, direction esme_to_smsc]"
+// "session 12 alert window_full cleared [side smsc, direction esme_to_smsc]"
+void diagnostics::log_alert(std::uint64_t session, alert_kind k, bool raised, std::string_view message,
+                            std::string_view side, std::string_view dir) {
   std::string line = "session ";
   append_int(line, session);
   line += " alert ";
@@ -977,6 +1102,11 @@ void diagnostics::log_alert(std::uint64_t session, alert_kind k, bool raised, st
   } else {
     line += " cleared";
   }
+  line += " [side ";
+  line += side;
+  line += ", direction ";
+  line += dir;
+  line += ']';
   log_(line);
 }
 
@@ -1121,6 +1251,9 @@ diag_totals diagnostics::totals() const {
     t.outstanding_overflow[d] = ld(c_->overflow[d]);
     t.outstanding[d] = ld(c_->outstanding[d]);
     t.throttled_responses[d] = ld(c_->throttled[d]);
+    t.enquire_link_timeouts[d] = ld(c_->enquire_timeouts[d]);
+    t.congestion_reports[d] = ld(c_->congestion[d]);
+    t.out_of_sync[d] = ld(c_->out_of_sync[d]);
   }
   t.malformed_pdus = ld(c_->malformed);
   t.binds_ok = ld(c_->binds_ok);
@@ -1132,6 +1265,13 @@ diag_totals diagnostics::totals() const {
   t.dlr_unmatched = ld(c_->dlr_unmatched);
   t.dlr_missing = ld(c_->dlr_missing);
   t.dlr_evicted = ld(c_->dlr_evicted);
+  const concat_totals ct = concat_->totals();
+  t.concat_parts = ct.parts;
+  t.concat_completed = ct.completed;
+  t.concat_incomplete = ct.incomplete;
+  t.concat_evicted = ct.evicted;
+  t.concat_pending = ct.pending;
+  t.concat_buffered_bytes = ct.buffered_bytes;
   return t;
 }
 
@@ -1232,7 +1372,11 @@ void diagnostics::append_prometheus(std::string& out) const {
        "Responses whose sequence_number matched no outstanding request, by request direction.",
        t.responses_unmatched},
       {"smppscope_diag_response_timeouts_total", "counter",
-       "Requests still unanswered after their timeout, by request direction.", t.response_timeouts},
+       "Requests other than enquire_link still unanswered after the response timeout, by request direction.",
+       t.response_timeouts},
+      {"smppscope_diag_enquire_link_timeouts_total", "counter",
+       "enquire_link requests still unanswered after the enquire_link timeout, by request direction.",
+       t.enquire_link_timeouts},
       {"smppscope_diag_late_responses_total", "counter",
        "Responses that came after their request had timed out, by request direction.", t.late_responses},
       {"smppscope_diag_expired_requests_total", "counter",
@@ -1246,6 +1390,11 @@ void diagnostics::append_prometheus(std::string& out) const {
        "Unanswered requests now on live sessions, by request direction.", t.outstanding},
       {"smppscope_diag_throttled_responses_total", "counter",
        "ESME_RTHROTTLED and ESME_RMSGQFUL responses, by request direction.", t.throttled_responses},
+      {"smppscope_diag_congestion_reports_total", "counter",
+       "PDUs whose congestion_state was at or above the threshold, by the direction of the requests throttled.",
+       t.congestion_reports},
+      {"smppscope_diag_out_of_sync_total", "counter",
+       "Directions whose framing broke (decoding stopped, relaying did not), by direction.", t.out_of_sync},
   };
   for (const per_dir& f : per_direction) {
     family(out, f.name, f.type, f.help);
@@ -1265,7 +1414,8 @@ void diagnostics::append_prometheus(std::string& out) const {
                         "command=\"" + std::string(tracked_command_name(c)) + "\"," + dir_label(d), h);
     }
 
-  family(out, "smppscope_diag_malformed_pdus_total", "counter", "Framed PDUs that failed to decode.");
+  family(out, "smppscope_diag_malformed_pdus_total", "counter",
+         "PDUs that failed to decode, plus framing breaks (a header that put its direction out of sync).");
   sample(out, "smppscope_diag_malformed_pdus_total", {}, t.malformed_pdus);
   family(out, "smppscope_diag_binds_total", "counter", "Bind responses, by result.");
   sample(out, "smppscope_diag_binds_total", "result=\"ok\"", t.binds_ok);
@@ -1289,6 +1439,21 @@ void diagnostics::append_prometheus(std::string& out) const {
   family(out, "smppscope_diag_dlr_receipt_seconds", "histogram",
          "Time from submit_sm to its delivery receipt.");
   histogram_samples(out, "smppscope_diag_dlr_receipt_seconds", {}, c_->receipt);
+
+  family(out, "smppscope_diag_concat_parts_total", "counter",
+         "PDUs carrying a part of a concatenated message (UDH or SAR).");
+  sample(out, "smppscope_diag_concat_parts_total", {}, t.concat_parts);
+  family(out, "smppscope_diag_concat_messages_total", "counter",
+         "Concatenated messages, by outcome: every part arrived, parts missing (timeout or session end), or "
+         "evicted to stay within the bounds.");
+  sample(out, "smppscope_diag_concat_messages_total", "result=\"completed\"", t.concat_completed);
+  sample(out, "smppscope_diag_concat_messages_total", "result=\"incomplete\"", t.concat_incomplete);
+  sample(out, "smppscope_diag_concat_messages_total", "result=\"evicted\"", t.concat_evicted);
+  family(out, "smppscope_diag_concat_pending", "gauge", "Concatenated messages waiting for parts now.");
+  sample(out, "smppscope_diag_concat_pending", {}, t.concat_pending);
+  family(out, "smppscope_diag_concat_buffered_bytes", "gauge",
+         "Octets of concatenated-message parts buffered now.");
+  sample(out, "smppscope_diag_concat_buffered_bytes", {}, t.concat_buffered_bytes);
 }
 
 }  // namespace smppscope::capture::diag

@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::array<std::string_view, alert_kind_count> kind_names = {
     "bind_failed", "unmatched_response", "window_full",   "response_timeout", "enquire_link_timeout",
-    "silence",     "throttled",          "dlr_unmatched", "malformed",
+    "silence",     "throttled",          "dlr_unmatched", "malformed",        "concat_incomplete",
 };
 
 using decoder::command_id;
@@ -66,6 +66,9 @@ std::string validate(const diag_options& o) {
   if (o.dlr_grace_us < 0) return "--dlr-grace must not be negative";
   if (o.max_outstanding < 1) return "--max-outstanding must be at least 1";
   if (o.max_dlr_pending < 1) return "--max-dlr-pending must be at least 1";
+  if (o.concat_timeout_us <= 0) return "--concat-timeout must be a positive number of seconds";
+  if (o.concat_max_pending < 1) return "--concat-max-pending must be at least 1";
+  if (o.concat_max_bytes < 1) return "--concat-max-bytes must be at least 1";
   if (o.timeline_seconds < 1) return "--timeline-seconds must be at least 1";
   return {};
 }

@@ -1,11 +1,13 @@
 #include "smppscope/capture/offline_decode.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "smppscope/capture/event.hpp"
@@ -63,6 +65,7 @@ int esme_sender(std::uint32_t id) {
 struct half_state {
   enum class mode : std::uint8_t { probing, smpp, not_smpp, out_of_sync };
   decoder::framer fr;
+  std::size_t accounted = 0;  // framer buffer capacity as last added to the walker's total
   mode m = mode::probing;
   std::uint8_t probe[16] = {};
   std::size_t probe_len = 0;
@@ -78,15 +81,40 @@ class walker {
  public:
   walker(offline_handler& h, offline_stats& st) : h_(h), st_(st) {}
 
+  // Partial PDUs held by the framers of live streams, in octets of buffer capacity.
+  std::size_t framer_bytes() const noexcept { return framer_bytes_; }
+
+  // The reassembler forgot this stream: so does the walker.
+  void forget(std::uint32_t idx) {
+    const auto it = streams_.find(idx);
+    if (it == streams_.end()) return;
+    for (const half_state& h : it->second->h) framer_bytes_ -= h.accounted;
+    if (last_ == it->second.get()) last_ = nullptr;
+    streams_.erase(it);
+  }
+
   void chunk(const tcp_reassembler::data_chunk& c) {
     const std::uint32_t idx = c.stream->index;
-    if (idx >= streams_.size()) streams_.resize(idx + 1);
-    auto& sp = streams_[idx];
-    if (!sp) sp = std::make_unique<stream_state>();
+    stream_state* sp = last_ && last_idx_ == idx ? last_ : nullptr;
+    if (!sp) {
+      auto& p = streams_[idx];
+      if (!p) p = std::make_unique<stream_state>();
+      sp = last_ = p.get();
+      last_idx_ = idx;
+    }
     stream_state& s = *sp;
     half_state& h = s.h[c.side];
     cur_ = &c;
     cur_stream_ = &s;
+    chunk_in(c, s, h);
+    if (const std::size_t cap = h.fr.buffer_capacity(); cap != h.accounted) {
+      framer_bytes_ += cap - h.accounted;
+      h.accounted = cap;
+    }
+  }
+
+ private:
+  void chunk_in(const tcp_reassembler::data_chunk& c, stream_state& s, half_state& h) {
     if (c.after_gap) {  // lost octets: look for a PDU start again
       h.fr.reset();
       h.m = half_state::mode::probing;
@@ -120,7 +148,6 @@ class walker {
     feed(h, bytes);
   }
 
- private:
   static std::string hex32(std::uint32_t v) {
     char buf[9];
     std::snprintf(buf, sizeof buf, "%08X", v);
@@ -182,7 +209,10 @@ class walker {
 
   offline_handler& h_;
   offline_stats& st_;
-  std::vector<std::unique_ptr<stream_state>> streams_;
+  std::unordered_map<std::uint32_t, std::unique_ptr<stream_state>> streams_;  // live streams
+  stream_state* last_ = nullptr;  // the stream of the previous chunk
+  std::uint32_t last_idx_ = 0;
+  std::size_t framer_bytes_ = 0;
   const tcp_reassembler::data_chunk* cur_ = nullptr;
   stream_state* cur_stream_ = nullptr;
 };
@@ -354,10 +384,17 @@ class printer final : public offline_handler {
     decoder::append_json_string(buf_, text_);
   }
 
-  // "#N src -> dst", formatted once per stream and direction.
+  // "#N src -> dst", formatted once per stream and direction while it stays in a small
+  // direct-mapped cache (stream numbers are unbounded; the cache is not).
   const std::string& arrow(const offline_pdu& o) {
-    if (o.stream >= arrows_.size()) arrows_.resize(o.stream + 1);
-    std::string& a = arrows_[o.stream][static_cast<int>(o.dir)];
+    arrow_slot& slot = arrows_[o.stream % arrows_.size()];
+    if (!slot.used || slot.stream != o.stream) {
+      slot.used = true;
+      slot.stream = o.stream;
+      slot.text[0].clear();
+      slot.text[1].clear();
+    }
+    std::string& a = slot.text[static_cast<int>(o.dir)];
     if (a.empty()) {
       a += '#';
       append_int(a, o.stream);
@@ -372,7 +409,12 @@ class printer final : public offline_handler {
   std::FILE* out_;
   decode_output_options opt_;
   time_formatter time_;
-  std::vector<std::array<std::string, 2>> arrows_;
+  struct arrow_slot {
+    bool used = false;
+    std::uint32_t stream = 0;
+    std::array<std::string, 2> text;
+  };
+  std::array<arrow_slot, 256> arrows_;
   std::string buf_;
   std::string err_;
   std::string text_;
@@ -381,14 +423,20 @@ class printer final : public offline_handler {
 
 }  // namespace
 
-bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error) {
+bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error,
+                  const offline_limits& limits) {
   offline_stats local;
   offline_stats& st = stats ? *stats : local;
   std::unique_ptr<pcap_file_reader> r = pcap_file_reader::open(path, error);
   if (!r) return false;
-  tcp_reassembler tr;
+  // One stream's out-of-order octets stay well inside the global bound.
+  tcp_reassembler tr({.max_buffered_per_direction =
+                          std::max<std::size_t>(1024, std::min<std::size_t>(4u << 20, limits.max_state_bytes / 4))});
   walker w(h, st);
   auto on_data = [&](const tcp_reassembler::data_chunk& c) { w.chunk(c); };
+  auto state_bytes = [&] {
+    return tr.buffered_bytes() + w.framer_bytes() + tr.live_streams() * offline_stream_overhead;
+  };
   raw_packet pkt;
   const int lt = r->linktype();
   while (r->next(pkt)) {
@@ -397,10 +445,26 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
     if (!seg) continue;
     ++st.tcp_segments;
     tr.feed(*seg, on_data);
+    // Over a bound: forget the idlest streams (never the one just fed: it is the most recent).
+    while (tr.live_streams() > 1 &&
+           (tr.live_streams() > limits.max_streams || state_bytes() > limits.max_state_bytes)) {
+      const auto gone = tr.evict_idlest(on_data);
+      if (!gone) break;
+      w.forget(*gone);
+      if (st.evicted_streams++ == 0 && limits.on_first_eviction) {
+        limits.on_first_eviction("more than " + std::to_string(limits.max_streams) + " live TCP streams or " +
+                                 std::to_string(limits.max_state_bytes >> 20) +
+                                 " MiB of reassembly state: the idlest streams are flushed and forgotten "
+                                 "(counted in --stats)");
+      }
+    }
+    st.peak_live_streams = std::max<std::uint64_t>(st.peak_live_streams, tr.live_streams());
+    st.peak_state_bytes = std::max<std::uint64_t>(st.peak_state_bytes, state_bytes());
   }
   tr.finish(on_data);
   st.streams = tr.stream_count();
   st.gaps = tr.gaps();
+  st.empty_streams_dropped = tr.empty_streams_dropped();
   if (!r->error().empty() && st.packets == 0) {
     error = path + ": " + r->error();
     return false;
@@ -413,7 +477,7 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
 bool decode_pcap_file(const std::string& path, std::FILE* out, const decode_output_options& opt,
                       offline_stats* stats, std::string& error) {
   printer p(out, opt);
-  if (!for_each_pdu(path, p, stats, error)) return false;
+  if (!for_each_pdu(path, p, stats, error, opt.limits)) return false;
   if (!p.flush() || std::fflush(out) != 0) {
     error = "cannot write the output";
     return false;

@@ -1,5 +1,7 @@
 #include "smppscope/capture/pcap_reader.hpp"
 
+#include <algorithm>
+
 #include <pcap/pcap.h>
 
 #include <cstring>
@@ -154,7 +156,7 @@ std::optional<tcp_segment> parse_tcp_packet(int linktype, std::span<const std::u
 
 namespace {
 
-constexpr std::uint8_t tcp_syn = 0x02, tcp_ack = 0x10;
+constexpr std::uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tcp_ack = 0x10;
 
 struct pending_segment {
   std::int64_t ts_us;
@@ -187,6 +189,9 @@ struct tcp_reassembler::stream {
   };
   stream_info info;
   half h[2];
+  std::string key;
+  std::list<stream*>::iterator lru;
+  bool payload = false;  // a segment with payload was seen
 };
 
 tcp_reassembler::tcp_reassembler() : tcp_reassembler(options{}) {}
@@ -201,16 +206,25 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
   auto it = streams_.find(key_);
   if (it == streams_.end()) {
     auto s = std::make_unique<stream>();
-    s->info.index = std::uint32_t(order_.size());
+    s->info.index = next_index_++;
+    s->key = key_;
+    s->lru = lru_.insert(lru_.end(), s.get());
     // Side 0 is the client when the handshake is visible, else the first sender.
     const bool synack = (seg.flags & (tcp_syn | tcp_ack)) == (tcp_syn | tcp_ack);
     s->info.a = synack ? seg.dst : seg.src;
     s->info.b = synack ? seg.src : seg.dst;
     s->info.saw_syn = (seg.flags & tcp_syn) != 0;
-    order_.push_back(s.get());
     it = streams_.emplace(key_, std::move(s)).first;
+  } else {
+    lru_.splice(lru_.end(), lru_, it->second->lru);
   }
   stream& st = *it->second;
+  if (!st.payload && !seg.payload.empty()) st.payload = true;
+  if (!st.payload && (seg.flags & (tcp_fin | tcp_rst))) {  // ended without payload: nothing to keep
+    ++empty_dropped_;
+    erase(st);
+    return;
+  }
   const int side = seg.src == st.info.a ? 0 : 1;
   stream::half& h = st.h[side];
 
@@ -225,6 +239,7 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
   if (seg.flags & tcp_syn) {
     if (h.started && seq + 1 != h.next_seq) {  // a new connection on the same ports
       h.pending.clear();
+      buffered_ -= h.buffered;
       h.buffered = 0;
       h.gap = true;
     }
@@ -245,7 +260,9 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
     const std::uint64_t pos = h.abs + std::uint64_t(diff);
     auto [pit, fresh] = h.pending.try_emplace(pos);
     if (fresh || pit->second.bytes.size() < payload.size()) {
-      h.buffered += payload.size() - (fresh ? 0 : pit->second.bytes.size());
+      const std::size_t added = payload.size() - (fresh ? 0 : pit->second.bytes.size());
+      h.buffered += added;
+      buffered_ += added;
       pit->second.ts_us = seg.ts_us;
       pit->second.bytes.assign(payload.begin(), payload.end());
     }
@@ -273,6 +290,7 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
     const std::uint64_t pos = first->first;
     h.pending.erase(first);
     h.buffered -= p.bytes.size();
+    buffered_ -= p.bytes.size();
     const std::uint64_t old = h.abs - pos;
     if (old >= p.bytes.size()) continue;
     const std::span<const std::uint8_t> rest = std::span<const std::uint8_t>(p.bytes).subspan(std::size_t(old));
@@ -282,33 +300,54 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
   }
 }
 
-void tcp_reassembler::finish_impl(deliver_fn fn, void* ctx) {
-  for (stream* st : order_) {
-    for (int side = 0; side < 2; ++side) {
-      stream::half& h = st->h[side];
-      while (!h.pending.empty()) {
-        auto first = h.pending.begin();
-        pending_segment p = std::move(first->second);
-        const std::uint64_t pos = first->first;
-        h.pending.erase(first);
-        h.buffered -= p.bytes.size();
-        if (pos > h.abs) {
-          ++gaps_;
-          h.gap = true;
-          h.next_seq += std::uint32_t(pos - h.abs);
-          h.abs = pos;
-        }
-        const std::uint64_t old = h.abs - pos;
-        if (old >= p.bytes.size()) continue;
-        const std::span<const std::uint8_t> rest = std::span<const std::uint8_t>(p.bytes).subspan(std::size_t(old));
-        const data_chunk c{&st->info, side, p.ts_us, rest, h.gap};
-        h.gap = false;
-        fn(ctx, c);
-        h.abs += rest.size();
-        h.next_seq += std::uint32_t(rest.size());
+void tcp_reassembler::flush(stream& st, deliver_fn fn, void* ctx) {
+  for (int side = 0; side < 2; ++side) {
+    stream::half& h = st.h[side];
+    while (!h.pending.empty()) {
+      auto first = h.pending.begin();
+      pending_segment p = std::move(first->second);
+      const std::uint64_t pos = first->first;
+      h.pending.erase(first);
+      h.buffered -= p.bytes.size();
+      buffered_ -= p.bytes.size();
+      if (pos > h.abs) {
+        ++gaps_;
+        h.gap = true;
+        h.next_seq += std::uint32_t(pos - h.abs);
+        h.abs = pos;
       }
+      const std::uint64_t old = h.abs - pos;
+      if (old >= p.bytes.size()) continue;
+      const std::span<const std::uint8_t> rest = std::span<const std::uint8_t>(p.bytes).subspan(std::size_t(old));
+      const data_chunk c{&st.info, side, p.ts_us, rest, h.gap};
+      h.gap = false;
+      fn(ctx, c);
+      h.abs += rest.size();
+      h.next_seq += std::uint32_t(rest.size());
     }
   }
+}
+
+void tcp_reassembler::erase(stream& st) {
+  for (const stream::half& h : st.h) buffered_ -= h.buffered;
+  lru_.erase(st.lru);
+  streams_.erase(streams_.find(st.key));  // destroys st
+}
+
+void tcp_reassembler::finish_impl(deliver_fn fn, void* ctx) {
+  std::vector<stream*> by_index(lru_.begin(), lru_.end());
+  std::sort(by_index.begin(), by_index.end(),
+            [](const stream* x, const stream* y) { return x->info.index < y->info.index; });
+  for (stream* st : by_index) flush(*st, fn, ctx);
+}
+
+std::optional<std::uint32_t> tcp_reassembler::evict_impl(deliver_fn fn, void* ctx) {
+  if (lru_.empty()) return std::nullopt;
+  stream& st = *lru_.front();
+  const std::uint32_t index = st.info.index;
+  flush(st, fn, ctx);
+  erase(st);
+  return index;
 }
 
 }  // namespace smppscope::capture

@@ -150,13 +150,14 @@ reassembler::add_result reassembler::add(const part_key& key, const message& m, 
   return res;
 }
 
-std::vector<incomplete_message> reassembler::expire(std::int64_t now_us) {
+template <class Pred>
+std::vector<incomplete_message> reassembler::take_if(Pred pred) {
   std::vector<incomplete_message> out;
   for (auto o = order_.begin(); o != order_.end();) {
     auto it = entries_.find(o->second);
     ++o;  // erase() below removes the current order_ node
     entry& e = it->second;
-    if (now_us - e.last_us <= limits_.timeout_us) continue;
+    if (!pred(e)) continue;
     incomplete_message inc;
     inc.received = e.received;
     inc.first_us = e.first_us;
@@ -169,6 +170,14 @@ std::vector<incomplete_message> reassembler::expire(std::int64_t now_us) {
     erase(it);
   }
   return out;
+}
+
+std::vector<incomplete_message> reassembler::expire(std::int64_t now_us) {
+  return take_if([&](const entry& e) { return now_us - e.last_us > limits_.timeout_us; });
+}
+
+std::vector<incomplete_message> reassembler::take_session(std::uint64_t session) {
+  return take_if([&](const entry& e) { return e.id.session == session; });
 }
 
 }  // namespace smppscope::decoder

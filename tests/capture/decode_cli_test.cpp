@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "capture_test_util.hpp"
+#include "pcap_builder.hpp"
 #include "smppscope/capture/analyzer.hpp"
 #include "smppscope/capture/pcap_writer.hpp"
 #include "test_data.hpp"
@@ -196,4 +197,65 @@ TEST(DecodeCli, BadInputIsOneLineOnStderrAndNonZeroExit) {
   }
   EXPECT_NE(decode(shell_quote(junk)).err.find("notes.txt"), std::string::npos);
   EXPECT_EQ(decode("--help").status, 0);
+}
+
+// A hostile capture: thousands of SYN-only streams (half answered by RST) and hundreds of streams
+// whose out-of-order data waits on a hole that never fills, around one well-formed SMPP stream.
+// With small limits the counted state stays under them, the eviction is said once on stderr and
+// counted in --stats, and every PDU of the well-formed stream is still decoded.
+TEST(DecodeCli, HostileCaptureStaysWithinTheLimits) {
+  namespace pb = pcap_builder;
+  temp_dir dir;
+  const auto file = (dir.path / "hostile.pcap").string();
+  std::vector<pb::packet> pkts;
+  std::int64_t ts = 1'700'000'000'000'000;
+  auto add = [&](const bytes& ip) { pkts.push_back({ts += 10, pb::ethernet(ip)}); };
+  pb::conversation good{pb::a4(10, 0, 0, 1, 40000), pb::a4(10, 0, 0, 2, 2775)};
+  add(good.syn());
+  add(good.synack());
+  add(good.ack());
+  add(good.data(true, bind_trx(1)));
+  add(good.data(false, bind_trx_resp(1)));
+  const bytes junk(20000, 0x5A);
+  std::uint32_t submits = 0;
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    const pb::addr c = pb::a4(10, 1, std::uint8_t(i >> 8), std::uint8_t(i), std::uint16_t(1024 + i % 50000));
+    const pb::addr srv = pb::a4(10, 0, 0, 2, 2775);
+    add(pb::ip_tcp(c, srv, 1000 * i, 0, pb::SYN, {}));
+    if (i % 2) add(pb::ip_tcp(srv, c, 0, 1000 * i + 1, 0x04 | pb::ACK, {}));  // RST: refused
+    if (i % 10 == 0) {  // a stream that only ever sends data after a hole
+      const pb::addr h = pb::a4(10, 2, std::uint8_t(i >> 8), std::uint8_t(i), 3000);
+      add(pb::ip_tcp(h, srv, 5000, 0, pb::PSH | pb::ACK, bytes(16, 0)));
+      add(pb::ip_tcp(h, srv, 5016 + 1000, 0, pb::PSH | pb::ACK, junk));
+      ++submits;
+      add(good.data(true, submit(1 + submits, "m" + std::to_string(submits))));
+      add(good.data(false, submit_resp(1 + submits)));
+    }
+  }
+  pb::write_pcap(file, 1, pkts);
+
+  const auto r = decode("--json --stats --max-streams 64 --max-state-mb 1 " + shell_quote(file));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::uint32_t> seqs;
+  for (const std::string& l : lines(r.out)) {
+    const auto o = json::parse(l).as_object();
+    if (S(o.at("type")) != "pdu") continue;
+    EXPECT_EQ(N(o.at("session")), 0) << l;
+    if (S(o.at("command")) == "submit_sm") seqs.push_back(std::uint32_t(N(o.at("sequence_number"))));
+  }
+  ASSERT_EQ(seqs.size(), submits);
+  for (std::uint32_t k = 0; k < submits; ++k) EXPECT_EQ(seqs[k], k + 2);
+  const auto err = lines(r.err);
+  ASSERT_EQ(err.size(), 2u) << r.err;  // the eviction notice once, then the stats
+  EXPECT_NE(err[0].find("idlest streams"), std::string::npos) << err[0];
+  auto stat = [&](const std::string& name) {
+    const auto at = err[1].find(name + " ");
+    EXPECT_NE(at, std::string::npos) << name << " in " << err[1];
+    return at == std::string::npos ? -1 : std::stoll(err[1].substr(at + name.size() + 1));
+  };
+  EXPECT_EQ(stat("empty streams dropped"), 1500);
+  EXPECT_GT(stat("streams evicted"), 1000);
+  EXPECT_LE(stat("peak live streams"), 64);
+  EXPECT_LE(stat("peak state"), 1024);  // KiB
+  EXPECT_EQ(stat("streams"), 1 + 3000 + 300);
 }

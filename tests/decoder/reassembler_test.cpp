@@ -114,6 +114,24 @@ TEST(Reassembler, TimeoutCountsFromTheLastPart) {
   EXPECT_EQ(r.pending(), 1u);
 }
 
+TEST(Reassembler, TakeSessionReturnsOnlyThatSessionsMessages) {
+  reassembler r;
+  const part_key bob{2, 1, "5678", "1234"};
+  auto a = text_part("a", 1, 3, 1), c = text_part("c", 1, 3, 3), b = text_part("b", 9, 2, 2);
+  r.add(alice, a.msg, 0);
+  r.add(alice, c.msg, 1);
+  r.add(bob, b.msg, 2);
+  const auto gone = r.take_session(1);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].id.ref, 1);
+  EXPECT_EQ(gone[0].received, 2);
+  EXPECT_EQ(gone[0].missing, std::vector<std::uint8_t>{2});
+  EXPECT_EQ(r.pending(), 1u);
+  EXPECT_TRUE(r.take_session(1).empty());
+  EXPECT_EQ(r.take_session(2).size(), 1u);
+  EXPECT_EQ(r.buffered_bytes(), 0u);
+}
+
 TEST(Reassembler, EvictsOldestBeyondMaxPending) {
   reassembler r(reassembler_limits{2, 1 << 20, 1'000'000});
   auto m1 = text_part("a", 1, 2, 1), m2 = text_part("b", 2, 2, 1), m3 = text_part("c", 3, 2, 1);

@@ -122,7 +122,7 @@ TEST(Binary, ProxyLogsEnquireLinkTimeoutFromTheSimulatorsFaultMode) {
   ASSERT_TRUE(send_all(fd, enquire(2)));
   const auto line = proxy.wait_for(
       std::regex("session \\d+ alert enquire_link_timeout: SMSC did not answer the ESME's enquire_link "
-                 "\\(seq 2\\) within 0\\.5 s"),
+                 "\\(seq 2\\) within 0\\.5 s \\[side smsc, direction esme_to_smsc\\]"),
       3s);
   ASSERT_TRUE(line) << proxy.text();
   // Within 2x the timeout (plus the tick and process scheduling slack of a busy CI machine).

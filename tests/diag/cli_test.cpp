@@ -32,6 +32,8 @@ TEST(DiagCli, DefaultsMatchTheOptions) {
   EXPECT_EQ(o.enquire_link_timeout_us, d.enquire_link_timeout_us);
   EXPECT_EQ(o.silence_us, d.silence_us);
   EXPECT_EQ(o.request_expiry_us, 60'000'000);
+  EXPECT_EQ(o.concat_timeout_us, 60'000'000);
+  EXPECT_EQ(o.concat_max_pending, d.concat_max_pending);
   EXPECT_TRUE(p.cli.log_alerts);
   const std::string help = p.cmd->help();
   EXPECT_NE(help.find("--response-timeout"), std::string::npos) << help;
@@ -42,7 +44,8 @@ TEST(DiagCli, SecondsBecomeMicroseconds) {
   parsed p;
   p.parse({"--window", "20", "--response-timeout", "0.5", "--enquire-link-timeout", "0.25", "--silence", "3",
            "--window-stall", "1.5", "--alert-quiet", "2", "--dlr-timeout", "600", "--dlr-grace", "0",
-           "--congestion-threshold", "90", "--max-outstanding", "1000", "--no-alert-log"});
+           "--congestion-threshold", "90", "--max-outstanding", "1000", "--no-alert-log",
+           "--concat-timeout", "2.5", "--concat-max-pending", "50"});
   const auto o = smppscope::app::resolve_diag_options(p.cli);
   EXPECT_EQ(o.window, 20u);
   EXPECT_EQ(o.response_timeout_us, 500'000);
@@ -54,6 +57,8 @@ TEST(DiagCli, SecondsBecomeMicroseconds) {
   EXPECT_EQ(o.dlr_grace_us, 0);
   EXPECT_EQ(o.congestion_threshold, 90u);
   EXPECT_EQ(o.max_outstanding, 1000u);
+  EXPECT_EQ(o.concat_timeout_us, 2'500'000);
+  EXPECT_EQ(o.concat_max_pending, 50u);
   EXPECT_FALSE(p.cli.log_alerts);
   EXPECT_TRUE(smppscope::app::make_diagnostics(p.cli));
 }
@@ -75,7 +80,8 @@ TEST(DiagCli, RequestExpiryFollowsLongTimeoutsUnlessGiven) {
 TEST(DiagCli, BadValuesAreRejectedNamingTheFlag) {
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"--window", "0"}, {"--window", "ten"}, {"--response-timeout", "-1"},
-        {"--response-timeout", "0"}, {"--congestion-threshold", "101"}, {"--silence", "x"}}) {
+        {"--response-timeout", "0"}, {"--congestion-threshold", "101"}, {"--silence", "x"},
+        {"--concat-timeout", "0"}, {"--concat-max-pending", "0"}}) {
     parsed p;
     try {
       p.parse(bad);

@@ -549,8 +549,10 @@ TEST(Alerts, LoggerGetsOneLinePerRaiseAndClear) {
   h.tick_until(t0 + 1 * sec, t0 + 6100 * ms);
   h.send(s2e, t0 + 7 * sec, enquire_resp(3));
   ASSERT_EQ(h.log.size(), 2u);
-  EXPECT_EQ(h.log[0], "session 1 alert enquire_link_timeout: SMSC did not answer the ESME's enquire_link (seq 3) within 5.0 s");
-  EXPECT_EQ(h.log[1], "session 1 alert enquire_link_timeout cleared");
+  EXPECT_EQ(h.log[0],
+            "session 1 alert enquire_link_timeout: SMSC did not answer the ESME's enquire_link (seq 3) within 5.0 s"
+            " [side smsc, direction esme_to_smsc]");
+  EXPECT_EQ(h.log[1], "session 1 alert enquire_link_timeout cleared [side smsc, direction esme_to_smsc]");
   // Raised and active counters follow.
   const auto t = h.diag.totals();
   EXPECT_EQ(t.alerts_raised[static_cast<std::size_t>(dg::alert_kind::enquire_link_timeout)], 1u);

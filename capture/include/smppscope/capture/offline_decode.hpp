@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,16 +55,34 @@ struct offline_stats {
   std::uint64_t decode_errors = 0;
   std::uint64_t out_of_sync = 0;
   std::uint64_t gaps = 0;          // TCP holes skipped
+  std::uint64_t empty_streams_dropped = 0;  // ended (FIN/RST) before any payload: not kept
+  std::uint64_t evicted_streams = 0;        // idlest streams forgotten to stay within the limits
+  std::uint64_t peak_live_streams = 0;
+  std::uint64_t peak_state_bytes = 0;       // reassembly + partial PDUs + per-stream estimate
 };
+
+// Bounds on what the walk keeps, all streams together. Beyond either, the least recently active
+// stream is flushed (its buffered octets delivered, holes skipped) and forgotten; a later packet of
+// it starts a new stream. A hostile capture (floods of SYNs, streams full of holes) costs at most
+// this much memory.
+struct offline_limits {
+  std::size_t max_streams = 65536;        // live streams
+  std::size_t max_state_bytes = 256u << 20;  // out-of-order octets + partial PDUs + per-stream estimate
+  // Called once, the first time a stream is evicted (the caller says so on stderr).
+  std::function<void(std::string_view)> on_first_eviction;
+};
+// What one live stream costs besides the octets it buffers (tables, framers), for the estimate.
+inline constexpr std::size_t offline_stream_overhead = 1024;
 
 // Walks a pcap/pcapng file. Returns false with `error` set when the file cannot be read as a
 // capture (a truncated last record is not an error).
 bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats,
-                  std::string& error);
+                  std::string& error, const offline_limits& limits = {});
 
 struct decode_output_options {
   bool json = false;  // one JSON event per line (decoder::append_pdu_json, session = stream)
   bool hex = false;   // JSON: include "hex"
+  offline_limits limits;
 };
 
 // Prints one line per PDU to `out` (buffered). Returns false with `error` on an unreadable file.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -58,6 +59,8 @@ std::optional<tcp_segment> parse_tcp_packet(int linktype, std::span<const std::u
 // Reassembles TCP streams per direction. In-order data is handed out without a copy; segments
 // ahead of the expected sequence number are buffered (bounded), retransmitted and overlapping
 // octets are trimmed. When the buffer bound is hit the stream skips the hole (a gap).
+// A stream that ends (FIN or RST) before any payload is forgotten at once. Live streams are kept
+// in order of last activity so the caller can evict the idlest (evict_idlest) to bound the total.
 class tcp_reassembler {
  public:
   struct options {
@@ -87,21 +90,34 @@ class tcp_reassembler {
   // Flushes what is still buffered (skipping holes) at the end of input.
   template <class F>
   void finish(F&& on_data);
+  // Flushes the least recently active stream's buffered octets (skipping holes) and forgets it.
+  // Returns its index; nothing (and no call) when no stream is live.
+  template <class F>
+  std::optional<std::uint32_t> evict_idlest(F&& on_data);
 
   std::uint64_t gaps() const noexcept { return gaps_; }
-  std::size_t stream_count() const noexcept { return streams_.size(); }
+  std::size_t stream_count() const noexcept { return next_index_; }  // every stream seen
+  std::size_t live_streams() const noexcept { return streams_.size(); }
+  std::size_t buffered_bytes() const noexcept { return buffered_; }  // out-of-order octets held, all streams
+  std::uint64_t empty_streams_dropped() const noexcept { return empty_dropped_; }
 
  private:
   struct stream;
   using deliver_fn = void (*)(void* ctx, const data_chunk&);
   void feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx);
   void finish_impl(deliver_fn fn, void* ctx);
+  std::optional<std::uint32_t> evict_impl(deliver_fn fn, void* ctx);
+  void flush(stream& st, deliver_fn fn, void* ctx);
+  void erase(stream& st);
 
   options opt_;
   std::unordered_map<std::string, std::unique_ptr<stream>> streams_;  // key: both endpoints
-  std::vector<stream*> order_;  // by index
+  std::list<stream*> lru_;      // live streams, least recently active first
   std::string key_;             // reused
+  std::uint32_t next_index_ = 0;
+  std::size_t buffered_ = 0;
   std::uint64_t gaps_ = 0;
+  std::uint64_t empty_dropped_ = 0;
 };
 
 template <class F>
@@ -113,6 +129,11 @@ template <class F>
 void tcp_reassembler::finish(F&& on_data) {
   finish_impl([](void* c, const data_chunk& d) { (*static_cast<std::remove_reference_t<F>*>(c))(d); },
               &on_data);
+}
+template <class F>
+std::optional<std::uint32_t> tcp_reassembler::evict_idlest(F&& on_data) {
+  return evict_impl([](void* c, const data_chunk& d) { (*static_cast<std::remove_reference_t<F>*>(c))(d); },
+                    &on_data);
 }
 
 }  // namespace smppscope::capture

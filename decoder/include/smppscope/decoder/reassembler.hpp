@@ -76,6 +76,8 @@ class reassembler {
   // Removes and returns every pending message whose last part arrived more than timeout_us
   // before now_us, with the seq numbers still missing.
   std::vector<incomplete_message> expire(std::int64_t now_us);
+  // Removes and returns every pending message of `session` (it ended: no part can follow).
+  std::vector<incomplete_message> take_session(std::uint64_t session);
 
   std::size_t pending() const noexcept { return entries_.size(); }
   std::size_t buffered_bytes() const noexcept { return bytes_; }
@@ -104,6 +106,8 @@ class reassembler {
   reassembled_message join(entry& e, const text_options& opts) const;
   void erase(std::unordered_map<std::string, entry>::iterator it);
   void evict_oldest(const std::string* keep);
+  template <class Pred>
+  std::vector<incomplete_message> take_if(Pred pred);
 
   reassembler_limits limits_;
   std::unordered_map<std::string, entry> entries_;

@@ -20,8 +20,9 @@ enum class alert_kind : std::uint8_t {
   throttled,             // ESME_RTHROTTLED / ESME_RMSGQFUL responses, congestion_state
   dlr_unmatched,         // delivery receipts for message ids no submit returned
   malformed,             // decode errors (out of sync is raised by the analyzer, same kind)
+  concat_incomplete,     // a concatenated message whose parts did not all arrive in time
 };
-inline constexpr std::size_t alert_kind_count = 9;
+inline constexpr std::size_t alert_kind_count = 10;
 
 std::string_view alert_kind_name(alert_kind k) noexcept;
 std::optional<alert_kind> parse_alert_kind(std::string_view name) noexcept;
@@ -32,6 +33,13 @@ inline std::string_view sender_name(direction d) noexcept {
 }
 inline std::string_view receiver_name(direction d) noexcept {
   return d == direction::esme_to_smsc ? "SMSC" : "ESME";
+}
+// The side an alert blames, as alert objects name it: "esme" / "smsc".
+inline std::string_view side_of_sender(direction d) noexcept {
+  return d == direction::esme_to_smsc ? "esme" : "smsc";
+}
+inline std::string_view side_of_receiver(direction d) noexcept {
+  return d == direction::esme_to_smsc ? "smsc" : "esme";
 }
 inline direction opposite(direction d) noexcept {
   return d == direction::esme_to_smsc ? direction::smsc_to_esme : direction::esme_to_smsc;

@@ -34,6 +34,12 @@ struct diag_options {
   std::uint32_t max_outstanding = 65536;
   // Submits awaiting a receipt, all sessions together; the oldest are evicted (counted).
   std::uint32_t max_dlr_pending = 100'000;
+  // Concatenated messages (UDH or SAR) still missing parts this long after their last part came
+  // raise concat_incomplete. Pending messages and their buffered octets are bounded, all sessions
+  // together; beyond either bound the oldest message is evicted (counted).
+  std::int64_t concat_timeout_us = 60'000'000;
+  std::uint32_t concat_max_pending = 4096;
+  std::uint32_t concat_max_bytes = 4u << 20;
   // Active alerts get their message refreshed at most this often (no event; /api/sessions).
   std::int64_t alert_update_us = 1'000'000;
   // Per-session timeline: one sample per second, this many seconds; kept for this many closed sessions.

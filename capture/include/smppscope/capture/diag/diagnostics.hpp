@@ -6,8 +6,9 @@
 //       response -> match by seq (generic_nack too) -> latency histograms (per command, per second)
 //                   bind_resp -> bind_failed | bound;  submit_sm_resp message_id -> DLR pending
 //       deliver_sm receipt -> DLR pending (normalised id) -> time-to-receipt | dlr_unmatched
+//       short message part (UDH / SAR) -> concat tracker (decoder::reassembler, bounded)
 //   analyzer --on_tick(now)--> timeouts, window_full, silence, quiet-period clears, DLR expiry,
-//                              one timeline sample per second per session
+//                              concat_incomplete, one timeline sample per second per session
 //   alerts -> analysis_context (session table + ring -> /api/sessions, WebSocket), log line
 //   web threads -> timeline_json(id), append_prometheus()  (locks/atomics, never the hot path)
 //
@@ -27,6 +28,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <deque>
+#include <vector>
 
 #include "smppscope/capture/diag/alert_kind.hpp"
 #include "smppscope/capture/diag/diag_options.hpp"
@@ -34,9 +36,14 @@
 #include "smppscope/capture/metrics_source.hpp"
 #include "smppscope/capture/observer.hpp"
 
+namespace smppscope::decoder {
+struct incomplete_message;
+}
+
 namespace smppscope::capture::diag {
 
 class timeline_store;
+class concat_tracker;
 
 // Receives one line per alert raise and clear (no newline). Called on the analysis thread.
 using alert_logger = std::function<void(std::string_view line)>;
@@ -55,14 +62,17 @@ struct diag_totals {
   std::uint64_t requests[2] = {};          // by request direction
   std::uint64_t responses_matched[2] = {};
   std::uint64_t responses_unmatched[2] = {};
-  std::uint64_t response_timeouts[2] = {};     // requests that passed their timeout
+  std::uint64_t response_timeouts[2] = {};     // requests (not enquire_link) that passed their timeout
+  std::uint64_t enquire_link_timeouts[2] = {}; // enquire_links that passed theirs
   std::uint64_t late_responses[2] = {};        // answered after their timeout
   std::uint64_t expired_requests[2] = {};      // forgotten after request_expiry
   std::uint64_t duplicate_sequence[2] = {};    // a new request reused an outstanding seq
   std::uint64_t outstanding_overflow[2] = {};  // requests not tracked: max_outstanding reached
   std::uint64_t outstanding[2] = {};           // now, live sessions
   std::uint64_t throttled_responses[2] = {};
-  std::uint64_t malformed_pdus = 0;
+  std::uint64_t congestion_reports[2] = {};    // congestion_state at or above the threshold
+  std::uint64_t out_of_sync[2] = {};           // directions whose framing broke, by their direction
+  std::uint64_t malformed_pdus = 0;            // decode errors plus framing breaks (out of sync)
   std::uint64_t binds_ok = 0, binds_failed = 0;
   std::uint64_t dlr_tracked = 0;        // successful submits whose id awaits a receipt
   std::uint64_t dlr_pending = 0;        // now
@@ -71,6 +81,12 @@ struct diag_totals {
   std::uint64_t dlr_unmatched = 0;      // receipts with no submit after the grace period
   std::uint64_t dlr_missing = 0;        // receipt requested (registered_delivery 1) and not seen in dlr_timeout
   std::uint64_t dlr_evicted = 0;        // dropped to stay within max_dlr_pending
+  std::uint64_t concat_parts = 0;       // PDUs carrying a part of a multi-part message
+  std::uint64_t concat_completed = 0;   // messages whose every part arrived
+  std::uint64_t concat_incomplete = 0;  // messages reported with parts missing
+  std::uint64_t concat_evicted = 0;     // dropped to stay within the concat bounds
+  std::uint64_t concat_pending = 0;     // now
+  std::uint64_t concat_buffered_bytes = 0;  // now
 };
 
 class diagnostics final : public observer, public metrics_source {
@@ -101,15 +117,17 @@ class diagnostics final : public observer, public metrics_source {
   struct session;
   struct dlr_state;
   struct counters;
+  struct blame;
 
   session& session_for(std::uint64_t id, std::int64_t ts_us, analysis_context& ctx);
   void handle_request(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
                       analysis_context& ctx);
   void handle_response(session& s, direction req_dir, const decoder::pdu& p, std::int64_t ts,
                        analysis_context& ctx);
-  void handle_bind_response(session& s, const decoder::pdu& p, std::uint32_t request_id,
-                            std::int64_t ts, analysis_context& ctx);
-  void handle_receipt(session& s, const decoder::pdu& p, std::int64_t ts, analysis_context& ctx);
+  void handle_bind_response(session& s, direction req_dir, const decoder::pdu& p,
+                            std::uint32_t request_id, std::int64_t ts, analysis_context& ctx);
+  void handle_receipt(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
+                      analysis_context& ctx);
   void handle_congestion(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
                          analysis_context& ctx);
   void note_throttle(session& s, direction req_dir, std::int64_t ts, std::string_view why,
@@ -118,6 +136,8 @@ class diagnostics final : public observer, public metrics_source {
   void check_timeouts(session& s, direction req_dir, bool enquire_links, std::int64_t now,
                       analysis_context& ctx);
   void check_dlr(std::int64_t now, analysis_context& ctx);
+  void report_incomplete(const std::vector<decoder::incomplete_message>& gone, std::int64_t now,
+                         analysis_context& ctx);
   void update_outstanding(session& s, direction d, std::int64_t ts, analysis_context& ctx);
   // The answers to req_dir's requests may be in octets never framed: they become "unknown".
   void forget_answers(session& s, direction req_dir, std::int64_t ts, analysis_context& ctx);
@@ -125,12 +145,14 @@ class diagnostics final : public observer, public metrics_source {
   void publish_summary(session& s);
 
   // Alerts: per kind and (for directional kinds) per direction; the session's alert message joins
-  // the active directions.
-  void raise(session& s, alert_kind k, std::optional<direction> d, std::string message,
+  // the active directions. Every alert names the side at fault and the direction concerned
+  // (`side` and `direction` members; "both" when two directions are joined).
+  void raise(session& s, alert_kind k, std::optional<direction> d, const blame& who, std::string message,
              std::string extra_json, std::int64_t ts, analysis_context& ctx, bool force_update = false);
   void clear(session& s, alert_kind k, std::optional<direction> d, std::int64_t ts,
              analysis_context& ctx);
-  void log_alert(std::uint64_t session, alert_kind k, bool raised, std::string_view message);
+  void log_alert(std::uint64_t session, alert_kind k, bool raised, std::string_view message,
+                 std::string_view side, std::string_view dir);
 
   diag_options opt_;
   alert_logger log_;
@@ -138,6 +160,7 @@ class diagnostics final : public observer, public metrics_source {
   session* last_ = nullptr;
   std::unique_ptr<dlr_state> dlr_;
   std::unique_ptr<counters> c_;
+  std::unique_ptr<concat_tracker> concat_;
 
   // Timelines, live and recently closed; guarded by timelines_mu_ (web reads them).
   mutable std::mutex timelines_mu_;
