@@ -72,10 +72,10 @@ std::span<const std::uint8_t> prepare(session_streams& s, direction d, std::span
     s.held_len[i] = 0;
     out = scratch;
   }
-  if (!sc.in_sync()) return out;
-  // Without `redact` the scanner only reads, so the const_cast never leads to a write.
+  // Without `redact` the scanner only reads, so the const_cast never leads to a write. Out of
+  // sync it hunts for the next header, so masking resumes after garbage.
   sc.feed(const_cast<std::uint8_t*>(out.data()) + held, out.size() - held, d, redact);
-  const std::size_t keep = sc.in_sync() ? sc.partial_header() : 0;
+  const std::size_t keep = sc.partial_header();
   if (keep && keep <= out.size()) {
     std::copy(out.end() - long(keep), out.end(), s.held[i]);
     s.held_len[i] = keep;
@@ -402,6 +402,9 @@ bool export_events(byte_out& out, std::span<const event> events, const endpoints
           ok = pw.handshake(out, s.leg[l], e.ts_us, isn_for(e.session, 2 * l), isn_for(e.session, 2 * l + 1)) && ok;
     }
     const auto bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(e.payload.data()), e.payload.size());
+    // Each event is one framed PDU: realign, so an event at odds with its command_length cannot
+    // hide the next one's password.
+    if (!s.held_len[int(*e.dir)]) s.scanner[int(*e.dir)].at_pdu_start();
     const std::span<const std::uint8_t> payload = prepare(s, *e.dir, bytes, opt.redact_passwords, scratch);
     const int side = *e.dir == direction::esme_to_smsc ? 0 : 1;
     for (int l = 0; l < 2; ++l)

@@ -41,7 +41,7 @@ struct pcap_writer_options {
   pcap_legs legs = pcap_legs::both;           // --pcap-legs
   std::uint64_t rotate_bytes = 256u << 20;    // --pcap-rotate-mb; 0 = never by size
   std::int64_t rotate_seconds = 3600;         // --pcap-rotate-sec; 0 = never by time
-  bool redact_passwords = false;              // --pcap-redact: bind/outbind passwords as '*'
+  bool redact_passwords = true;               // bind/outbind passwords as '*' (--pcap-keep-passwords: false)
   std::int64_t retry_after_us = 5'000'000;    // after a write error, pause this long
   std::string file_prefix = "smppscope";      // smppscope-YYYYMMDD-HHMMSS-N.pcap (UTC)
 };
