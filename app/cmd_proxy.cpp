@@ -40,7 +40,10 @@ struct proxy_cli {
   std::string pcap_dir, pcap_legs = "both";
   double pcap_rotate_mb = 256;
   double pcap_rotate_sec = 3600;
-  bool redact = false;
+  bool redact = false;  // --redact-passwords: the default now, accepted so scripts keep working
+  bool keep_passwords = false;
+  double pcap_max_total_mb = 0;
+  std::string pcap_max_age = "0";
   std::size_t ring_events = 100000;
   double ring_mb = 64;
   double tap_mb = 64;
@@ -124,7 +127,18 @@ int run_proxy(const proxy_cli& cli) {
     pcap_opt.rotate_bytes = static_cast<std::uint64_t>(cli.pcap_rotate_mb * 1024 * 1024);
     if (!(cli.pcap_rotate_sec >= 0)) throw std::runtime_error("--pcap-rotate-sec must not be negative");
     pcap_opt.rotate_seconds = static_cast<std::int64_t>(cli.pcap_rotate_sec);
-    pcap_opt.redact_passwords = cli.redact;
+    if (cli.keep_passwords && cli.redact)
+      throw std::runtime_error("--pcap-keep-passwords and --redact-passwords contradict each other; pick one");
+    pcap_opt.redact_passwords = !cli.keep_passwords;
+    if (!(cli.pcap_max_total_mb >= 0)) throw std::runtime_error("--pcap-max-total-mb must not be negative");
+    pcap_opt.max_total_bytes = static_cast<std::uint64_t>(cli.pcap_max_total_mb * 1024 * 1024);
+    if (pcap_opt.max_total_bytes && (!pcap_opt.rotate_bytes || pcap_opt.rotate_bytes > pcap_opt.max_total_bytes))
+      throw std::runtime_error("--pcap-max-total-mb must be at least --pcap-rotate-mb (not 0): the file being "
+                               "written is never deleted");
+    const auto age = capture::parse_duration_seconds(cli.pcap_max_age);
+    if (!age) throw std::runtime_error("--pcap-max-age must be a duration like 7d, 12h, 30m or 3600 (seconds) (got '" +
+                                       cli.pcap_max_age + "')");
+    pcap_opt.max_age_seconds = *age;
   }
   capture::event_ring_options ring_opt;
   if (cli.ring_events < 16) throw std::runtime_error("--ring-events must be at least 16");
@@ -220,7 +234,15 @@ command_runner add_proxy_command(CLI::App& app) {
       ->capture_default_str()->group(cap);
   cmd->add_option("--pcap-rotate-sec", cli->pcap_rotate_sec, "start a new pcap file after this many seconds (0: never)")
       ->capture_default_str()->group(cap);
-  cmd->add_flag("--pcap-redact,--redact-passwords", cli->redact, "write bind passwords as '*' in pcap files")->group(cap);
+  cmd->add_flag("--pcap-keep-passwords", cli->keep_passwords,
+                "write bind passwords as relayed in pcap files (default: masked as '*')")->group(cap);
+  cmd->add_flag("--pcap-redact,--redact-passwords", cli->redact, "mask bind passwords in pcap files (the default)")
+      ->group(cap);
+  cmd->add_option("--pcap-max-total-mb", cli->pcap_max_total_mb,
+                  "delete the oldest of our pcap files while they take more than this many MiB (0: no limit)")
+      ->capture_default_str()->group(cap);
+  cmd->add_option("--pcap-max-age", cli->pcap_max_age, "delete our pcap files older than this: 7d, 12h, 30m or seconds (0: no limit)")
+      ->capture_default_str()->group(cap)->type_name("DURATION");
   cmd->add_option("--ring-events", cli->ring_events, "events kept in memory for the UI and /api")->capture_default_str()->group(cap);
   cmd->add_option("--ring-mb", cli->ring_mb, "MiB of event payload kept in memory")->capture_default_str()->group(cap);
   cmd->add_option("--tap-mb", cli->tap_mb, "MiB queued per relay thread for analysis before dropping")->capture_default_str()->group(cap);

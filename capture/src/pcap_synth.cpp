@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "smppscope/decoder/protocol.hpp"
+
 namespace smppscope::capture::detail {
 
 namespace {
@@ -180,8 +182,39 @@ void packet_writer::skip(tcp_leg& leg, int side, std::size_t n) {
   leg.next_seq[side] += std::uint32_t(n);
 }
 
+namespace {
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+}
+}  // namespace
+
+bool pdu_scanner::hunt_plausible(const std::uint8_t* h) noexcept {
+  const std::uint32_t len = be32(h), cmd = be32(h + 4), status = be32(h + 8), seq = be32(h + 12);
+  if (len < 16 || len > (1u << 16)) return false;
+  if (!decoder::find_pdu(cmd)) return false;
+  if (!decoder::is_response(cmd) && status != 0) return false;
+  return seq <= 0x7FFFFFFFu;
+}
+
+void pdu_scanner::lost_octets() noexcept {
+  if (phase_ == phase::hunt) return;
+  phase_ = phase::hunt;
+  hdr_got_ = 0;
+  ++resyncs_;
+}
+
+void pdu_scanner::start_pdu(direction d) noexcept {
+  hdr_got_ = 0;
+  const std::uint32_t len = be32(hdr_), cmd = be32(hdr_ + 4);
+  body_left_ = len - 16;
+  const bool bind = d == direction::esme_to_smsc && (cmd == 0x01 || cmd == 0x02 || cmd == 0x09);
+  const bool outbind = d == direction::smsc_to_esme && cmd == 0x0B;
+  phase_ = body_left_ == 0 ? phase::header : (bind || outbind) ? phase::system_id : phase::skip;
+  field_len_ = 0;
+}
+
 void pdu_scanner::feed(std::uint8_t* p, std::size_t n, direction d, bool redact) noexcept {
-  while (n && !dead_) {
+  while (n) {
     switch (phase_) {
       case phase::header: {
         const std::size_t take = std::min(n, 16 - hdr_got_);
@@ -190,20 +223,29 @@ void pdu_scanner::feed(std::uint8_t* p, std::size_t n, direction d, bool redact)
         p += take;
         n -= take;
         if (hdr_got_ < 16) return;
-        hdr_got_ = 0;
-        const std::uint32_t len = (std::uint32_t(hdr_[0]) << 24) | (std::uint32_t(hdr_[1]) << 16) |
-                                  (std::uint32_t(hdr_[2]) << 8) | hdr_[3];
-        const std::uint32_t cmd = (std::uint32_t(hdr_[4]) << 24) | (std::uint32_t(hdr_[5]) << 16) |
-                                  (std::uint32_t(hdr_[6]) << 8) | hdr_[7];
-        if (len < 16 || len > (1u << 24)) {
-          dead_ = true;
-          return;
+        const std::uint32_t len = be32(hdr_);
+        if (len < 16 || len > (1u << 24)) {  // framing broke: hunt, starting inside this header
+          phase_ = phase::hunt;
+          ++resyncs_;
+          break;
         }
-        body_left_ = len - 16;
-        const bool bind = d == direction::esme_to_smsc && (cmd == 0x01 || cmd == 0x02 || cmd == 0x09);
-        const bool outbind = d == direction::smsc_to_esme && cmd == 0x0B;
-        phase_ = body_left_ == 0 ? phase::header : (bind || outbind) ? phase::system_id : phase::skip;
-        field_len_ = 0;
+        start_pdu(d);
+        break;
+      }
+      case phase::hunt: {
+        // A 16-octet window slides one octet at a time until it holds a plausible header.
+        while (n) {
+          if (hdr_got_ == 16) {
+            std::memmove(hdr_, hdr_ + 1, 15);
+            hdr_got_ = 15;
+          }
+          hdr_[hdr_got_++] = *p++;
+          --n;
+          if (hdr_got_ == 16 && hunt_plausible(hdr_)) {
+            start_pdu(d);
+            break;
+          }
+        }
         break;
       }
       case phase::skip: {

@@ -1,11 +1,16 @@
 #include "smppscope/capture/pcap_writer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <system_error>
 #include <unordered_map>
 
+#include "detail/pcap_dir.hpp"
 #include "detail/pcap_synth.hpp"
 #include "smppscope/capture/analyzer.hpp"
 #include "smppscope/capture/session_table.hpp"
@@ -72,10 +77,10 @@ std::span<const std::uint8_t> prepare(session_streams& s, direction d, std::span
     s.held_len[i] = 0;
     out = scratch;
   }
-  if (!sc.in_sync()) return out;
-  // Without `redact` the scanner only reads, so the const_cast never leads to a write.
+  // Without `redact` the scanner only reads, so the const_cast never leads to a write. Out of
+  // sync it hunts for the next header, so masking resumes after garbage.
   sc.feed(const_cast<std::uint8_t*>(out.data()) + held, out.size() - held, d, redact);
-  const std::size_t keep = sc.in_sync() ? sc.partial_header() : 0;
+  const std::size_t keep = sc.partial_header();
   if (keep && keep <= out.size()) {
     std::copy(out.end() - long(keep), out.end(), s.held[i]);
     s.held_len[i] = keep;
@@ -131,6 +136,29 @@ std::string utc_stamp(std::int64_t ts_us) {
 
 }  // namespace
 
+std::optional<std::int64_t> parse_duration_seconds(std::string_view s) noexcept {
+  std::int64_t unit = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: unit = 0;
+    }
+    if (unit) s.remove_suffix(1);
+    else unit = 1;
+  }
+  if (s.empty() || s.size() > 12) return std::nullopt;
+  std::int64_t v = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v * unit;  // at most 10^12 weeks: no overflow
+}
+
 std::optional<pcap_legs> parse_pcap_legs(std::string_view s) noexcept {
   if (s == "both") return pcap_legs::both;
   if (s == "client") return pcap_legs::client;
@@ -138,49 +166,87 @@ std::optional<pcap_legs> parse_pcap_legs(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+namespace {
+bool disk_full(int err) { return err == ENOSPC || err == EDQUOT; }
+}  // namespace
+
 struct pcap_writer::impl {
   pcap_writer_options opt;
+  std::unique_ptr<detail::pcap_dir> dir;
   counting_file_out out;
   null_out discard;
   std::unique_ptr<char[]> iobuf;
+  std::string name;  // the current file's name in `dir`, while one is open
   std::filesystem::path path;
   mutable std::mutex path_mu;
   std::int64_t file_start_us = 0;
   std::uint64_t file_index = 0;
+  // Octets of the current file known to be on disk: always a record boundary (flushes happen
+  // between records), so a failed file is cut back to a valid pcap.
+  std::uint64_t synced = 0;
+  std::uint64_t payload_since_sync = 0, records_since_sync = 0;
   bool dirty = false;
   bool paused = false;
-  bool error_logged = false;
+  bool pause_logged = false;
+  int last_error = 0;
   std::int64_t retry_at_us = 0;
+  std::int64_t backoff_us = 0;
+  std::uint64_t others_bytes = 0;  // our other files, as of the last retention scan
+  std::int64_t next_age_check_us = 0;
+  std::int64_t last_scan_us = 0;
   packet_writer pw;
   std::unordered_map<std::uint64_t, session_streams> sessions;
   std::vector<std::uint8_t> scratch;
 
-  std::atomic<std::uint64_t> files{0}, dropped_bytes{0}, write_errors{0}, bytes{0}, packets{0};
+  std::atomic<std::uint64_t> files{0}, dropped_bytes{0}, dropped_records{0}, write_errors{0}, bytes{0}, packets{0};
+  std::atomic<std::uint64_t> deleted_files{0}, deleted_bytes{0};
   std::atomic<bool> paused_flag{false};
 
+  // A new file under the next free name; an existing file or symlink there is left untouched.
   bool open_file(std::int64_t ts_us) {
-    const std::string name = opt.file_prefix + "-" + utc_stamp(ts_us) + "-" + std::to_string(++file_index) + ".pcap";
-    std::filesystem::path p = opt.dir / name;
-    std::FILE* f = std::fopen(p.c_str(), "wb");
+    int fd = -1;
+    std::string n;
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      n = opt.file_prefix + "-" + utc_stamp(ts_us) + "-" + std::to_string(++file_index) + ".pcap";
+      fd = dir->create(n);
+      if (fd >= 0 || errno != EEXIST) break;
+      if (attempt == 0)
+        std::fprintf(stderr, "smppscope: pcap: %s already exists; left untouched, using the next free name\n",
+                     (*dir / n).c_str());
+    }
+    if (fd < 0) {
+      fail(ts_us, *dir / n, errno);
+      return false;
+    }
+    std::FILE* f = ::fdopen(fd, "wb");  // "w" on a descriptor truncates nothing
     if (!f) {
-      fail(ts_us, p, errno);
+      const int err = errno;
+      ::close(fd);
+      dir->remove(n);
+      fail(ts_us, *dir / n, err);
       return false;
     }
     if (!iobuf) iobuf.reset(new char[1 << 20]);
     std::setvbuf(f, iobuf.get(), _IOFBF, 1 << 20);
     out.f = f;
     out.count = 0;
+    synced = 0;
+    payload_since_sync = records_since_sync = 0;
     file_start_us = ts_us;
+    name = n;
     {
       const std::lock_guard lock(path_mu);
-      path = std::move(p);
+      path = *dir / n;
     }
     files.fetch_add(1, std::memory_order_relaxed);
-    if (!detail::write_file_header(out)) {
+    // Flushed at once: a disk that cannot take the header is found now, and the file removed.
+    if (!detail::write_file_header(out) || std::fflush(f) != 0) {
       fail(ts_us, current(), errno);
       return false;
     }
-    dirty = true;
+    synced = out.count;
+    dirty = false;
+    bytes.store(bytes_total_ + out.count, std::memory_order_relaxed);
     return true;
   }
 
@@ -189,51 +255,142 @@ struct pcap_writer::impl {
     return path;
   }
 
-  void close_file() {
-    if (!out.f) return;
-    std::fclose(out.f);  // flushed by the caller; a late error here is reported at the next write
-    out.f = nullptr;
+  void forget_path() {
+    name.clear();
     const std::lock_guard lock(path_mu);
     path.clear();
+  }
+
+  void mark_synced() {
+    synced = out.count;
+    payload_since_sync = records_since_sync = 0;
+    dirty = false;
+  }
+
+  void close_file() {  // after a successful flush
+    if (!out.f) return;
+    std::fclose(out.f);
+    out.f = nullptr;
+    bytes_total_ += out.count;
+    forget_path();
+  }
+
+  // After a write error: cut the file back to its last complete record on disk, or remove it
+  // when it holds none, so retries never leave empty or torn files behind.
+  void abandon_file() {
+    if (!out.f) return;
+    const int fd = ::dup(::fileno(out.f));
+    std::fclose(out.f);  // may write part of the buffer: cut off below
+    out.f = nullptr;
+    if (synced <= detail::pcap_file_header_size) {
+      dir->remove(name);
+    } else {
+      if (fd >= 0 && ::ftruncate(fd, off_t(synced)) != 0) {
+        // Left as it is: Wireshark reads up to the torn record and says the file was cut short.
+      }
+      bytes_total_ += synced;
+    }
+    if (fd >= 0) ::close(fd);
+    dropped_bytes.fetch_add(payload_since_sync, std::memory_order_relaxed);
+    dropped_records.fetch_add(records_since_sync, std::memory_order_relaxed);
+    payload_since_sync = records_since_sync = 0;
+    bytes.store(bytes_total_, std::memory_order_relaxed);
+    forget_path();
+  }
+
+  void schedule_retry(std::int64_t now) {
+    retry_at_us = now + backoff_us;
+    backoff_us = std::min(backoff_us * 2, std::max(opt.retry_max_us, opt.retry_after_us));
   }
 
   // Never throws: pause, count, log once, retry later.
   void fail(std::int64_t now, const std::filesystem::path& p, int err) {
     write_errors.fetch_add(1, std::memory_order_relaxed);
-    if (!error_logged) {
-      std::fprintf(stderr, "smppscope: pcap: cannot write %s (%s); capture paused, retrying every %lld s\n",
-                   p.c_str(), std::strerror(err), static_cast<long long>(opt.retry_after_us / 1000000));
-      error_logged = true;
+    if (!pause_logged) {
+      std::fprintf(stderr,
+                   "smppscope: pcap: cannot write %s (%s); capture paused (relaying continues), "
+                   "retrying from %lld s with back-off\n",
+                   p.c_str(), std::strerror(err), static_cast<long long>(backoff_us / 1000000));
+      pause_logged = true;
     }
-    if (out.f) {
-      std::fclose(out.f);
-      out.f = nullptr;
-    }
-    {
-      const std::lock_guard lock(path_mu);
-      path.clear();
-    }
+    abandon_file();
     paused = true;
     paused_flag.store(true, std::memory_order_relaxed);
-    retry_at_us = now + opt.retry_after_us;
+    last_error = err;
+    schedule_retry(now);
   }
 
-  byte_out& sink() { return paused || !out.f ? static_cast<byte_out&>(discard) : out; }
+  // Retention first, then (after a full disk) wait for free space, then a new file.
+  bool try_resume(std::int64_t now) {
+    apply_retention(now);
+    if (disk_full(last_error)) {
+      const auto free = dir->free_bytes();
+      if (free && *free < opt.resume_free_bytes) {
+        schedule_retry(now);
+        return false;
+      }
+    }
+    if (!open_file(now)) return false;  // fail() scheduled the next retry
+    paused = false;
+    paused_flag.store(false, std::memory_order_relaxed);
+    pause_logged = false;
+    std::fprintf(stderr, "smppscope: pcap: capture resumed in %s (%llu relayed chunks, %llu octets dropped so far)\n",
+                 current().c_str(), static_cast<unsigned long long>(dropped_records.load()),
+                 static_cast<unsigned long long>(dropped_bytes.load()));
+    return true;
+  }
+
+  // Deletes the oldest of our own files (never the current one) while over --pcap-max-total-mb,
+  // and any older than --pcap-max-age.
+  void apply_retention(std::int64_t now) {
+    if (!opt.max_total_bytes && !opt.max_age_seconds) return;
+    last_scan_us = now;
+    next_age_check_us = now + opt.retention_every_us;
+    const std::vector<detail::own_file> own = dir->own_files();
+    const bool open = out.f != nullptr;
+    std::uint64_t total = open ? out.count : 0;
+    for (const auto& f : own)
+      if (!open || f.name != name) total += f.size;
+    std::uint64_t n = 0, freed = 0;
+    for (const auto& f : own) {
+      if (open && f.name == name) continue;
+      const bool too_old = opt.max_age_seconds && now - f.mtime_us > opt.max_age_seconds * 1'000'000;
+      const bool too_big = opt.max_total_bytes && total > opt.max_total_bytes;
+      if (!too_old && !too_big) continue;
+      if (!dir->remove(f.name)) continue;
+      total -= f.size;
+      ++n;
+      freed += f.size;
+    }
+    others_bytes = total - (open ? out.count : 0);
+    if (!n) return;
+    deleted_files.fetch_add(n, std::memory_order_relaxed);
+    deleted_bytes.fetch_add(freed, std::memory_order_relaxed);
+    std::fprintf(stderr, "smppscope: pcap: retention removed the %llu oldest capture file(s), %llu KiB, from %s\n",
+                 static_cast<unsigned long long>(n), static_cast<unsigned long long>(freed / 1024),
+                 dir->path().c_str());
+  }
+
+  void retention_if_due(std::int64_t now) {
+    const bool age_due = opt.max_age_seconds && now >= next_age_check_us;
+    const bool over = opt.max_total_bytes && others_bytes && others_bytes + out.count > opt.max_total_bytes &&
+                      now - last_scan_us >= 1'000'000;
+    if (age_due || over) apply_retention(now);
+  }
 
   // Runs one packet-writing step; on a write error pauses capture.
   template <class F>
   void step(std::int64_t ts_us, std::size_t payload, F&& f) {
     if (paused || !out.f) {
       f(static_cast<byte_out&>(discard));
-      dropped_bytes.fetch_add(payload, std::memory_order_relaxed);
       return;
     }
     const std::uint64_t before = pw.packets;
     if (!f(static_cast<byte_out&>(out))) {
       fail(ts_us, current(), errno);
-      dropped_bytes.fetch_add(payload, std::memory_order_relaxed);
       return;
     }
+    (void)payload;
     dirty = true;
     packets.fetch_add(pw.packets - before, std::memory_order_relaxed);
     bytes.store(bytes_total_ + out.count, std::memory_order_relaxed);
@@ -249,9 +406,9 @@ struct pcap_writer::impl {
       fail(ts_us, current(), errno);
       return;
     }
-    bytes_total_ += out.count;
+    mark_synced();
     close_file();
-    open_file(ts_us);
+    if (open_file(ts_us)) apply_retention(ts_us);
   }
 
   session_streams& streams_for(std::uint64_t session, std::int64_t ts_us, const tap_record* open) {
@@ -272,23 +429,35 @@ struct pcap_writer::impl {
 };
 
 pcap_writer::pcap_writer(pcap_writer_options opt) : impl_(std::make_unique<impl>()) {
-  impl_->opt = std::move(opt);
-  std::error_code ec;
-  std::filesystem::create_directories(impl_->opt.dir, ec);
-  if (ec || !std::filesystem::is_directory(impl_->opt.dir))
-    throw std::runtime_error("--pcap-dir " + impl_->opt.dir.string() + ": cannot create the directory" +
-                             (ec ? " (" + ec.message() + ")" : std::string()));
-  if (!impl_->open_file(now_us()))
-    throw std::runtime_error("--pcap-dir " + impl_->opt.dir.string() + ": cannot create a pcap file there");
+  impl& m = *impl_;
+  m.opt = std::move(opt);
+  m.backoff_us = m.opt.retry_after_us;
+  m.dir = std::make_unique<detail::pcap_dir>(m.opt.dir, m.opt.file_prefix);  // throws: a clear error
+  const std::int64_t now = now_us();
+  m.apply_retention(now);
+  m.pause_logged = true;  // a failure here is reported below, not as a pause
+  const bool opened = m.open_file(now);
+  m.pause_logged = false;
+  if (opened) return;
+  if (!disk_full(m.last_error))
+    throw std::runtime_error("--pcap-dir " + m.dir->path().string() + ": cannot create a pcap file there (" +
+                             std::strerror(m.last_error) + ")");
+  std::fprintf(stderr, "smppscope: pcap: %s is full (%s); capture starts paused (relaying continues), retrying with back-off\n",
+               m.dir->path().c_str(), std::strerror(m.last_error));
+  m.pause_logged = true;
 }
 
 pcap_writer::~pcap_writer() { close(); }
 
 void pcap_writer::close() {
-  if (!impl_->out.f) return;
-  std::fflush(impl_->out.f);
-  impl_->bytes_total_ += impl_->out.count;
-  impl_->close_file();
+  impl& m = *impl_;
+  if (!m.out.f) return;
+  if (std::fflush(m.out.f) != 0) {
+    m.fail(now_us(), m.current(), errno);
+    return;
+  }
+  m.mark_synced();
+  m.close_file();
 }
 
 void pcap_writer::on_record(const tap_record& r) {
@@ -326,6 +495,13 @@ void pcap_writer::on_record(const tap_record& r) {
         m.step(r.ts_us, payload.size(),
                [&](byte_out& o) { return m.pw.data(o, s.leg[l], side, r.ts_us, payload); });
       }
+      if (m.paused || !m.out.f) {  // paused before, or the write just failed
+        m.dropped_records.fetch_add(1, std::memory_order_relaxed);
+        m.dropped_bytes.fetch_add(payload.size(), std::memory_order_relaxed);
+      } else {  // on disk at the next flush; dropped if that flush fails
+        ++m.records_since_sync;
+        m.payload_since_sync += payload.size();
+      }
       return;
     }
     case record_kind::session_close: {
@@ -352,9 +528,7 @@ void pcap_writer::on_batch_end(std::int64_t now) {
   impl& m = *impl_;
   if (m.paused) {
     if (now < m.retry_at_us) return;
-    m.paused = false;
-    m.paused_flag.store(false, std::memory_order_relaxed);
-    if (!m.open_file(now)) return;  // failed again: paused until the next retry
+    if (!m.try_resume(now)) return;  // still paused until the next retry
   }
   m.maybe_rotate(now);
   if (m.out.f && m.dirty) {
@@ -362,12 +536,10 @@ void pcap_writer::on_batch_end(std::int64_t now) {
       m.fail(now, m.current(), errno);
       return;
     }
-    m.dirty = false;
-    if (m.error_logged && m.out.count > detail::pcap_file_header_size) {
-      std::fprintf(stderr, "smppscope: pcap: capture resumed in %s\n", m.current().c_str());
-      m.error_logged = false;
-    }
+    if (m.records_since_sync) m.backoff_us = m.opt.retry_after_us;  // writing again for real
+    m.mark_synced();
   }
+  if (m.out.f) m.retention_if_due(now);
 }
 
 pcap_writer_stats pcap_writer::stats() const noexcept {
@@ -376,7 +548,10 @@ pcap_writer_stats pcap_writer::stats() const noexcept {
   s.packets = impl_->packets.load(std::memory_order_relaxed);
   s.bytes = impl_->bytes.load(std::memory_order_relaxed);
   s.dropped_bytes = impl_->dropped_bytes.load(std::memory_order_relaxed);
+  s.dropped_records = impl_->dropped_records.load(std::memory_order_relaxed);
   s.write_errors = impl_->write_errors.load(std::memory_order_relaxed);
+  s.deleted_files = impl_->deleted_files.load(std::memory_order_relaxed);
+  s.deleted_bytes = impl_->deleted_bytes.load(std::memory_order_relaxed);
   s.paused = impl_->paused_flag.load(std::memory_order_relaxed);
   return s;
 }
@@ -418,6 +593,9 @@ bool export_events(byte_out& out, std::span<const event> events, const endpoints
           ok = pw.handshake(out, s.leg[l], e.ts_us, isn_for(e.session, 2 * l), isn_for(e.session, 2 * l + 1)) && ok;
     }
     const auto bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(e.payload.data()), e.payload.size());
+    // Each event is one framed PDU: realign, so an event at odds with its command_length cannot
+    // hide the next one's password.
+    if (!s.held_len[int(*e.dir)]) s.scanner[int(*e.dir)].at_pdu_start();
     const std::span<const std::uint8_t> payload = prepare(s, *e.dir, bytes, opt.redact_passwords, scratch);
     const int side = *e.dir == direction::esme_to_smsc ? 0 : 1;
     for (int l = 0; l < 2; ++l)

@@ -267,6 +267,104 @@ TEST(PcapWriter, RedactionMasksAnOverlongPasswordWhole) {
   EXPECT_NE(all.find(std::string(pw.size(), '*')), std::string::npos);
 }
 
+std::string file_text(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// True when no four consecutive octets of `secret` appear in `all`.
+bool no_trace_of(const std::string& all, const std::string& secret) {
+  for (std::size_t i = 0; i + 4 <= secret.size(); ++i)
+    if (all.find(secret.substr(i, 4)) != std::string::npos) return false;
+  return true;
+}
+
+// One session whose ESME direction breaks framing twice before a bind: a header with
+// command_length 5, then (later) 37 octets of garbage with the second bind right behind them. Returns the pcap file (client leg only).
+std::filesystem::path resync_capture(const std::filesystem::path& dir, bool redact) {
+  sc::event_ring ring;
+  sc::session_table sessions;
+  sc::analyzer an(ring, sessions);
+  sc::pcap_writer w({.dir = dir, .legs = sc::pcap_legs::client, .redact_passwords = redact});
+  an.add_sink(w);
+  std::int64_t ts = 1'763'800'000'000'000;
+  an.process(open_record(1, ts++));
+  const bytes bad_header = {0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1};
+  an.process(data_record(1, e2s, ts++, bad_header));
+  an.process(data_record(1, e2s, ts++, bind_trx(1, "sysA", "pwAlpha1")));
+  an.process(data_record(1, s2e, ts++, bind_trx_resp(1)));
+  bytes garbage;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 37; ++i) garbage.push_back(std::uint8_t(rng()));
+  const bytes tail = cat({garbage, bind_trx(2, "sysB", "pwBravo2"), submit(3)});
+  // The second bind's header (octets 37..52) spans chunks; its body is in one piece.
+  const std::size_t cuts[] = {0, 30, 45, tail.size()};
+  for (int i = 0; i < 3; ++i)
+    an.process(data_record(1, e2s, ts++, bytes(tail.begin() + long(cuts[i]), tail.begin() + long(cuts[i + 1]))));
+  an.process(text_record(sc::record_kind::session_close, 1, ts++, "closed"));
+  w.close();
+  const auto files = pcaps_in(dir);
+  return files.size() == 1 ? files[0] : std::filesystem::path();
+}
+
+// Masking is the default, and survives the framing breaking (the scanner hunts for the next
+// plausible header); the keep option writes them as relayed. tshark reads the passwords back.
+TEST(PcapWriter, PasswordsMaskedByDefaultAlsoAfterFramingBreaks) {
+  REQUIRE_TSHARK();
+  EXPECT_TRUE(sc::pcap_writer_options{}.redact_passwords);
+  const std::string tshark_pw = " -Y smpp.password -T fields -e smpp.password 2>/dev/null";
+  {
+    temp_dir dir;
+    const auto file = resync_capture(dir.path, true);
+    ASSERT_FALSE(file.empty());
+    const std::string all = file_text(file);
+    EXPECT_TRUE(no_trace_of(all, "pwAlpha1"));
+    EXPECT_TRUE(no_trace_of(all, "pwBravo2"));
+    EXPECT_NE(all.find("sysA"), std::string::npos);
+    EXPECT_NE(all.find("sysB"), std::string::npos);
+    EXPECT_NE(all.find(std::string("\0********\0", 10)), std::string::npos);
+    const auto pw = run("tshark -r " + shell_quote(file.string()) + tshark_pw);
+    EXPECT_NE(pw.find("********"), std::string::npos) << pw;
+    EXPECT_EQ(pw.find("pw"), std::string::npos) << pw;
+  }
+  {
+    temp_dir dir;
+    const auto file = resync_capture(dir.path, false);
+    ASSERT_FALSE(file.empty());
+    const std::string all = file_text(file);
+    EXPECT_NE(all.find("pwAlpha1"), std::string::npos);
+    EXPECT_NE(all.find("pwBravo2"), std::string::npos);
+    const auto pw = run("tshark -r " + shell_quote(file.string()) + tshark_pw);
+    EXPECT_NE(pw.find("pwAlpha1"), std::string::npos) << pw;
+  }
+}
+
+// GET /api/pcap masks by default too, even when an event disagrees with its command_length.
+TEST(PcapExport, MasksPasswordsByDefaultEvenAfterAnOddEvent) {
+  auto pdu_event = [](std::uint64_t id, const bytes& b) {
+    sc::event e;
+    e.id = id;
+    e.type = sc::event_type::pdu;
+    e.dir = e2s;
+    e.session = 1;
+    e.ts_us = 1'763'800'000'000'000 + std::int64_t(id);
+    e.payload.assign(b.begin(), b.end());
+    return e;
+  };
+  bytes odd = header_only(sd::command_id::submit_sm, 1);
+  odd[2] = 1;  // claims 272 octets, holds 16
+  const std::vector<sc::event> events = {pdu_event(1, odd), pdu_event(2, bind_trx(2, "sysC", "pwCharl3")),
+                                         pdu_event(3, bytes{0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3}),
+                                         pdu_event(4, bind_trx(4, "sysD", "pwDelta4"))};
+  const std::string masked = sc::write_pcap(events, {});
+  EXPECT_TRUE(no_trace_of(masked, "pwCharl3"));
+  EXPECT_TRUE(no_trace_of(masked, "pwDelta4"));
+  EXPECT_NE(masked.find("sysD"), std::string::npos);
+  const std::string kept = sc::write_pcap(events, {}, {.redact_passwords = false});
+  EXPECT_NE(kept.find("pwCharl3"), std::string::npos);
+  EXPECT_NE(kept.find("pwDelta4"), std::string::npos);
+}
+
 TEST(PcapWriter, SingleLegOptionAndUnredacted) {
   REQUIRE_TSHARK();
   for (auto legs : {sc::pcap_legs::client, sc::pcap_legs::upstream}) {
@@ -274,7 +372,7 @@ TEST(PcapWriter, SingleLegOptionAndUnredacted) {
     sc::event_ring ring;
     sc::session_table sessions;
     sc::analyzer an(ring, sessions);
-    sc::pcap_writer w({.dir = dir.path, .legs = legs});
+    sc::pcap_writer w({.dir = dir.path, .legs = legs, .redact_passwords = false});
     an.add_sink(w);
     traffic t;
     t.an = &an;

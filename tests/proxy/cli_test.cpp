@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -125,6 +127,32 @@ TEST(cli, bad_arguments_give_one_clear_line_and_fail) {
   }
 }
 
+TEST(cli, pcap_flags_with_bad_values_fail_clearly) {
+  const std::string up = "--upstream=127.0.0.1:2775";
+  char tmpl[] = "/tmp/smppscope-cli-pcapdir-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  ::chmod(dir.c_str(), 0777);  // world-writable, no sticky bit
+  struct bad_case {
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {{"--pcap-dir=/tmp/x", "--pcap-max-age=7x"}, "--pcap-max-age must be a duration like 7d, 12h, 30m or 3600"},
+      {{"--pcap-dir=/tmp/x", "--pcap-max-total-mb=10"}, "--pcap-max-total-mb must be at least --pcap-rotate-mb"},
+      {{"--pcap-dir=/tmp/x", "--pcap-keep-passwords", "--redact-passwords"}, "contradict each other"},
+      {{"--pcap-dir=" + dir}, "--pcap-dir " + dir + ": is world-writable"},
+  };
+  for (auto& c : cases) {
+    c.args.insert(c.args.begin(), {"proxy", "--listen=127.0.0.1:0", up});
+    const auto r = run_to_end(c.args);
+    EXPECT_NE(r.status, 0) << c.message;
+    ASSERT_EQ(r.lines.size(), 1u) << c.message;
+    EXPECT_NE(r.lines[0].find(c.message), std::string::npos) << r.lines[0];
+  }
+  EXPECT_FALSE(std::filesystem::exists("/tmp/x"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(cli, listen_port_in_use_fails_clearly) {
   server taken([](conn&) {});
   const auto r = run_to_end({"proxy", "--listen=127.0.0.1:" + std::to_string(taken.port()), "--upstream=127.0.0.1:2775"});
@@ -228,6 +256,15 @@ TEST(cli, real_binary_relays_captures_and_exits_cleanly_on_sigint) {
   for (const auto& e : std::filesystem::directory_iterator(dir))
     if (e.path().extension() == ".pcap") files.push_back(e.path());
   ASSERT_EQ(files.size(), 1u);
+  {  // private, and the bind password masked by default
+    struct stat st {};
+    ASSERT_EQ(::stat(files[0].c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::ifstream f(files[0], std::ios::binary);
+    const std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all.find("pw123"), std::string::npos);
+    EXPECT_NE(all.find(std::string("cli-esme\0*****\0", 15)), std::string::npos);
+  }
   const std::string cmd = "tshark -r " + files[0].string() + " -Y smpp -T fields -e smpp.command_id -e tcp.dstport 2>/dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
@@ -255,6 +292,44 @@ TEST(cli, real_binary_relays_captures_and_exits_cleanly_on_sigint) {
   EXPECT_EQ(to_smsc_submits, submits);  // on the upstream leg
   EXPECT_EQ(binds, 2);                   // the bind on both legs
   std::filesystem::remove_all(dir);
+}
+
+// --pcap-keep-passwords writes the password as relayed; --redact-passwords (the old flag) is
+// still accepted and masks; retention flags are accepted.
+TEST(cli, pcap_password_flags) {
+  server smsc(tiny_smsc());
+  for (const bool keep : {true, false}) {
+    char tmpl[] = "/tmp/smppscope-cli-pcap-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::filesystem::path dir = tmpl;
+    child proxy_proc({SMPPSCOPE_BINARY, "proxy", "--listen", "127.0.0.1:0", "--upstream",
+                      "127.0.0.1:" + std::to_string(smsc.port()), "--pcap-dir", dir.string(),
+                      keep ? "--pcap-keep-passwords" : "--redact-passwords", "--pcap-max-age", "7d",
+                      "--pcap-max-total-mb", "1024"});
+    ASSERT_TRUE(proxy_proc.valid());
+    const std::string listening = proxy_proc.logs.wait_for("listening on 127.0.0.1:");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(listening, m, std::regex(R"(listening on 127\.0\.0\.1:(\d+))"))) << listening;
+    {
+      conn c = connect_tcp("127.0.0.1", static_cast<std::uint16_t>(std::stoi(m[1])));
+      ASSERT_TRUE(c.valid());
+      ASSERT_TRUE(c.write_all(bind_transceiver(1, "cli-esme", "pwKeep7")));
+      std::uint8_t resp[21];
+      ASSERT_TRUE(c.read_exact(resp, sizeof resp));
+    }
+    proxy_proc.logs.wait_for(" close -> upstream ");
+    proxy_proc.signal(SIGINT);
+    EXPECT_EQ(proxy_proc.wait_exit(5s), 0);
+    std::string all;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      std::ifstream f(e.path(), std::ios::binary);
+      all.append(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    }
+    EXPECT_EQ(all.find("pwKeep7") != std::string::npos, keep);
+    EXPECT_EQ(all.find("*******") != std::string::npos, !keep);
+    EXPECT_NE(all.find("cli-esme"), std::string::npos);
+    std::filesystem::remove_all(dir);
+  }
 }
 
 }  // namespace

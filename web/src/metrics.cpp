@@ -217,6 +217,12 @@ void capture_metrics::append_prometheus(std::string& out) const {
     one("smppscope_pcap_bytes_dropped_total", "counter",
         "Relayed octets not written to pcap (capture paused after an error).", p.dropped_bytes);
     one("smppscope_pcap_write_errors_total", "counter", "pcap write errors.", p.write_errors);
+    one("smppscope_pcap_records_dropped_total", "counter",
+        "Relayed chunks not written to pcap (capture paused after an error, e.g. a full disk).", p.dropped_records);
+    one("smppscope_pcap_retention_deleted_files_total", "counter",
+        "pcap files deleted by --pcap-max-total-mb / --pcap-max-age.", p.deleted_files);
+    one("smppscope_pcap_retention_deleted_bytes_total", "counter", "Octets of pcap files deleted by retention.",
+        p.deleted_bytes);
     one("smppscope_pcap_paused", "gauge", "1 while pcap capture is paused after an error.",
         p.paused ? 1u : 0u);
   }

@@ -80,23 +80,40 @@ class packet_writer {
 
 // Follows PDU boundaries in one direction of a byte stream, across chunk boundaries. With
 // `redact`, replaces bind_* (esme_to_smsc) and outbind (smsc_to_esme) password octets with '*'
-// in place. Stops (leaves data alone) if the framing breaks.
+// in place. When the framing breaks (a command_length below 16 or above 16 MiB), it hunts for
+// the next plausible header (hunt_plausible) octet by octet and carries on from there, so a
+// bind after garbage is still masked. Bytes are never inserted or removed, only starred.
 class pdu_scanner {
  public:
-  // `p` is written only when `redact` is true.
+  // `p` is written only when `redact` is true. Any input is fine (a fuzz target feeds this).
   void feed(std::uint8_t* p, std::size_t n, direction d, bool redact) noexcept;
-  bool in_sync() const noexcept { return !dead_; }
+  // False while hunting for a header after the framing broke.
+  bool in_sync() const noexcept { return phase_ != phase::hunt; }
+  // Times the framing broke and hunting began.
+  std::uint64_t resyncs() const noexcept { return resyncs_; }
   // Octets of a PDU header (1..15) at the end of what was fed; 0 on a PDU or body boundary.
   std::size_t partial_header() const noexcept { return phase_ == phase::header ? hdr_got_ : 0; }
+  // Forget the position (octets were lost): hunt for the next header.
+  void lost_octets() noexcept;
+  // The next octet starts a PDU (the caller knows: one ring event is one PDU).
+  void at_pdu_start() noexcept {
+    phase_ = phase::header;
+    hdr_got_ = 0;
+  }
+
+  // A header that hunting locks on to: command_length 16..64 KiB, a command id in the protocol
+  // table, status 0 on a request, sequence_number at most 0x7FFFFFFF (SMPP 5.0 section 3.2).
+  static bool hunt_plausible(const std::uint8_t* h16) noexcept;
 
  private:
-  enum class phase : std::uint8_t { header, skip, system_id, password };
+  enum class phase : std::uint8_t { header, skip, system_id, password, hunt };
+  void start_pdu(direction d) noexcept;  // hdr_ holds a whole header
   std::uint8_t hdr_[16] = {};
   std::size_t hdr_got_ = 0;
   std::uint32_t body_left_ = 0;
   std::uint32_t field_len_ = 0;
+  std::uint64_t resyncs_ = 0;
   phase phase_ = phase::header;
-  bool dead_ = false;
 };
 
 // Synthetic endpoints for a session whose endpoints are not known.

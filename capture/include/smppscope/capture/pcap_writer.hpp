@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -36,22 +37,48 @@ enum class pcap_legs : std::uint8_t {
 };
 std::optional<pcap_legs> parse_pcap_legs(std::string_view s) noexcept;  // "both"|"client"|"upstream"
 
+// Files: PREFIX-YYYYMMDD-HHMMSS-N.pcap (UTC), created mode 0600 with O_CREAT|O_EXCL|O_NOFOLLOW
+// in a directory created 0700 if missing; an existing file or symlink at a name is left untouched
+// and the next free N is taken. The directory policy (symlink or world-writable) is described in
+// src/detail/pcap_dir.hpp.
+//
+// Retention (max_total_bytes, max_age_seconds) deletes the oldest of our own files only (names
+// of that pattern, regular files owned by this user), never the file being written. It runs when
+// a file is opened, when the total goes over the limit, every retention_every_us for the age,
+// and before each retry while paused.
+//
+// A write error (a full disk: ENOSPC, EDQUOT; or any other) pauses capture, never the relay: the
+// file is cut back to its last complete record (removed if it held none), what arrives while
+// paused is counted as dropped, and a retry (retention first, then a free-space check after
+// ENOSPC/EDQUOT, then a new file) runs after retry_after_us, doubling up to retry_max_us. Pause
+// and resume are each logged once.
 struct pcap_writer_options {
-  std::filesystem::path dir;                  // --pcap-dir (created if missing)
+  std::filesystem::path dir;                  // --pcap-dir (created 0700 if missing)
   pcap_legs legs = pcap_legs::both;           // --pcap-legs
   std::uint64_t rotate_bytes = 256u << 20;    // --pcap-rotate-mb; 0 = never by size
   std::int64_t rotate_seconds = 3600;         // --pcap-rotate-sec; 0 = never by time
-  bool redact_passwords = false;              // --pcap-redact: bind/outbind passwords as '*'
-  std::int64_t retry_after_us = 5'000'000;    // after a write error, pause this long
+  bool redact_passwords = true;               // bind/outbind passwords as '*' (--pcap-keep-passwords: false)
+  std::int64_t retry_after_us = 5'000'000;    // after a write error, pause this long...
+  std::int64_t retry_max_us = 60'000'000;     // ...doubling up to this while it keeps failing
+  std::uint64_t max_total_bytes = 0;          // --pcap-max-total-mb; 0 = no limit
+  std::int64_t max_age_seconds = 0;           // --pcap-max-age; 0 = no limit
+  std::int64_t retention_every_us = 60'000'000;  // how often the age limit is checked
+  std::uint64_t resume_free_bytes = 1u << 20; // after ENOSPC/EDQUOT, retry once this much is free
   std::string file_prefix = "smppscope";      // smppscope-YYYYMMDD-HHMMSS-N.pcap (UTC)
 };
 
+// "7d", "12h", "30m", "45s" or plain seconds ("3600"); nullopt when not a duration.
+std::optional<std::int64_t> parse_duration_seconds(std::string_view s) noexcept;
+
 struct pcap_writer_stats {
-  std::uint64_t files = 0;          // files opened
-  std::uint64_t packets = 0;        // pcap records written
-  std::uint64_t bytes = 0;          // octets written to files (headers included)
-  std::uint64_t dropped_bytes = 0;  // payload octets not written (paused after an error)
+  std::uint64_t files = 0;            // files opened
+  std::uint64_t packets = 0;          // pcap records written
+  std::uint64_t bytes = 0;            // octets written to files (headers included)
+  std::uint64_t dropped_bytes = 0;    // payload octets not written (paused after an error)
+  std::uint64_t dropped_records = 0;  // relayed chunks not written (paused after an error)
   std::uint64_t write_errors = 0;
+  std::uint64_t deleted_files = 0;    // removed by retention
+  std::uint64_t deleted_bytes = 0;
   bool paused = false;
 };
 
@@ -59,6 +86,8 @@ struct pcap_writer_stats {
 // analysis thread. Never throws into the analysis loop: errors pause capture and are counted.
 class pcap_writer final : public record_sink {
  public:
+  // Throws std::runtime_error for a directory it cannot or will not use; a full disk at start
+  // is not an error (capture starts paused).
   explicit pcap_writer(pcap_writer_options opt);
   ~pcap_writer() override;  // closes the file (FIN for live sessions is not written)
   pcap_writer(const pcap_writer&) = delete;
