@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <regex>
 #include <thread>
 
@@ -323,6 +324,12 @@ long cpu_ticks(pid_t pid) {
 }
 
 TEST(cli, out_of_file_descriptors_the_proxy_neither_spins_nor_dies_and_old_sessions_relay) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check probes memory through pipe(); with no descriptor free that fails, is
+  // reported as an "invalid vptr" on boost's static error categories, and aborts the process
+  // (-fno-sanitize-recover). That says nothing about the proxy, so this runs in plain builds.
+  GTEST_SKIP() << "needs a build without SMPPSCOPE_SANITIZE (UBSan cannot check vptrs without free descriptors)";
+#endif
   server smsc(echo_handler());
   // Sessions take two descriptors each: whether the last free one goes to accept() (EMFILE there)
   // or to an upstream socket depends on how many the process holds at start, so two limits of
@@ -336,7 +343,7 @@ TEST(cli, out_of_file_descriptors_the_proxy_neither_spins_nor_dies_and_old_sessi
     ASSERT_TRUE(proc.valid());
     const std::uint16_t port = listening_port(proc);
     ASSERT_NE(port, 0) << "no listening line";
-    EXPECT_TRUE(proc.logs.contains("RLIMIT_NOFILE is " + std::to_string(limit)));  // the start-up warning
+    EXPECT_NE(proc.logs.wait_for("RLIMIT_NOFILE is " + std::to_string(limit)), "");  // the start-up warning
 
     conn early = connect_tcp("127.0.0.1", port);
     ASSERT_TRUE(echoes(early, 1));
@@ -367,6 +374,8 @@ TEST(cli, out_of_file_descriptors_the_proxy_neither_spins_nor_dies_and_old_sessi
     proc.signal(SIGTERM);
     EXPECT_EQ(proc.wait_exit(20s), 0);
     for (const auto& l : proc.logs.lines()) EXPECT_EQ(l.find("unexpected error"), std::string::npos) << l;
+    if (HasFailure())
+      for (const auto& l : proc.logs.lines()) std::cerr << "  proxy: " << l << "\n";
   }
   EXPECT_TRUE(accept_ran_out) << "accept() never failed with EMFILE: the test did not test it";
 }
