@@ -197,6 +197,7 @@ int run_demo(demo_args& a) {
   po.listen = *listen_hp;
   po.upstream = {"127.0.0.1", smsc.port()};
   po.taps = {&tap};
+  po.idle_timeout = std::chrono::seconds(300);  // as deploy/smppscope.default sets it
   po.system_id_of = [&sessions](std::uint64_t id) {
     auto s = sessions.get(id);
     return s ? s->system_id : std::string();

@@ -36,7 +36,12 @@ struct proxy_cli {
   std::vector<std::string> allow;
   double connect_timeout = 10;
   unsigned threads = 1;
-  std::uint32_t max_pdu = 64 * 1024;
+  std::uint64_t max_pdu = 64 * 1024;
+  std::uint64_t max_sessions = 10'000;
+  std::uint64_t max_sessions_per_ip = 0;
+  double idle_timeout = 0;
+  double write_timeout = 30;
+  std::uint64_t tcp_keepalive = 60;
   std::string pcap_dir, pcap_legs = "both";
   double pcap_rotate_mb = 256;
   double pcap_rotate_sec = 3600;
@@ -55,6 +60,16 @@ proxy::host_port endpoint_flag(const std::string& flag, const std::string& value
   if (!hp) throw std::runtime_error(flag + " must be HOST:PORT, e.g. 127.0.0.1:2775 or [::1]:2775 (got '" + value + "')");
   if (hp->port == 0 && !port_zero_ok) throw std::runtime_error(flag + " needs a port other than 0 (got '" + value + "')");
   return *hp;
+}
+
+// A timeout flag in seconds: 0 (off) up to `max`.
+std::chrono::milliseconds seconds_flag(const std::string& flag, double seconds, double max) {
+  if (!(seconds >= 0) || seconds > max)
+    throw std::runtime_error(flag + " must be between 0 (off) and " + std::to_string(static_cast<long long>(max)) +
+                             " seconds");
+  auto ms = std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
+  if (seconds > 0 && ms.count() == 0) ms = std::chrono::milliseconds(1);
+  return ms;
 }
 
 proxy::proxy_options to_options(const proxy_cli& c) {
@@ -96,8 +111,23 @@ proxy::proxy_options to_options(const proxy_cli& c) {
   if (o.connect_timeout.count() == 0) o.connect_timeout = std::chrono::milliseconds(1);
   if (c.threads < 1 || c.threads > 256) throw std::runtime_error("--threads must be between 1 and 256");
   o.threads = c.threads;
-  if (c.max_pdu < 16) throw std::runtime_error("--max-pdu must be at least 16 (the SMPP header)");
-  o.max_pdu = c.max_pdu;
+  if (c.max_pdu < proxy::min_max_pdu || c.max_pdu > proxy::max_max_pdu)
+    throw std::runtime_error("--max-pdu must be between " + std::to_string(proxy::min_max_pdu) +
+                             " (the SMPP header) and " + std::to_string(proxy::max_max_pdu) + " (16 MiB) bytes (got " +
+                             std::to_string(c.max_pdu) + ")");
+  o.max_pdu = static_cast<std::uint32_t>(c.max_pdu);
+  if (c.max_sessions > 10'000'000) throw std::runtime_error("--max-sessions must be between 0 (no limit) and 10000000");
+  o.max_sessions = c.max_sessions;
+  if (c.max_sessions_per_ip > 10'000'000)
+    throw std::runtime_error("--max-sessions-per-ip must be between 0 (no limit) and 10000000");
+  o.max_sessions_per_ip = c.max_sessions_per_ip;
+  o.idle_timeout = seconds_flag("--idle-timeout", c.idle_timeout, 7 * 86400);
+  o.write_timeout = seconds_flag("--write-timeout", c.write_timeout, 3600);
+  if (c.tcp_keepalive > 32767)
+    throw std::runtime_error("--tcp-keepalive must be between 0 (off) and 32767 seconds");
+  o.keepalive.idle = std::chrono::seconds(c.tcp_keepalive);
+  o.keepalive.interval = std::chrono::seconds(std::clamp<std::uint64_t>(c.tcp_keepalive / 4, 1, 15));
+  o.keepalive.count = 4;
   return o;
 }
 
@@ -105,6 +135,42 @@ std::size_t megabytes(const std::string& flag, double mb, double min_mb) {
   if (!(mb >= min_mb) || mb > 1024 * 1024) throw std::runtime_error(flag + " is out of range");
   return static_cast<std::size_t>(mb * 1024 * 1024);
 }
+
+// The relay's own counters on /metrics: counted in proxy/, written with web's exposition helpers.
+class relay_metrics final : public capture::metrics_source {
+ public:
+  relay_metrics(const proxy::proxy& p, web::metrics_registry& r) : proxy_(p), registry_(r) { registry_.add(*this); }
+  ~relay_metrics() override { registry_.remove(*this); }
+  relay_metrics(const relay_metrics&) = delete;
+  relay_metrics& operator=(const relay_metrics&) = delete;
+
+  void append_prometheus(std::string& out) const override {
+    const proxy::proxy_stats st = proxy_.stats();
+    auto one = [&](std::string_view name, std::string_view type, std::string_view help, std::uint64_t v) {
+      web::append_metric_header(out, name, type, help);
+      web::append_metric_sample(out, name, {}, v);
+    };
+    one("smppscope_relay_accepted_total", "counter", "TCP connections the relay accepted.", st.accepted);
+    one("smppscope_relay_sessions_active", "gauge", "Relay sessions at any stage now.", st.active);
+    web::append_metric_header(out, "smppscope_relay_refused_total", "counter",
+                              "Connections closed at once: by the --allow list or a session limit.");
+    web::append_metric_sample(out, "smppscope_relay_refused_total", "reason=\"allow_list\"", st.rejected);
+    web::append_metric_sample(out, "smppscope_relay_refused_total", "reason=\"max_sessions\"",
+                              st.refused_max_sessions);
+    web::append_metric_sample(out, "smppscope_relay_refused_total", "reason=\"max_sessions_per_ip\"",
+                              st.refused_per_ip);
+    one("smppscope_relay_accept_failures_total", "counter",
+        "accept() errors, such as running out of file descriptors.", st.accept_failures);
+    web::append_metric_header(out, "smppscope_relay_timeouts_total", "counter",
+                              "Sessions ended by --idle-timeout or --write-timeout.");
+    web::append_metric_sample(out, "smppscope_relay_timeouts_total", "kind=\"idle\"", st.idle_timeouts);
+    web::append_metric_sample(out, "smppscope_relay_timeouts_total", "kind=\"write\"", st.write_timeouts);
+  }
+
+ private:
+  const proxy::proxy& proxy_;
+  web::metrics_registry& registry_;
+};
 
 // SIGINT/SIGTERM are blocked in every thread and taken by sigwait() on the main thread.
 sigset_t shutdown_signals() {
@@ -150,7 +216,7 @@ int run_proxy(const proxy_cli& cli) {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill the proxy
   const sigset_t stop_signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread starts
-  proxy::raise_fd_limit();
+  const std::uint64_t fd_limit = proxy::raise_fd_limit();
 
   // Everything the analyzer reads is declared before it, so it outlives the analysis thread.
   capture::event_ring ring(ring_opt);
@@ -176,7 +242,13 @@ int run_proxy(const proxy_cli& cli) {
     return s ? s->system_id : std::string();
   };
   proxy::proxy relay(opt);
+  relay_metrics relay_counters(relay, web.metrics());
   relay.start();  // binds first: a busy port fails before anything else runs
+  // Two descriptors per session, plus listeners, files and the web server.
+  if (opt.max_sessions != 0 && fd_limit != 0 && 2 * opt.max_sessions + 64 > fd_limit)
+    relay.options().log("warning: --max-sessions " + std::to_string(opt.max_sessions) + " needs about " +
+                        std::to_string(2 * opt.max_sessions + 64) + " file descriptors, RLIMIT_NOFILE is " +
+                        std::to_string(fd_limit) + "; new connections fail earlier (existing ones carry on)");
   web.start();  // binds too: a busy --web port fails before the analyzer thread runs
   analyzer.start();
   if (pcap) relay.options().log("pcap files in " + cli.pcap_dir);
@@ -224,8 +296,24 @@ command_runner add_proxy_command(CLI::App& app) {
   cmd->add_option("--connect-timeout", cli->connect_timeout, "upstream connect and TLS handshake timeout")
       ->capture_default_str()->group(conn)->type_name("SECONDS");
   cmd->add_option("--threads", cli->threads, "relay threads")->capture_default_str()->group(conn);
-  cmd->add_option("--max-pdu", cli->max_pdu, "largest command_length decoded (bytes are relayed regardless)")
+  cmd->add_option("--max-pdu", cli->max_pdu, "largest command_length decoded, 16..16777216 (bytes are relayed regardless)")
       ->capture_default_str()->group(conn)->type_name("BYTES");
+  cmd->add_option("--max-sessions", cli->max_sessions, "sessions at once; more are refused and counted (0: no limit)")
+      ->capture_default_str()->group(conn)->type_name("N");
+  cmd->add_option("--max-sessions-per-ip", cli->max_sessions_per_ip,
+                  "sessions at once from one client address (0: no limit)")
+      ->capture_default_str()->group(conn)->type_name("N");
+  cmd->add_option("--idle-timeout", cli->idle_timeout,
+                  "end a session after this long without a byte either way (0: never; SMPP peers may be quiet "
+                  "between enquire_links)")
+      ->capture_default_str()->group(conn)->type_name("SECONDS");
+  cmd->add_option("--write-timeout", cli->write_timeout,
+                  "end a session whose peer has not taken one relayed chunk (up to 64 KiB) in this long (0: never)")
+      ->capture_default_str()->group(conn)->type_name("SECONDS");
+  cmd->add_option("--tcp-keepalive", cli->tcp_keepalive,
+                  "TCP keepalive idle time on both legs; probes every min(15, S/4) s, 4 unanswered end the "
+                  "session (0: off)")
+      ->capture_default_str()->group(conn)->type_name("SECONDS");
 
   const std::string cap = "Capture";
   cmd->add_option("--pcap-dir", cli->pcap_dir, "write pcap files here (created if missing)")->group(cap);

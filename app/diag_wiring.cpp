@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "smppscope/decoder/json.hpp"
+
 namespace smppscope::app {
 
 namespace {
@@ -45,6 +47,15 @@ void seconds_flag(CLI::App& cmd, const std::string& name, std::int64_t& target, 
   std::snprintf(buf, sizeof buf, "%g", def);
   o->default_str(buf)->type_name("SECONDS");
   o->check(seconds_check(must_be_positive));
+}
+
+// Alert lines quote what peers sent (system_id, message_id, addresses): escaped before stderr so
+// no control character or ANSI sequence reaches a terminal or a log viewer raw.
+capture::diag::alert_logger escaped_stderr_alert_logger() {
+  return [](std::string_view line) {
+    const std::string safe = decoder::log_safe(line);
+    std::fprintf(stderr, "smppscope: %.*s\n", static_cast<int>(safe.size()), safe.data());
+  };
 }
 
 }  // namespace
@@ -114,7 +125,7 @@ capture::diag::diag_options resolve_diag_options(const diag_cli_options& cli) {
 std::unique_ptr<capture::diag::diagnostics> make_diagnostics(const diag_cli_options& cli) {
   return std::make_unique<capture::diag::diagnostics>(
       resolve_diag_options(cli),
-      cli.log_alerts ? capture::diag::stderr_alert_logger() : capture::diag::null_alert_logger());
+      cli.log_alerts ? escaped_stderr_alert_logger() : capture::diag::null_alert_logger());
 }
 
 }  // namespace smppscope::app

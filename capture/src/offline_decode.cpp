@@ -294,7 +294,7 @@ class printer final : public offline_handler {
       buf_ += " OUT OF SYNC (";
       buf_ += direction_name(o.dir);
       buf_ += "), decoding stops for this direction: ";
-      buf_ += o.message;
+      decoder::append_log_safe(buf_, o.message);
     }
     buf_ += '\n';
   }
@@ -313,7 +313,7 @@ class printer final : public offline_handler {
     buf_ += ' ';
     buf_ += key;
     buf_ += '=';
-    buf_.append(f->text());
+    decoder::append_log_safe(buf_, f->text());  // the peer's octets: no raw control characters
   }
 
   void text_line(const offline_pdu& o) {
@@ -350,12 +350,12 @@ class printer final : public offline_handler {
     field("to", p, "destination_addr");
     if (const auto mid = p.message_id(); mid && !mid->empty()) {
       buf_ += " message_id=";
-      buf_ += *mid;
+      decoder::append_log_safe(buf_, *mid);
     }
     text_preview(p);
     if (o.error) {
       buf_ += " error=\"";
-      buf_ += o.error->message(p);
+      decoder::append_log_safe(buf_, o.error->message(p));
       buf_ += '"';
     }
   }
@@ -373,7 +373,7 @@ class printer final : public offline_handler {
     }
     text_.clear();
     decoder::append_text(text_, ud, *dcs, {}, fill);
-    buf_ += " text=";
+    buf_ += " text=\"";
     constexpr std::size_t max_preview = 60;
     if (text_.size() > max_preview) {
       std::size_t cut = max_preview;
@@ -381,7 +381,8 @@ class printer final : public offline_handler {
       text_.resize(cut);
       text_ += "...";
     }
-    decoder::append_json_string(buf_, text_);
+    decoder::append_log_safe(buf_, text_);
+    buf_ += '"';
   }
 
   // "#N src -> dst", formatted once per stream and direction while it stays in a small

@@ -645,6 +645,59 @@ void append_json_string(std::string& out, std::string_view s) {
   write_json_string(w, s);
 }
 
+namespace {
+
+// A valid UTF-8 sequence that must still not reach a terminal as is: C1 controls (U+0080..U+009F;
+// U+009B is a one-octet CSI for some terminals), line and paragraph separators and the bidi
+// marks, embeddings, overrides and isolates (they reorder the rest of the line).
+bool unsafe_code_point(std::string_view seq) noexcept {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(seq[i]); };
+  if (seq.size() == 2) return b(0) == 0xC2 && b(1) <= 0x9F;
+  if (seq.size() != 3 || b(0) != 0xE2) return false;
+  const unsigned cp = ((b(1) & 0x3Fu) << 6) | (b(2) & 0x3Fu);  // low 12 bits of U+2xxx
+  return cp == 0x00E || cp == 0x00F ||                          // U+200E LRM, U+200F RLM
+         (cp >= 0x028 && cp <= 0x02E) ||                        // U+2028..U+202E
+         (cp >= 0x066 && cp <= 0x069);                          // U+2066..U+2069 isolates
+}
+
+void append_hex_escape(std::string& out, unsigned char c) {
+  static constexpr char digits[] = "0123456789abcdef";
+  out += "\\x";
+  out += digits[c >> 4];
+  out += digits[c & 0x0F];
+}
+
+}  // namespace
+
+void append_log_safe(std::string& out, std::string_view s) {
+  out.reserve(out.size() + s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      if (c == '\\') out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    const std::size_t len = c >= 0x80 ? utf8_sequence(s, i) : 0;
+    if (len == 0 || unsafe_code_point(s.substr(i, len))) {
+      const std::size_t n = len == 0 ? 1 : len;
+      for (std::size_t k = 0; k < n; ++k) append_hex_escape(out, static_cast<unsigned char>(s[i + k]));
+      i += n;
+      continue;
+    }
+    out.append(s.substr(i, len));
+    i += len;
+  }
+}
+
+std::string log_safe(std::string_view s) {
+  std::string out;
+  append_log_safe(out, s);
+  return out;
+}
+
 void append_pdu_json(std::string& out_string, const pdu& p, bytes_view frame, const json_context& ctx) {
   sink out(out_string);
   out.write("{\"type\":\"pdu\"");

@@ -1,15 +1,23 @@
 #include "smppscope/proxy/proxy.hpp"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <ctime>
 #include <deque>
+#include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -24,6 +32,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "smppscope/decoder/json.hpp"
 #include "smppscope/proxy/detail/session.hpp"
 
 namespace smppscope::proxy {
@@ -104,19 +113,56 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 std::string_view side_name(direction d) { return d == direction::esme_to_smsc ? "client" : "upstream"; }
 std::string_view other_side_name(direction d) { return d == direction::esme_to_smsc ? "upstream" : "client"; }
 
-// Why a relaying session ended, from the first direction that ended.
-std::string close_reason(const session_core& s) {
+// Why a relaying session ended: the watchdog's cut, else the first direction that ended.
+std::string close_reason(const session_core& s, const proxy_options& opt) {
+  switch (s.cut) {
+    case detail::watchdog_end::idle: return "idle timeout after " + seconds_text(opt.idle_timeout);
+    case detail::watchdog_end::write_timeout:
+      // The write of direction cut_dir goes to the other side: that peer stopped reading.
+      return std::string(other_side_name(s.cut_dir)) + " not reading: write timed out after " +
+             seconds_text(opt.write_timeout);
+    case detail::watchdog_end::none: break;
+  }
   const auto& r = s.dirs[static_cast<int>(s.first_dir)].result;
   switch (s.first_end) {
     case relay_end::eof: return std::string(side_name(s.first_dir)) + " closed";
     case relay_end::read_error:
-      return std::string(side_name(s.first_dir)) + " read failed: " + r.ec.message();
+      // ETIMEDOUT on a read: TCP keepalive probes or retransmissions went unanswered.
+      return std::string(side_name(s.first_dir)) + " read failed: " + r.ec.message() +
+             (r.ec == asio::error::timed_out ? " (peer gone: no TCP keepalive or retransmission answer)" : "");
     case relay_end::write_error:
       return std::string(other_side_name(s.first_dir)) + " write failed: " + r.ec.message();
     case relay_end::stopped: return "proxy shutdown";
     case relay_end::none: break;
   }
   return "closed";
+}
+
+// At most one line a second for a kind of event an attacker or an fd shortage can repeat at will;
+// the next line says how many were left out. Used from one thread (the acceptor's).
+class log_limiter {
+ public:
+  // Returns the suffix to append ("" or " (N similar lines suppressed)"), or nullopt to drop.
+  std::optional<std::string> admit() {
+    const std::int64_t now = detail::steady_us();
+    if (last_us_ != 0 && now - last_us_ < 1'000'000) {
+      ++suppressed_;
+      return std::nullopt;
+    }
+    last_us_ = now;
+    std::string suffix;
+    if (suppressed_ > 0) suffix = " (" + std::to_string(suppressed_) + " similar lines suppressed)";
+    suppressed_ = 0;
+    return suffix;
+  }
+
+ private:
+  std::int64_t last_us_ = 0;
+  std::uint64_t suppressed_ = 0;
+};
+
+void set_int_option(tcp::socket& s, int level, int name, int value) {
+  (void)::setsockopt(s.native_handle(), level, name, &value, sizeof value);
 }
 
 }  // namespace
@@ -167,8 +213,80 @@ struct proxy::impl {
 
   struct counters {
     std::atomic<std::uint64_t> accepted{0}, rejected{0}, client_tls_failures{0}, upstream_failures{0}, opened{0},
-        closed{0}, active{0};
+        closed{0}, active{0}, refused_max_sessions{0}, refused_per_ip{0}, accept_failures{0}, idle_timeouts{0},
+        write_timeouts{0};
   } stats;
+
+  // Sessions per client address, for max_sessions_per_ip: incremented by the acceptor, decremented
+  // by whichever relay thread ends the session.
+  std::mutex per_ip_mu;
+  std::map<asio::ip::address, std::size_t> per_ip;
+
+  // One descriptor held in reserve: when accept() fails for lack of descriptors, it is closed so
+  // the waiting connection can be accepted and closed at once, instead of sitting in the backlog
+  // and keeping the listener readable. Acceptor thread only.
+  int reserve_fd = -1;
+  log_limiter accept_failure_log, refusal_log[2];
+
+  // One admitted session, counted in `active` (and for its address) until destroyed, however the
+  // session coroutine ends (returns, throws, or is destroyed before it ever ran).
+  class session_slot {
+   public:
+    session_slot(impl& p, const asio::ip::address& a) : p_(&p), addr_(a) {}
+    session_slot(session_slot&& o) noexcept : p_(std::exchange(o.p_, nullptr)), addr_(o.addr_) {}
+    session_slot& operator=(session_slot&&) = delete;
+    ~session_slot() {
+      if (p_) p_->release_slot(addr_);
+    }
+
+   private:
+    impl* p_;
+    asio::ip::address addr_;
+  };
+
+  // Acceptor thread. nullopt when a limit refuses the address; the reason is then in `why`.
+  std::optional<session_slot> admit(const asio::ip::address& a, std::string& why, int& kind) {
+    const std::uint64_t active = stats.active.load(std::memory_order_relaxed);
+    if (opt.max_sessions != 0 && active >= opt.max_sessions) {
+      stats.refused_max_sessions.fetch_add(1, std::memory_order_relaxed);
+      why = "max_sessions " + std::to_string(opt.max_sessions) + " reached";
+      kind = 0;
+      return std::nullopt;
+    }
+    if (opt.max_sessions_per_ip != 0) {
+      std::lock_guard lk(per_ip_mu);
+      std::size_t& n = per_ip[a];
+      if (n >= opt.max_sessions_per_ip) {
+        stats.refused_per_ip.fetch_add(1, std::memory_order_relaxed);
+        why = "max_sessions_per_ip " + std::to_string(opt.max_sessions_per_ip) + " reached for " +
+              unmapped(a).to_string();
+        kind = 1;
+        return std::nullopt;
+      }
+      ++n;
+    }
+    stats.active.fetch_add(1, std::memory_order_relaxed);
+    return session_slot(*this, a);
+  }
+
+  void release_slot(const asio::ip::address& a) noexcept {
+    if (opt.max_sessions_per_ip != 0) {
+      std::lock_guard lk(per_ip_mu);
+      const auto it = per_ip.find(a);
+      if (it != per_ip.end() && --it->second == 0) per_ip.erase(it);
+    }
+    stats.active.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // Keeps `s` in its relay thread's session list for as long as this lives.
+  struct registration {
+    relay_thread& t;
+    session_core& s;
+    registration(relay_thread& th, session_core& sc) : t(th), s(sc) { t.add(&s); }
+    ~registration() { t.remove(&s); }
+    registration(const registration&) = delete;
+    registration& operator=(const registration&) = delete;
+  };
 
   explicit impl(proxy_options o) : opt(std::move(o)) {
     if (opt.threads == 0) throw std::runtime_error("--threads must be at least 1");
@@ -176,6 +294,13 @@ struct proxy::impl {
       throw std::runtime_error("proxy: one tap queue per relay thread is required");
     if (opt.upstream.port == 0) throw std::runtime_error("--upstream port must not be 0");
     if (opt.buffer_size < 512) opt.buffer_size = 512;
+    if (opt.max_pdu < min_max_pdu || opt.max_pdu > max_max_pdu)
+      throw std::runtime_error("proxy: max_pdu must be between " + std::to_string(min_max_pdu) + " and " +
+                               std::to_string(max_max_pdu) + " octets");
+    if (opt.keepalive.idle.count() < 0 || opt.idle_timeout.count() < 0 || opt.write_timeout.count() < 0)
+      throw std::runtime_error("proxy: timeouts must not be negative");
+    if (opt.keepalive.idle.count() > 0 && (opt.keepalive.interval.count() < 1 || opt.keepalive.count < 1))
+      throw std::runtime_error("proxy: keepalive interval and count must be at least 1");
     if (!opt.log) opt.log = log_to_stderr;
     if (opt.listen_tls) server_tls.emplace(make_server_context(*opt.listen_tls));
     if (opt.upstream_tls) client_tls.emplace(make_client_context(*opt.upstream_tls));
@@ -237,8 +362,12 @@ struct proxy::impl {
       auto [ec, sock] = co_await acceptor.async_accept(t.ctx, asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
-        // EMFILE and friends: keep the listener, retry shortly.
-        log("accept failed: " + ec.message());
+        // EMFILE and friends: keep the listener and the sessions; shed what waits, retry shortly.
+        stats.accept_failures.fetch_add(1, std::memory_order_relaxed);
+        const std::size_t shed = shed_pending(acceptor, ec);
+        if (auto suffix = accept_failure_log.admit())
+          log("accept failed: " + ec.message() + (shed ? "; closed " + std::to_string(shed) + " waiting connection(s)" : "") +
+              ", retrying" + *suffix);
         backoff.expires_after(std::chrono::milliseconds(50));
         (void)co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
@@ -254,10 +383,36 @@ struct proxy::impl {
         log("client " + endpoint_text(remote) + " rejected: not in the --allow list");
         continue;
       }
+      std::string why;
+      int kind = 0;
+      auto slot = admit(unmapped(remote.address()), why, kind);
+      if (!slot) {
+        boost::system::error_code cec;
+        sock.close(cec);
+        if (auto suffix = refusal_log[kind].admit())
+          log("client " + endpoint_text(remote) + " refused: " + why + *suffix);
+        continue;
+      }
       const std::uint64_t id = next_session.fetch_add(1, std::memory_order_relaxed);
-      stats.active.fetch_add(1, std::memory_order_relaxed);
-      asio::co_spawn(t.ctx, run_session(t, std::move(sock), id), asio::detached);
+      asio::co_spawn(t.ctx, run_session(t, std::move(sock), id, std::move(*slot)), asio::detached);
     }
+  }
+
+  // After accept() failed with `ec`: when descriptors ran out, frees the reserve one to accept and
+  // close waiting connections (their clients see a close, not a hang). Returns how many.
+  std::size_t shed_pending(tcp::acceptor& acceptor, const boost::system::error_code& ec) {
+    if (ec != asio::error::no_descriptors && ec.value() != ENFILE) return 0;
+    if (reserve_fd < 0) return 0;
+    ::close(reserve_fd);
+    reserve_fd = -1;
+    std::size_t shed = 0;
+    for (; shed < 64; ++shed) {
+      const int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;
+      ::close(fd);
+    }
+    reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return shed;
   }
 
   // ---- one session --------------------------------------------------------------------------
@@ -338,17 +493,31 @@ struct proxy::impl {
     socket_binding& operator=(const socket_binding&) = delete;
   };
 
-  asio::awaitable<void> run_session(relay_thread& t, tcp::socket client_sock, std::uint64_t id) {
+  // TCP_NODELAY, and keepalive so a vanished peer is noticed (both legs).
+  void tune_socket(tcp::socket& sock) {
+    boost::system::error_code ec;
+    sock.set_option(tcp::no_delay(true), ec);
+    const auto& ka = opt.keepalive;
+    if (ka.idle.count() <= 0) return;
+    sock.set_option(asio::socket_base::keep_alive(true), ec);
+    set_int_option(sock, IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(std::min<long long>(ka.idle.count(), 32767)));
+    set_int_option(sock, IPPROTO_TCP, TCP_KEEPINTVL,
+                   static_cast<int>(std::min<long long>(ka.interval.count(), 32767)));
+    set_int_option(sock, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(std::min(ka.count, 127u)));
+  }
+
+  asio::awaitable<void> run_session(relay_thread& t, tcp::socket client_sock, std::uint64_t id, session_slot slot) {
+    (void)slot;  // released when this frame goes, however it goes
     session_core s(opt.max_pdu);
     s.id = id;
     s.tap = t.tap;
     s.thread_bytes = t.bytes;
-    t.add(&s);
+    const registration listed(t, s);
     session_info info;
     boost::system::error_code ec;
     info.client = client_sock.remote_endpoint(ec);
     info.proxy_client_side = client_sock.local_endpoint(ec);
-    client_sock.set_option(tcp::no_delay(true), ec);
+    tune_socket(client_sock);
     if (t.stopping) s.stopping = true;
 
     if (server_tls && !s.stopping) {
@@ -369,8 +538,6 @@ struct proxy::impl {
       socket_binding bind_client(s.client, client_sock);
       co_await with_client(t, client_sock, s, info);
     }
-    t.remove(&s);
-    stats.active.fetch_sub(1, std::memory_order_relaxed);
   }
 
   template <class Client>
@@ -390,7 +557,7 @@ struct proxy::impl {
     }
     boost::system::error_code ec;
     info.proxy_upstream_side = u.local_endpoint(ec);
-    u.set_option(tcp::no_delay(true), ec);
+    tune_socket(u);
 
     if (!client_tls) {
       co_await open_and_relay(c, u, s, info);
@@ -436,14 +603,27 @@ struct proxy::impl {
 
     auto buffers = std::make_unique<std::uint8_t[]>(2 * opt.buffer_size);
     const std::span<std::uint8_t> b1(buffers.get(), opt.buffer_size), b2(buffers.get() + opt.buffer_size, opt.buffer_size);
-    co_await (detail::relay(c, u, s, direction::esme_to_smsc, b1) && detail::relay(u, c, s, direction::smsc_to_esme, b2));
+    if (opt.idle_timeout.count() > 0 || opt.write_timeout.count() > 0)
+      co_await ((detail::relay(c, u, s, direction::esme_to_smsc, b1) &&
+                 detail::relay(u, c, s, direction::smsc_to_esme, b2)) ||
+                watchdog(s));
+    else
+      co_await (detail::relay(c, u, s, direction::esme_to_smsc, b1) &&
+                detail::relay(u, c, s, direction::smsc_to_esme, b2));
 
     s.stage = session_stage::done;
     const auto& e2s = s.dirs[0];
     const auto& s2e = s.dirs[1];
     stats.closed.fetch_add(1, std::memory_order_relaxed);
-    const std::string reason = close_reason(s);
-    std::string system_id = opt.system_id_of ? opt.system_id_of(s.id) : std::string();
+    const std::string reason = close_reason(s, opt);
+    std::string system_id;
+    if (opt.system_id_of) {
+      try {
+        system_id = decoder::log_safe(opt.system_id_of(s.id));  // the peer chose it
+      } catch (const std::exception& e) {
+        log(session_prefix(s, info) + ": system_id lookup failed: " + e.what());
+      }
+    }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - info.started).count();
     char counts[200];
@@ -456,6 +636,55 @@ struct proxy::impl {
     push_event(s, info, capture::record_kind::session_close, reason);
   }
 
+  // Runs beside the two relays of a session and ends it (closing both legs) when no byte moved
+  // either way for idle_timeout, or one write has not finished within write_timeout. It never
+  // completes on its own: the `||` around it completes when the relays end, and cancels it.
+  asio::awaitable<void> watchdog(session_core& s) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    using us = std::chrono::microseconds;
+    const std::int64_t idle = std::chrono::duration_cast<us>(opt.idle_timeout).count();
+    const std::int64_t write = std::chrono::duration_cast<us>(opt.write_timeout).count();
+    const std::int64_t start = detail::steady_us();
+    for (;;) {
+      const std::int64_t now = detail::steady_us();
+      std::int64_t next = std::numeric_limits<std::int64_t>::max();
+      bool writing = false;
+      for (int i = 0; i < 2 && s.cut == detail::watchdog_end::none; ++i) {
+        const std::int64_t began = s.dirs[i].write_started_us;
+        if (began == 0) continue;
+        writing = true;
+        if (write <= 0) continue;
+        if (now - began >= write) {
+          s.cut = detail::watchdog_end::write_timeout;
+          s.cut_dir = static_cast<direction>(i);
+          stats.write_timeouts.fetch_add(1, std::memory_order_relaxed);
+        }
+        next = std::min(next, began + write);
+      }
+      if (write > 0) next = std::min(next, now + write);  // a write that begins later
+      if (idle > 0 && s.cut == detail::watchdog_end::none) {
+        if (writing) {
+          next = std::min(next, now + idle);  // a write in flight is not idleness
+        } else {
+          const std::int64_t last = std::max({start, s.dirs[0].last_write_us, s.dirs[1].last_write_us});
+          if (now - last >= idle) {
+            s.cut = detail::watchdog_end::idle;
+            stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+          }
+          next = std::min(next, last + idle);
+        }
+      }
+      if (s.cut != detail::watchdog_end::none) {
+        s.abort();  // both relays end with errors; close_reason() reports the cut
+        timer.expires_at(asio::steady_timer::time_point::max());
+      } else {
+        timer.expires_after(us(std::max<std::int64_t>(next - now, 1000)));
+      }
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;  // cancelled: the relays ended
+    }
+  }
+
   // ---- lifecycle ----------------------------------------------------------------------------
 
   void start() {
@@ -465,6 +694,7 @@ struct proxy::impl {
       if (!opt.taps.empty()) t.tap = opt.taps[i];
     }
     bind_listeners();
+    reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     started = true;
     for (auto& a : acceptors) asio::co_spawn(threads.front().ctx, accept_loop(*a), asio::detached);
     std::string tls_note = std::string(opt.listen_tls ? " (TLS)" : "");
@@ -507,6 +737,8 @@ struct proxy::impl {
       }
       for (auto& t : threads)
         if (t.thread.joinable()) t.thread.join();
+      if (reserve_fd >= 0) ::close(reserve_fd);
+      reserve_fd = -1;
     });
   }
 };
@@ -531,6 +763,11 @@ proxy_stats proxy::stats() const {
   s.opened = c.opened.load(std::memory_order_relaxed);
   s.closed = c.closed.load(std::memory_order_relaxed);
   s.active = c.active.load(std::memory_order_relaxed);
+  s.refused_max_sessions = c.refused_max_sessions.load(std::memory_order_relaxed);
+  s.refused_per_ip = c.refused_per_ip.load(std::memory_order_relaxed);
+  s.accept_failures = c.accept_failures.load(std::memory_order_relaxed);
+  s.idle_timeouts = c.idle_timeouts.load(std::memory_order_relaxed);
+  s.write_timeouts = c.write_timeouts.load(std::memory_order_relaxed);
   for (const auto& t : impl_->threads) {
     s.bytes_esme_to_smsc += t.bytes[0].load(std::memory_order_relaxed);
     s.bytes_smsc_to_esme += t.bytes[1].load(std::memory_order_relaxed);

@@ -49,4 +49,13 @@ void append_pdu_json(std::string& out, const pdu& p, bytes_view frame, const jso
 // Appends `s` as a JSON string literal (quoted, escaped; invalid UTF-8 replaced by U+FFFD).
 void append_json_string(std::string& out, std::string_view s);
 
+// Appends peer-controlled text (system_id, addresses, message_id, decoded text) for a log line or
+// a terminal: printable ASCII and valid UTF-8 pass, everything else becomes a visible escape.
+// Control characters (C0, DEL, C1 such as U+009B CSI), invalid UTF-8, and the Unicode format
+// characters that reorder or split lines (U+2028/2029, bidi marks and overrides) are written as
+// \xNN per octet; a backslash is doubled, so the result reads back unambiguously. No ANSI escape
+// sequence, carriage return or newline survives.
+void append_log_safe(std::string& out, std::string_view s);
+std::string log_safe(std::string_view s);
+
 }  // namespace smppscope::decoder

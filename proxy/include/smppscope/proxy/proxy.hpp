@@ -19,6 +19,11 @@ struct proxy_stats {
   std::uint64_t opened = 0;             // sessions relaying
   std::uint64_t closed = 0;             // sessions that ended after opening
   std::uint64_t active = 0;             // accepted and not yet finished (any stage)
+  std::uint64_t refused_max_sessions = 0;  // refused: max_sessions reached
+  std::uint64_t refused_per_ip = 0;        // refused: max_sessions_per_ip reached for that address
+  std::uint64_t accept_failures = 0;       // accept() errors (EMFILE, ENFILE, ENOBUFS...)
+  std::uint64_t idle_timeouts = 0;         // sessions ended by idle_timeout
+  std::uint64_t write_timeouts = 0;        // sessions ended by write_timeout
   std::uint64_t bytes_esme_to_smsc = 0; // relayed so far, all sessions
   std::uint64_t bytes_smsc_to_esme = 0;
 };

@@ -8,6 +8,10 @@
 //                                   ▼  analysis thread
 //                 framer + decoder ─▶ event ring ─▶ web UI / WebSocket, pcap writer
 //
+// Beside the two relays runs the session's watchdog (proxy.cpp): it reads the write_watch stamps
+// below and closes both legs when nothing moved for idle_timeout or one write outlasted
+// write_timeout.
+//
 // Each relay thread runs one io_context; a session lives on one of them for its whole life, so
 // nothing here needs a lock or a strand. Bytes leave exactly as they arrived, before any decoding.
 #pragma once
@@ -32,6 +36,13 @@ inline std::int64_t now_us() noexcept {
       .count();
 }
 
+// Monotonic time for the session watchdog (idle and write timeouts).
+inline std::int64_t steady_us() noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 enum class relay_end : std::uint8_t { none, eof, read_error, write_error, stopped };
 
 struct relay_result {
@@ -46,7 +57,28 @@ struct direction_state {
   bool reading = false;                       // a read is in flight on stop_read's slot
   asio::cancellation_signal stop_read;        // proxy shutdown: abort the pending read only
   relay_result result;
+  // For the session watchdog: when the write in flight began (0: none), when the last one ended.
+  std::int64_t write_started_us = 0;
+  std::int64_t last_write_us = 0;
 };
+
+// Marks a relay write in flight for the watchdog, for as long as it lives (wraps the write).
+class write_watch {
+ public:
+  explicit write_watch(direction_state& d) noexcept : d_(d) { d_.write_started_us = steady_us(); }
+  ~write_watch() {
+    d_.last_write_us = steady_us();
+    d_.write_started_us = 0;
+  }
+  write_watch(const write_watch&) = delete;
+  write_watch& operator=(const write_watch&) = delete;
+
+ private:
+  direction_state& d_;
+};
+
+// Why the watchdog ended a session; none while it did not.
+enum class watchdog_end : std::uint8_t { none, idle, write_timeout };
 
 enum class session_stage : std::uint8_t { client_handshake, connecting, upstream_handshake, relaying, done };
 
@@ -63,6 +95,8 @@ struct session_core {
   direction_state dirs[2];          // indexed by capture::direction
   relay_end first_end = relay_end::none;
   capture::direction first_dir = capture::direction::esme_to_smsc;
+  watchdog_end cut = watchdog_end::none;
+  capture::direction cut_dir = capture::direction::esme_to_smsc;  // the write that timed out
   session_core* prev = nullptr;     // relay thread's session list
   session_core* next = nullptr;
 
@@ -115,6 +149,7 @@ asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direct
         asio::bind_cancellation_slot(d.stop_read.slot(), asio::as_tuple(asio::use_awaitable)));
     d.reading = false;
     if (n > 0) {
+      const write_watch watch(d);
       const std::int64_t ts = now_us();
       auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n),
                                                        asio::as_tuple(asio::use_awaitable));
@@ -135,6 +170,7 @@ asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direct
     if (rec) {
       if (is_end_of_stream(rec)) {
         s.note_end(dir, {relay_end::eof, {}});
+        const write_watch watch(d);  // TLS close_notify is a write too
         co_await half_close(to);
       } else if (s.stopping && rec == asio::error::operation_aborted) {
         s.note_end(dir, {relay_end::stopped, {}});
