@@ -26,7 +26,7 @@ struct proxy_options {
   std::chrono::milliseconds stop_grace{1'000};        // in-flight writes may finish within this
   unsigned threads = 1;                               // relay threads, one io_context each
   std::uint32_t max_pdu = 64 * 1024;                  // only for PDU counting; bytes flow anyway
-  std::size_t buffer_size = 64 * 1024;                // per direction per session
+  std::size_t buffer_size = 64 * 1024;                // one relay buffer: lent per chunk read, kept by TLS sources
 
   // Empty, or exactly one queue per relay thread (relay thread i is the only producer of taps[i]).
   // The queues must outlive the proxy.
