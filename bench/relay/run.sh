@@ -80,7 +80,7 @@ wait_port() {  # PORT LOG: until something listens there (or show LOG and give u
   exit 1
 }
 cpu_ns() {  # PID: CPU time of every thread of the process, nanoseconds
-  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 pin() { taskset -a -p -c "$2" "$1" >/dev/null; }  # PID CPUS: every thread of PID
@@ -90,11 +90,13 @@ tap_dropped() {
   curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk '/^smppscope_tap_dropped_records_total/ {print $2}'
 }
 
-start_haproxy() {  # -> HAPROXY_PID
+start_haproxy() {  # -> HAPROXY_PID; maxconn as high as the descriptor limit allows
+  ulimit -n "$(ulimit -Hn)"
+  local maxconn=$(( ($(ulimit -Hn) - 100) / 2 ))
   cat >"$TMP/haproxy.cfg" <<CFG
 global
   nbthread 1
-  maxconn 20000
+  maxconn $maxconn
 defaults
   mode tcp
   timeout connect 5s
@@ -120,7 +122,7 @@ start_smppscope() {  # -> SMPPSCOPE_PID
   wait_port "$SMPPSCOPE_PORT" "$TMP/smppscope.log"
   wait_port "$WEB_PORT" "$TMP/smppscope.log"
 }
-stop_pid() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+stop_pid() { kill -"${2:-INT}" "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }  # PID [SIGNAL]
 
 echo "relay benchmark, $(date -u +%FT%TZ), $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "haproxy: $(haproxy -v | head -1 | cut -d' ' -f1-3)"
@@ -173,7 +175,7 @@ for placement in $PLACEMENTS; do run_placement "$placement"; done
 DROPS=$(( $(tap_dropped) - DROPS_BEFORE ))
 pdus_analysed=$(curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk '/^smppscope_pdus_total[{ ]/ {s += $2} END {print s}')
 stop_pid "$SMPPSCOPE_PID"
-stop_pid "$HAPROXY_PID"
+stop_pid "$HAPROXY_PID" TERM
 pcap_bytes=$(du -sb "$TMP/pcap" | cut -f1)
 
 # ---- idle sessions ----
@@ -202,7 +204,7 @@ for n in $IDLE_SESSIONS; do
     IDLE_KB[$n/$t/total]=$(awk -v a="$after" 'BEGIN {printf "%.1f", a / 1024}')
     eval "exec ${IDLE[1]}>&-"
     wait "$IDLE_PID" 2>/dev/null || true
-    stop_pid "$p"
+    if [ $t = haproxy ]; then stop_pid "$p" TERM; else stop_pid "$p"; fi
   done
 done
 
