@@ -230,6 +230,7 @@ int run_proxy(const proxy_cli& cli) {
   if (!cli.pcap_dir.empty()) pcap = std::make_unique<capture::pcap_writer>(pcap_opt);
   capture::analyzer_options an_opt;
   an_opt.max_pdu = opt.max_pdu;
+  an_opt.background_priority = true;  // the relay threads come first
   capture::analyzer analyzer(ring, sessions, an_opt);
   for (auto& q : taps) analyzer.add_queue(*q);
   analyzer.add_observer(*diagnostics);

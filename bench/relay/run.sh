@@ -1,41 +1,64 @@
 #!/usr/bin/env bash
-# Relay benchmark (not a test): the same SMPP load sent direct to a sink SMSC, through haproxy
-# (TCP mode, one thread), through the relay alone (relay_only: proxy library, no capture) and
-# through `smppscope proxy` (decoding, diagnostics, ring buffer and pcap on). Prints PDUs/s, p99
-# latency and the proxy's CPU time for each, and the ratios against haproxy.
+# Relay benchmark (not a test): smppscope against haproxy on the same SMPP load, in the same run.
 #
-#   bench/relay/run.sh                 # builds build-bench (Release) first
-#   NO_BUILD=1 BUILD=build-x bench/relay/run.sh
-#   COUNT=500000 CONNS=2 WINDOW=64 LAT_COUNT=20000 REPEAT=5 bench/relay/run.sh
+#   bench/relay/run.sh                                   # builds build-bench (Release) first
+#   NO_BUILD=1 BUILD=build-bench bench/relay/run.sh
+#   REPEAT=5 COUNT=400000 CONNS=4 WINDOW=50 bench/relay/run.sh
 #
-# Two phases per target: "throughput" (CONNS connections, WINDOW submit_sm outstanding each) and
-# "ping" (one connection, window 1: one PDU in flight, so p99 is the per-hop cost, not queueing).
-# Targets take turns within each repeat and medians are reported, so a busy machine skews them
-# alike. "cpu ms" is the proxy process's user+system time during the throughput phase.
+# Needs haproxy (2.x) and taskset. A full run takes 3-6 minutes and stops everything it started.
+#
+# Traffic: smpp_bench load binds CONNS sessions and keeps WINDOW submit_sm (~190 octets) in flight
+# on each; the sink SMSC answers each with submit_sm_resp and a delivery receipt (deliver_sm with
+# receipt text and TLVs), which the load answers with deliver_sm_resp: 4 PDUs per message.
+#
+# Targets: haproxy 2.x in TCP mode, one thread; `smppscope proxy` as shipped (one relay thread,
+# decode, diagnostics, event ring, pcap writing and the web server on: --web and --pcap-dir);
+# "direct" (the sink without a proxy) for the ping baseline. Both proxies run for the whole script
+# and take turns within each round, so a busy machine skews them alike; medians over REPEAT rounds.
+#
+# Two CPU placements:
+#   pinned    every thread of the proxy under test on PROXY_CPU (taskset -a), load and sink on
+#             PEER_CPU: equal CPU budget, one core for the proxy (relay and analysis threads share it)
+#   unpinned  everything free to run anywhere
+#
+# Per placement and target:
+#   submits/s     throughput phase (CONNS x WINDOW, COUNT submits, each with its receipt)
+#   cpu us/submit the proxy's CPU time over the phase and the SETTLE seconds after it (analysis may
+#                 still be draining), every thread counted (/proc/PID/task/*/schedstat), / submits
+#   p50/p99/p999  submit_sm -> submit_sm_resp under that load, microseconds
+#   ping p50/p99  one session, window 1 (one message in flight); "added p99" = target - direct
+# Then RSS per idle session: fresh proxies, IDLE_SESSIONS bound idle sessions each (RSS after -
+# RSS before) / sessions. smppscope's tap drops (from /metrics) are printed: analysis may drop
+# copies under overload, counted; the relay never waits for it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
-COUNT=${COUNT:-500000}
-CONNS=${CONNS:-2}
-WINDOW=${WINDOW:-64}
-LAT_COUNT=${LAT_COUNT:-20000}
-REPEAT=${REPEAT:-5}
+COUNT=${COUNT:-400000}          # submits per throughput phase
+CONNS=${CONNS:-4}
+WINDOW=${WINDOW:-50}
+LAT_COUNT=${LAT_COUNT:-20000}   # messages in the ping phase
+REPEAT=${REPEAT:-3}
 SETTLE=${SETTLE:-2}
+PROXY_CPU=${PROXY_CPU:-1}
+PEER_CPU=${PEER_CPU:-0}
+IDLE_SESSIONS=${IDLE_SESSIONS:-"2000 10000"}
+PLACEMENTS=${PLACEMENTS:-"pinned unpinned"}
 BASE_PORT=${BASE_PORT:-23700}
 SINK_PORT=$BASE_PORT
 HAPROXY_PORT=$((BASE_PORT + 1))
 SMPPSCOPE_PORT=$((BASE_PORT + 2))
-RELAY_PORT=$((BASE_PORT + 3))
+WEB_PORT=$((BASE_PORT + 3))
+ALL_CPUS=$(seq -s, 0 $(($(nproc) - 1)))
 
 if [ -z "${NO_BUILD:-}" ]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSMPPSCOPE_TESTS=OFF >/dev/null
-  cmake --build "$BUILD" -j2 --target smppscope smpp_bench relay_only >/dev/null
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSMPPSCOPE_TESTS=OFF -DSMPPSCOPE_BENCH=ON >/dev/null
+  cmake --build "$BUILD" -j2 --target smppscope smpp_bench >/dev/null
 fi
 SMPPSCOPE=$BUILD/smppscope
 BENCH=$BUILD/bench/relay/smpp_bench
-RELAY_ONLY=$BUILD/bench/relay/relay_only
-command -v haproxy >/dev/null || { echo "run.sh: haproxy is not installed (deploy/install-deps.sh)" >&2; exit 1; }
+command -v haproxy >/dev/null || { echo "run.sh: haproxy is not installed (apt-get install haproxy)" >&2; exit 1; }
+command -v taskset >/dev/null || { echo "run.sh: taskset is missing (util-linux)" >&2; exit 1; }
 
 TMP=$(mktemp -d /tmp/smppscope-relay-bench-XXXXXX)
 PIDS=()
@@ -45,10 +68,10 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# wait_port PORT LOG: until something listens there (or show LOG and give up)
-wait_port() {
-  for _ in $(seq 100); do
+wait_port() {  # PORT LOG: until something listens there (or show LOG and give up)
+  for _ in $(seq 200); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
     sleep 0.05
   done
@@ -56,94 +79,167 @@ wait_port() {
   cat "$2" >&2
   exit 1
 }
+cpu_ns() {  # PID: CPU time of every thread of the process, nanoseconds
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
+}
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+pin() { taskset -a -p -c "$2" "$1" >/dev/null; }  # PID CPUS: every thread of PID
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -n "s/.*[ ^]$1=\([0-9.]*\).*/\1/p" <<<" $2"; }
+tap_dropped() {
+  curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk '/^smppscope_tap_dropped_records_total/ {print $2}'
+}
 
-# cpu_ticks PID: user+system clock ticks of the whole process
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-"$BENCH" sink --port "$SINK_PORT" 2>"$TMP/sink.log" &
-PIDS+=($!)
-wait_port "$SINK_PORT" "$TMP/sink.log"
-
-cat >"$TMP/haproxy.cfg" <<CFG
+start_haproxy() {  # -> HAPROXY_PID; maxconn as high as the descriptor limit allows
+  ulimit -n "$(ulimit -Hn)"
+  local maxconn=$(( ($(ulimit -Hn) - 100) / 2 ))
+  cat >"$TMP/haproxy.cfg" <<CFG
 global
   nbthread 1
-  maxconn 4096
+  maxconn $maxconn
 defaults
   mode tcp
   timeout connect 5s
-  timeout client 60s
-  timeout server 60s
+  timeout client 600s
+  timeout server 600s
 frontend smpp_in
   bind 127.0.0.1:$HAPROXY_PORT
   default_backend smsc
 backend smsc
   server sink 127.0.0.1:$SINK_PORT
 CFG
-haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
-HAPROXY_PID=$!
-PIDS+=($HAPROXY_PID)
-wait_port "$HAPROXY_PORT" "$TMP/haproxy.log"
+  haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
+  HAPROXY_PID=$!
+  PIDS+=("$HAPROXY_PID")
+  wait_port "$HAPROXY_PORT" "$TMP/haproxy.log"
+}
+start_smppscope() {  # -> SMPPSCOPE_PID
+  rm -rf "$TMP/pcap" && mkdir -p "$TMP/pcap"
+  "$SMPPSCOPE" proxy --listen "127.0.0.1:$SMPPSCOPE_PORT" --upstream "127.0.0.1:$SINK_PORT" \
+    --web "127.0.0.1:$WEB_PORT" --pcap-dir "$TMP/pcap" 2>"$TMP/smppscope.log" &
+  SMPPSCOPE_PID=$!
+  PIDS+=("$SMPPSCOPE_PID")
+  wait_port "$SMPPSCOPE_PORT" "$TMP/smppscope.log"
+  wait_port "$WEB_PORT" "$TMP/smppscope.log"
+}
+stop_pid() { kill -"${2:-INT}" "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }  # PID [SIGNAL]
 
-"$RELAY_ONLY" --listen "127.0.0.1:$RELAY_PORT" --upstream "127.0.0.1:$SINK_PORT" 2>"$TMP/relay.log" &
-RELAY_PID=$!
-PIDS+=($RELAY_PID)
-wait_port "$RELAY_PORT" "$TMP/relay.log"
+echo "relay benchmark, $(date -u +%FT%TZ), $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "haproxy: $(haproxy -v | head -1 | cut -d' ' -f1-3)"
 
-mkdir -p "$TMP/pcap"
-"$SMPPSCOPE" proxy --listen "127.0.0.1:$SMPPSCOPE_PORT" --upstream "127.0.0.1:$SINK_PORT" \
-  --threads 1 --pcap-dir "$TMP/pcap" 2>"$TMP/smppscope.log" &
-SMPPSCOPE_PID=$!
-PIDS+=($SMPPSCOPE_PID)
-wait_port "$SMPPSCOPE_PORT" "$TMP/smppscope.log"
+"$BENCH" sink --port "$SINK_PORT" 2>"$TMP/sink.log" &
+SINK_PID=$!
+PIDS+=("$SINK_PID")
+wait_port "$SINK_PORT" "$TMP/sink.log"
+start_haproxy
+start_smppscope
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+declare -A PORT=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [smppscope]=$SMPPSCOPE_PORT)
+declare -A PID=([direct]="" [haproxy]=$HAPROXY_PID [smppscope]=$SMPPSCOPE_PID)
+declare -A RATE CPU P50 P99 P999 LP50 LP99
+DROPS_BEFORE=$(tap_dropped)
 
-TARGETS="direct haproxy relay_only smppscope"
-declare -A PORT=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [relay_only]=$RELAY_PORT [smppscope]=$SMPPSCOPE_PORT)
-declare -A PID=([direct]="" [haproxy]=$HAPROXY_PID [relay_only]=$RELAY_PID [smppscope]=$SMPPSCOPE_PID)
-declare -A RATES P99S LP50S LP99S CPUS
-for _ in $(seq "$REPEAT"); do
-  for t in $TARGETS; do
-    before=0
-    [ -n "${PID[$t]}" ] && before=$(cpu_ticks "${PID[$t]}")
-    out=$("$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns "$CONNS" --window "$WINDOW" --count "$COUNT")
-    if [ -n "${PID[$t]}" ]; then
-      CPUS[$t]+="$(( ($(cpu_ticks "${PID[$t]}") - before) * 1000 / $(getconf CLK_TCK) )) "
-    fi
-    RATES[$t]+="$(echo "$out" | field rate) "
-    P99S[$t]+="$(echo "$out" | field p99_us) "
-    # Let the target settle first: smppscope's analysis may still be draining the throughput
-    # phase, and a busy process answers faster (no idle wake-ups), which would flatter it.
-    sleep "$SETTLE"
-    out=$("$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns 1 --window 1 --count "$LAT_COUNT")
-    LP50S[$t]+="$(echo "$out" | field p50_us) "
-    LP99S[$t]+="$(echo "$out" | field p99_us) "
+run_placement() {  # pinned | unpinned
+  local placement=$1 t out before after
+  if [ "$placement" = pinned ]; then
+    pin "$HAPROXY_PID" "$PROXY_CPU"; pin "$SMPPSCOPE_PID" "$PROXY_CPU"; pin "$SINK_PID" "$PEER_CPU"
+    PEER=(taskset -c "$PEER_CPU")
+  else
+    pin "$HAPROXY_PID" "$ALL_CPUS"; pin "$SMPPSCOPE_PID" "$ALL_CPUS"; pin "$SINK_PID" "$ALL_CPUS"
+    PEER=()
+  fi
+  for round in $(seq "$REPEAT"); do
+    for t in haproxy smppscope; do
+      before=$(cpu_ns "${PID[$t]}")
+      out=$("${PEER[@]}" "$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns "$CONNS" --window "$WINDOW" --count "$COUNT")
+      sleep "$SETTLE"
+      after=$(cpu_ns "${PID[$t]}")
+      local k="$placement/$t" submits
+      submits=$(field submits "$out")
+      RATE[$k]+="$(field rate "$out") "
+      P50[$k]+="$(field p50_us "$out") "
+      P99[$k]+="$(field p99_us "$out") "
+      P999[$k]+="$(field p999_us "$out") "
+      CPU[$k]+="$(awk -v c=$((after - before)) -v n="$submits" 'BEGIN {printf "%.3f", c / n / 1000}') "
+      echo "  $placement round $round $t: $out cpu_us_per_submit=$(awk -v c=$((after - before)) -v n="$submits" 'BEGIN {printf "%.3f", c / n / 1000}')" >&2
+    done
+    for t in direct haproxy smppscope; do
+      out=$("${PEER[@]}" "$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns 1 --window 1 --count "$LAT_COUNT")
+      LP50[$placement/$t]+="$(field p50_us "$out") "
+      LP99[$placement/$t]+="$(field p99_us "$out") "
+    done
   done
-done
-med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+}
 
-kill -INT "$SMPPSCOPE_PID"
-wait "$SMPPSCOPE_PID" || true
-analysed=$(sed -n 's/.*stopped: [0-9]* sessions, \(.*\)/\1/p' "$TMP/smppscope.log")
+for placement in $PLACEMENTS; do run_placement "$placement"; done
+DROPS=$(( $(tap_dropped) - DROPS_BEFORE ))
+pdus_analysed=$(curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk '/^smppscope_pdus_total[{ ]/ {s += $2} END {print s}')
+stop_pid "$SMPPSCOPE_PID"
+stop_pid "$HAPROXY_PID" TERM
 pcap_bytes=$(du -sb "$TMP/pcap" | cut -f1)
 
-echo
-echo "relay benchmark: submit_sm ~190 octets on the wire, medians of $REPEAT rounds, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-echo "throughput: $CONNS connections x window $WINDOW, $COUNT PDUs; ping: 1 connection, window 1, $LAT_COUNT PDUs"
-printf '%-11s %10s %10s %12s %12s %10s\n' target "PDUs/s" "p99 us" "ping p50 us" "ping p99 us" "cpu ms"
-declare -A R LP99
-for t in $TARGETS; do
-  R[$t]=$(med "${RATES[$t]}")
-  LP99[$t]=$(med "${LP99S[$t]}")
-  cpu="-"
-  [ -n "${PID[$t]}" ] && cpu=$(med "${CPUS[$t]}")
-  printf '%-11s %10s %10s %12s %12s %10s\n' "$t" "${R[$t]}" "$(med "${P99S[$t]}")" "$(med "${LP50S[$t]}")" "${LP99[$t]}" "$cpu"
+# ---- idle sessions ----
+NOFILE=$(ulimit -Hn)
+ulimit -n "$NOFILE"
+declare -A IDLE_KB
+IDLE_LIST=""
+for n in $IDLE_SESSIONS; do
+  max=$(( (NOFILE - 100) / 2 ))  # a proxy holds two descriptors per session
+  if [ "$n" -gt "$max" ]; then
+    echo "note: $n idle sessions need $((2 * n + 100)) descriptors, the limit here is $NOFILE: measuring $max" >&2
+    n=$max
+  fi
+  IDLE_LIST+="$n "
+  for t in haproxy smppscope; do
+    if [ $t = haproxy ]; then start_haproxy; p=$HAPROXY_PID; else start_smppscope; p=$SMPPSCOPE_PID; fi
+    "$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns 1 --window 1 --count 1000 >/dev/null  # warm-up
+    sleep 1
+    before=$(rss_kb "$p")
+    coproc IDLE { "$BENCH" idle --target "127.0.0.1:${PORT[$t]}" --sessions "$n"; }
+    read -r ready _ <&"${IDLE[0]}"
+    [ "$ready" = ready ] || { echo "run.sh: idle sessions failed" >&2; exit 1; }
+    sleep 3
+    after=$(rss_kb "$p")
+    IDLE_KB[$n/$t]=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN {printf "%.1f", (a - b) / n}')
+    IDLE_KB[$n/$t/total]=$(awk -v a="$after" 'BEGIN {printf "%.1f", a / 1024}')
+    eval "exec ${IDLE[1]}>&-"
+    wait "$IDLE_PID" 2>/dev/null || true
+    if [ $t = haproxy ]; then stop_pid "$p" TERM; else stop_pid "$p"; fi
+  done
 done
-awk -v sr="${R[smppscope]}" -v rr="${R[relay_only]}" -v hr="${R[haproxy]}" \
-    -v sp="${LP99[smppscope]}" -v rp="${LP99[relay_only]}" -v hp="${LP99[haproxy]}" -v dp="${LP99[direct]}" 'BEGIN {
-  printf "throughput vs haproxy: smppscope %.2fx, relay alone %.2fx (target >= 0.5x, aim 0.8x)\n", sr / hr, rr / hr
-  ha = hp - dp; if (ha < 1) ha = 1
-  printf "added ping p99 vs haproxy (%d us): smppscope %d us = %.2fx, relay alone %d us = %.2fx (target <= 2x)\n", hp - dp, sp - dp, (sp - dp) / ha, rp - dp, (rp - dp) / ha
-}'
-echo "smppscope: ${analysed:-?}; pcap written: $pcap_bytes bytes"
+
+# ---- report ----
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}'; }
+echo
+echo "relay benchmark: $CONNS sessions x window $WINDOW, $COUNT submits per phase, each with submit_sm_resp,"
+echo "a delivery receipt and its resp (4 PDUs per message); medians of $REPEAT rounds; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+for placement in $PLACEMENTS; do
+  case $placement in
+    pinned) echo; echo "pinned: each proxy (all its threads) on CPU $PROXY_CPU, load and sink on CPU $PEER_CPU" ;;
+    *) echo; echo "unpinned: every process free on CPUs $ALL_CPUS" ;;
+  esac
+  printf '%-10s %11s %13s %8s %8s %9s %12s %12s %12s\n' target "submits/s" "cpu us/submit" "p50 us" "p99 us" "p999 us" \
+    "ping p50 us" "ping p99 us" "added p99"
+  dp=$(median "${LP99[$placement/direct]}")
+  printf '%-10s %11s %13s %8s %8s %9s %12s %12s %12s\n' direct - - - - - "$(median "${LP50[$placement/direct]}")" "$dp" -
+  for t in haproxy smppscope; do
+    k=$placement/$t
+    printf '%-10s %11s %13s %8s %8s %9s %12s %12s %12s\n' "$t" "$(median "${RATE[$k]}")" "$(median "${CPU[$k]}")" \
+      "$(median "${P50[$k]}")" "$(median "${P99[$k]}")" "$(median "${P999[$k]}")" "$(median "${LP50[$k]}")" \
+      "$(median "${LP99[$k]}")" "$(( $(median "${LP99[$k]}") - dp ))"
+  done
+  h=$placement/haproxy s=$placement/smppscope
+  ha=$(( $(median "${LP99[$h]}") - dp )); sa=$(( $(median "${LP99[$s]}") - dp ))
+  echo "smppscope vs haproxy: throughput $(ratio "$(median "${RATE[$s]}")" "$(median "${RATE[$h]}")") (target >= 0.9x)," \
+    "cpu/submit $(ratio "$(median "${CPU[$s]}")" "$(median "${CPU[$h]}")") (<= 1.5x)," \
+    "p99 $(ratio "$(median "${P99[$s]}")" "$(median "${P99[$h]}")") (<= 1.5x)," \
+    "ping added p99 $sa us vs $ha us (<= haproxy + 10 us)"
+done
+echo
+echo "idle bound sessions (fresh processes; RSS growth per session, total RSS):"
+for n in $IDLE_LIST; do
+  echo "  $n sessions: haproxy ${IDLE_KB[$n/haproxy]} KB (${IDLE_KB[$n/haproxy/total]} MB)," \
+    "smppscope ${IDLE_KB[$n/smppscope]} KB (${IDLE_KB[$n/smppscope/total]} MB) = $(ratio "${IDLE_KB[$n/smppscope]}" "${IDLE_KB[$n/haproxy]}")" \
+    "(target <= 8 KB per session, 10,000 sessions < 150 MB)"
+done
+echo "smppscope analysis: ${pdus_analysed:-?} PDUs decoded, $DROPS tap records dropped; pcap written: $pcap_bytes bytes"

@@ -8,12 +8,10 @@
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/pdu.hpp"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define SMPPSCOPE_CPU_RELAX() _mm_pause()
-#else
-#define SMPPSCOPE_CPU_RELAX() std::this_thread::yield()
-#endif
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace smppscope::capture {
 
@@ -110,34 +108,37 @@ void analyzer::stop() {
   running_.store(false);
 }
 
+namespace {
+
+// The calling thread to the lowest scheduling class: SCHED_IDLE, or nice 19 where there is none.
+void lower_thread_priority() noexcept {
+#if defined(SCHED_IDLE)
+  sched_param p{};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &p) == 0) return;
+#endif
+#if defined(__linux__)
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);  // per thread on Linux
+#endif
+}
+
+}  // namespace
+
 void analyzer::run() {
-  unsigned idle = 0;
+  if (opt_.background_priority) lower_thread_priority();
   next_tick_us_ = now_us() + opt_.tick_interval_us;
   while (!stop_requested_.load(std::memory_order_acquire)) {
     const std::size_t n = poll_once();
     const std::int64_t now = now_us();
-    if (n) {
-      for (record_sink* s : sinks_) s->on_batch_end(now);
-      // A full-ish batch: traffic is heavy, poll again at once. A few records: light traffic, so
-      // stay at the sleeping stage rather than spinning and yielding again; on a small machine a
-      // busy analyzer takes CPU from the relay and its peers (and the tap queue holds the rest).
-      idle = n >= 64 ? 0 : std::max(idle, 80u);
-    }
+    if (n) for (record_sink* s : sinks_) s->on_batch_end(now);
     if (now >= next_tick_us_) {
       tick(now);
       next_tick_us_ = now + opt_.tick_interval_us;
     }
-    if (n) continue;
-    // Adaptive back-off: spin briefly, then sleep longer and longer (up to max_idle_sleep_us).
-    ++idle;
-    if (idle < 64) {
-      SMPPSCOPE_CPU_RELAX();
-    } else if (idle < 80) {
-      std::this_thread::yield();
-    } else {
-      const std::int64_t us = std::min<std::int64_t>(opt_.max_idle_sleep_us, std::int64_t(idle - 79) * 20);
-      std::this_thread::sleep_for(std::chrono::microseconds(us));
-    }
+    // A round that reached batch_records left more queued: go on at once. Otherwise sleep a batch
+    // interval, even under steady traffic: polling again for a few records at a time (or
+    // spinning) costs CPU per record that, on a shared core, the relay would have used.
+    if (n >= opt_.batch_records) continue;
+    std::this_thread::sleep_for(std::chrono::microseconds(opt_.batch_interval_us));
   }
   while (poll_once() != 0) {
   }

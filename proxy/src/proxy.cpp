@@ -170,7 +170,8 @@ void set_int_option(tcp::socket& s, int level, int name, int value) {
 // ---------------------------------------------------------------------------------------------
 
 struct relay_thread {
-  explicit relay_thread(unsigned i) : index(i), ctx(1), work(asio::make_work_guard(ctx)), grace(ctx) {}
+  relay_thread(unsigned i, std::size_t buffer_size)
+      : index(i), ctx(1), work(asio::make_work_guard(ctx)), grace(ctx), pool(buffer_size) {}
   unsigned index;
   asio::io_context ctx;  // run by `thread` only
   asio::executor_work_guard<asio::io_context::executor_type> work;
@@ -180,6 +181,7 @@ struct relay_thread {
   session_core* sessions = nullptr;
   bool stopping = false;
   asio::steady_timer grace;
+  detail::buffer_pool pool;  // relay buffers of this thread's sessions
   alignas(64) std::atomic<std::uint64_t> bytes[2] = {0, 0};  // relayed so far, by direction
 
   void add(session_core* s) {
@@ -511,6 +513,7 @@ struct proxy::impl {
     session_core s(opt.max_pdu);
     s.id = id;
     s.tap = t.tap;
+    s.pool = &t.pool;
     s.thread_bytes = t.bytes;
     const registration listed(t, s);
     session_info info;
@@ -601,15 +604,11 @@ struct proxy::impl {
     log(session_prefix(s, info) + " open -> upstream " + endpoint_text(info.upstream));
     push_event(s, info, capture::record_kind::session_open, {});
 
-    auto buffers = std::make_unique<std::uint8_t[]>(2 * opt.buffer_size);
-    const std::span<std::uint8_t> b1(buffers.get(), opt.buffer_size), b2(buffers.get() + opt.buffer_size, opt.buffer_size);
     if (opt.idle_timeout.count() > 0 || opt.write_timeout.count() > 0)
-      co_await ((detail::relay(c, u, s, direction::esme_to_smsc, b1) &&
-                 detail::relay(u, c, s, direction::smsc_to_esme, b2)) ||
+      co_await ((detail::relay(c, u, s, direction::esme_to_smsc) && detail::relay(u, c, s, direction::smsc_to_esme)) ||
                 watchdog(s));
     else
-      co_await (detail::relay(c, u, s, direction::esme_to_smsc, b1) &&
-                detail::relay(u, c, s, direction::smsc_to_esme, b2));
+      co_await (detail::relay(c, u, s, direction::esme_to_smsc) && detail::relay(u, c, s, direction::smsc_to_esme));
 
     s.stage = session_stage::done;
     const auto& e2s = s.dirs[0];
@@ -690,7 +689,7 @@ struct proxy::impl {
   void start() {
     if (started) throw std::runtime_error("proxy: already started");
     for (unsigned i = 0; i < opt.threads; ++i) {
-      auto& t = threads.emplace_back(i);
+      auto& t = threads.emplace_back(i, opt.buffer_size);
       if (!opt.taps.empty()) t.tap = opt.taps[i];
     }
     bind_listeners();
@@ -771,6 +770,8 @@ proxy_stats proxy::stats() const {
   for (const auto& t : impl_->threads) {
     s.bytes_esme_to_smsc += t.bytes[0].load(std::memory_order_relaxed);
     s.bytes_smsc_to_esme += t.bytes[1].load(std::memory_order_relaxed);
+    s.relay_buffers_lent += t.pool.in_use();
+    s.relay_buffers_allocated += t.pool.allocated();
   }
   return s;
 }

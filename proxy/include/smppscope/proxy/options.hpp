@@ -40,7 +40,7 @@ struct proxy_options {
   std::chrono::milliseconds stop_grace{1'000};        // in-flight writes may finish within this
   unsigned threads = 1;                               // relay threads, one io_context each
   std::uint32_t max_pdu = 64 * 1024;                  // only for PDU counting; bytes flow anyway
-  std::size_t buffer_size = 64 * 1024;                // per direction per session
+  std::size_t buffer_size = 64 * 1024;                // one relay buffer: lent per chunk read, kept by TLS sources
 
   // Resource limits. A refused connection is closed at once, logged and counted.
   std::size_t max_sessions = 10'000;   // sessions at once, any stage; 0: no limit

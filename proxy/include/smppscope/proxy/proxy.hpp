@@ -26,6 +26,11 @@ struct proxy_stats {
   std::uint64_t write_timeouts = 0;        // sessions ended by write_timeout
   std::uint64_t bytes_esme_to_smsc = 0; // relayed so far, all sessions
   std::uint64_t bytes_smsc_to_esme = 0;
+  // Relay buffers (proxy_options::buffer_size each): lent to a direction while its bytes are in
+  // flight (and held by TLS sources), and allocated = lent + kept for reuse. An idle plain-TCP
+  // session holds none.
+  std::uint64_t relay_buffers_lent = 0;
+  std::uint64_t relay_buffers_allocated = 0;
 };
 
 class proxy {

@@ -20,11 +20,13 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
 #include "smppscope/capture/tap.hpp"
+#include "smppscope/proxy/detail/buffer_pool.hpp"
 #include "smppscope/proxy/detail/pdu_counter.hpp"
 #include "smppscope/proxy/detail/streams.hpp"
 
@@ -87,6 +89,7 @@ enum class session_stage : std::uint8_t { client_handshake, connecting, upstream
 struct session_core {
   std::uint64_t id = 0;
   capture::tap_queue* tap = nullptr;
+  buffer_pool* pool = nullptr;      // the relay thread's
   std::atomic<std::uint64_t>* thread_bytes = nullptr;  // [2], the relay thread's live totals
   tcp::socket* client = nullptr;    // lowest layers, for closing
   tcp::socket* upstream = nullptr;
@@ -134,25 +137,80 @@ struct session_core {
 // Copies `from` to `to` until `from` ends. Each chunk is written out first, then its copy goes to
 // the tap (push_data neither allocates, locks nor blocks; a full queue counts a drop). EOF is
 // passed on as a half-close; an error closes both legs so the other direction ends too.
+//
+// Buffers come from the relay thread's pool (s.pool). Reading plain TCP, the direction waits for
+// readability holding no buffer, then borrows one, reads what is there without blocking, writes
+// it (without blocking when the socket takes it all, which it nearly always does), copies it to
+// the tap and gives the buffer back: an idle session holds none. After a read it tries up to
+// `speculative_reads` more before waiting again, since under load the next bytes are usually
+// there already. A TLS read cannot be split that way, so a TLS source keeps its buffer for the
+// session's life.
 template <class From, class To>
-asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direction dir,
-                            std::span<std::uint8_t> buf) {
+asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direction dir) {
+  constexpr bool plain_from = std::is_same_v<From, tcp::socket>;
+  constexpr bool plain_to = std::is_same_v<To, tcp::socket>;
+  constexpr int speculative_reads = 1;
   direction_state& d = s.dirs[static_cast<int>(dir)];
+  boost::system::error_code ignored;
+  if constexpr (plain_from) from.non_blocking(true, ignored);  // async operations are unaffected
+  if constexpr (plain_to) to.non_blocking(true, ignored);
+  pooled_buffer held;  // TLS source: this direction's buffer for the session's life
+  if constexpr (!plain_from) held = s.pool->take();
+  int speculative_left = 0;
   for (;;) {
     if (s.stopping) {
       s.note_end(dir, {relay_end::stopped, {}});
       co_return;
     }
-    d.reading = true;
-    auto [rec, n] = co_await from.async_read_some(
-        asio::buffer(buf.data(), buf.size()),
-        asio::bind_cancellation_slot(d.stop_read.slot(), asio::as_tuple(asio::use_awaitable)));
-    d.reading = false;
+    pooled_buffer lent;
+    std::span<std::uint8_t> buf;
+    std::size_t n = 0;
+    boost::system::error_code rec;
+    if constexpr (plain_from) {
+      if (speculative_left == 0) {
+        d.reading = true;
+        auto [wec] = co_await from.async_wait(
+            tcp::socket::wait_read,
+            asio::bind_cancellation_slot(d.stop_read.slot(), asio::as_tuple(asio::use_awaitable)));
+        d.reading = false;
+        rec = wec;
+        speculative_left = speculative_reads + 1;
+      }
+      --speculative_left;
+      if (!rec) {
+        lent = s.pool->take();
+        buf = lent.span();
+        n = from.read_some(asio::buffer(buf.data(), buf.size()), rec);
+        if (rec == asio::error::would_block || rec == asio::error::try_again) {
+          speculative_left = 0;
+          continue;  // nothing there (yet): `lent` goes back, wait holding nothing
+        }
+      }
+    } else {
+      buf = held.span();
+      d.reading = true;
+      auto [r, k] = co_await from.async_read_some(
+          asio::buffer(buf.data(), buf.size()),
+          asio::bind_cancellation_slot(d.stop_read.slot(), asio::as_tuple(asio::use_awaitable)));
+      d.reading = false;
+      rec = r;
+      n = k;
+    }
     if (n > 0) {
       const write_watch watch(d);
       const std::int64_t ts = now_us();
-      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n),
-                                                       asio::as_tuple(asio::use_awaitable));
+      boost::system::error_code wec;
+      std::size_t written = 0;
+      if constexpr (plain_to) {
+        written = to.write_some(asio::buffer(buf.data(), n), wec);
+        if (wec == asio::error::would_block || wec == asio::error::try_again) wec = {};
+      }
+      if (!wec && written < n) {
+        speculative_left = 0;  // suspended: wait for readability afresh
+        auto [e, k] = co_await asio::async_write(to, asio::buffer(buf.data() + written, n - written),
+                                                 asio::as_tuple(asio::use_awaitable));
+        wec = e;
+      }
       d.bytes += n;
       // Owned by this relay thread alone: an uncontended relaxed add, for live stats.
       s.thread_bytes[static_cast<int>(dir)].fetch_add(n, std::memory_order_relaxed);
@@ -168,6 +226,7 @@ asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direct
       }
     }
     if (rec) {
+      lent.reset();
       if (is_end_of_stream(rec)) {
         s.note_end(dir, {relay_end::eof, {}});
         const write_watch watch(d);  // TLS close_notify is a write too
