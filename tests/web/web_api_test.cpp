@@ -330,7 +330,8 @@ TEST_F(web_api, pdus_answers_are_capped_and_the_cursor_covers_everything) {
     ASSERT_EQ(r.status, 200u) << r.body;
     EXPECT_LE(r.body.size(), 3000u);
     std::vector<std::int64_t> page;
-    for (const auto& e : json::parse(r.body).as_array()) page.push_back(e.at("id").as_int64());
+    const json::value v = json::parse(r.body);
+    for (const auto& e : v.as_array()) page.push_back(e.at("id").as_int64());
     ASSERT_FALSE(page.empty());
     got.insert(got.begin(), page.begin(), page.end());
     before = r.header("x-next-before");
@@ -351,7 +352,8 @@ TEST_F(web_api, pdus_answers_are_capped_and_the_cursor_covers_everything) {
       const http_result r = http_get(port, "/api/pdus?after=" + after + filter);
       ASSERT_EQ(r.status, 200u) << r.body;
       EXPECT_LE(r.body.size(), 3000u);
-      for (const auto& e : json::parse(r.body).as_array()) got.push_back(e.at("id").as_int64());
+      const json::value v = json::parse(r.body);
+      for (const auto& e : v.as_array()) got.push_back(e.at("id").as_int64());
       after = r.header("x-next-after");
       ASSERT_LT(++pages, 100);
     }
@@ -360,9 +362,9 @@ TEST_F(web_api, pdus_answers_are_capped_and_the_cursor_covers_everything) {
   }
 
   // A count limit names the continuation too; a complete answer names none.
-  const http_result five = http_get(port, "/api/pdus?limit=5");
-  EXPECT_EQ(json::parse(five.body).as_array().size(), 5u);
-  EXPECT_EQ(five.header("x-next-before"), std::to_string(want[want.size() - 5]));
+  const http_result two = http_get(port, "/api/pdus?limit=2");
+  EXPECT_EQ(json::parse(two.body).as_array().size(), 2u);
+  EXPECT_EQ(two.header("x-next-before"), std::to_string(want[want.size() - 2]));
   EXPECT_TRUE(http_get(port, "/api/pdus?session=1&type=session_open").header("x-next-before").empty());
 
   // One event larger than the cap still comes, alone.
@@ -392,7 +394,8 @@ TEST_F(web_api, connections_and_api_requests_over_their_caps_get_503) {
     EXPECT_GE(server->stats().http_refused_connections, 1u);
   }
   ASSERT_TRUE(wait_for([&] { return server->stats().http_connections == 0; }, 10s));
-  EXPECT_EQ(http_get(port, "/healthz").status, 200u);
+  const http_result again = http_get(port, "/healthz");
+  EXPECT_EQ(again.status, 200u) << again.body << again.error;
 
   // A pcap reader that does not read keeps the one API slot while its write is stuck.
   rig.open(1);
@@ -437,14 +440,14 @@ TEST_F(web_api, slow_headers_and_idle_keep_alive_are_cut_at_their_deadlines) {
   EXPECT_TRUE(closed);
   const auto held = std::chrono::steady_clock::now() - t0;
   EXPECT_LT(held, 5s);
-  EXPECT_GE(server->stats().http_timeouts, 1u);
+  EXPECT_TRUE(wait_for([&] { return server->stats().http_timeouts >= 1; }, 5s));
 
   raw_conn idle(port);
   ASSERT_TRUE(idle.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   std::string got;
   EXPECT_TRUE(idle.read_until_closed(10s, &got));  // answered, then closed when idle
   EXPECT_NE(got.find("200 OK"), std::string::npos) << got;
-  EXPECT_GE(server->stats().http_timeouts, 2u);
+  EXPECT_TRUE(wait_for([&] { return server->stats().http_timeouts >= 2; }, 5s)) << server->stats().http_timeouts;
 
   // A body over the limit is refused.
   raw_conn big(port);
