@@ -42,6 +42,21 @@ void add_web_options(CLI::App& cmd, web_cli_options& o) {
       ->check(CLI::ExistingFile);
   cmd.add_option("--web-key", o.key, "PEM private key for --web-cert")->check(CLI::ExistingFile);
   cmd.add_option("--web-threads", o.threads, "Web server threads")->type_name("N")->check(CLI::Range(1, 16));
+  cmd.add_option("--web-max-connections", o.max_connections,
+                 "HTTP connections served at once; more are answered 503 (WebSocket clients apart)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd.add_option("--web-max-api-requests", o.max_api_requests,
+                 "API and /metrics requests answered at once; more are answered 503")
+      ->type_name("N")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  cmd.add_option("--web-max-response-mb", o.max_response_mb,
+                 "Largest /api/pdus body; a longer answer is cut and names its continuation (X-Next-After/X-Next-Before)")
+      ->type_name("MB")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
 }
 
 web::server_options make_server_options(const web_cli_options& o) {
@@ -53,6 +68,9 @@ web::server_options make_server_options(const web_cli_options& o) {
   s.token = o.token;
   s.insecure = o.insecure;
   s.threads = o.threads;
+  s.http_max_connections = o.max_connections;
+  s.api_max_inflight = o.max_api_requests;
+  s.api_max_response_bytes = o.max_response_mb << 20;
   // Literal addresses are checked here, before anything starts; names when they are resolved.
   boost::system::error_code ec;
   const auto addr = boost::asio::ip::make_address(hp->host, ec);

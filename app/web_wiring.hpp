@@ -36,9 +36,13 @@ struct web_cli_options {
   bool insecure = false;  // --web-insecure
   std::string cert, key;  // --web-cert FILE --web-key FILE: HTTPS
   unsigned threads = 1;   // --web-threads
+  std::size_t max_connections = 128;  // --web-max-connections (HTTP; WebSocket clients apart)
+  std::size_t max_api_requests = 8;   // --web-max-api-requests (answered and written at once)
+  std::size_t max_response_mb = 4;    // --web-max-response-mb (GET /api/pdus body)
 };
 
-// Registers --web, --web-token, --web-insecure, --web-cert, --web-key, --web-threads on `cmd`.
+// Registers --web, --web-token, --web-insecure, --web-cert, --web-key, --web-threads and the
+// --web-max-* limits on `cmd`.
 void add_web_options(CLI::App& cmd, web_cli_options& o);
 
 // The server options the flags ask for. Throws std::runtime_error with one line for the user

@@ -568,18 +568,18 @@ endpoints_lookup endpoints_from(const session_table& t) {
   };
 }
 
-namespace {
-
-bool export_events(byte_out& out, std::span<const event> events, const endpoints_lookup& lookup,
-                   const pcap_export_options& opt) {
-  bool ok = detail::write_file_header(out);
+struct pcap_export::impl {
+  endpoints_lookup lookup;
+  pcap_export_options opt;
   packet_writer pw;
   std::unordered_map<std::uint64_t, session_streams> sessions;
   std::vector<std::uint64_t> order;
   std::vector<std::uint8_t> scratch;
   std::int64_t last_ts = 0;
-  for (const event& e : events) {
-    if (e.type != event_type::pdu || !e.dir) continue;
+
+  bool add(byte_out& out, const event& e) {
+    if (e.type != event_type::pdu || !e.dir) return true;
+    bool ok = true;
     last_ts = std::max(last_ts, e.ts_us);
     auto [it, fresh] = sessions.try_emplace(e.session);
     session_streams& s = it->second;
@@ -600,14 +600,56 @@ bool export_events(byte_out& out, std::span<const event> events, const endpoints
     const int side = *e.dir == direction::esme_to_smsc ? 0 : 1;
     for (int l = 0; l < 2; ++l)
       if (leg_enabled(opt.legs, l) && !payload.empty()) ok = pw.data(out, s.leg[l], side, e.ts_us, payload) && ok;
-    if (!ok) return false;
+    return ok;
   }
-  for (const std::uint64_t id : order) {
-    session_streams& s = sessions[id];
-    for (int l = 0; l < 2; ++l)
-      if (leg_enabled(opt.legs, l)) ok = pw.fin(out, s.leg[l], last_ts) && ok;
+
+  bool finish(byte_out& out) {
+    bool ok = true;
+    for (const std::uint64_t id : order) {
+      session_streams& s = sessions[id];
+      for (int l = 0; l < 2; ++l)
+        if (leg_enabled(opt.legs, l)) ok = pw.fin(out, s.leg[l], last_ts) && ok;
+    }
+    sessions.clear();
+    order.clear();
+    return ok;
   }
-  return ok;
+};
+
+pcap_export::pcap_export(endpoints_lookup lookup, pcap_export_options opt)
+    : impl_(std::make_unique<impl>()) {
+  impl_->lookup = std::move(lookup);
+  impl_->opt = opt;
+}
+
+pcap_export::~pcap_export() = default;
+
+void pcap_export::header(std::string& out) {
+  detail::string_out o(out);
+  detail::write_file_header(o);
+}
+
+void pcap_export::add(const event& e, std::string& out) {
+  detail::string_out o(out);
+  impl_->add(o, e);
+}
+
+void pcap_export::finish(std::string& out) {
+  detail::string_out o(out);
+  impl_->finish(o);
+}
+
+namespace {
+
+bool export_events(byte_out& out, std::span<const event> events, const endpoints_lookup& lookup,
+                   const pcap_export_options& opt) {
+  pcap_export::impl m;
+  m.lookup = lookup;
+  m.opt = opt;
+  bool ok = detail::write_file_header(out);
+  for (const event& e : events)
+    if (!m.add(out, e)) return false;
+  return m.finish(out) && ok;
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ TEST_F(web_api, sessions_have_the_interface_shape) {
 
 TEST_F(web_api, pdus_are_oldest_first_with_the_interface_fields) {
   traffic();
-  const json::array a = get_array("/api/pdus");
+  const json::array a = get_array("/api/pdus?type=pdu");
   ASSERT_EQ(a.size(), 9u);
   std::int64_t last_id = 0;
   for (const auto& v : a) {
@@ -176,7 +176,7 @@ TEST_F(web_api, pdus_are_oldest_first_with_the_interface_fields) {
   EXPECT_EQ(body.find("pw-s3cr"), std::string::npos);
   EXPECT_EQ(body.find("70772d73336372"), std::string::npos);
   // hex=0 leaves the octets out.
-  EXPECT_FALSE(get_array("/api/pdus?hex=0")[0].as_object().contains("hex"));
+  EXPECT_FALSE(get_array("/api/pdus?hex=0&type=pdu")[0].as_object().contains("hex"));
 }
 
 TEST_F(web_api, pdus_filters_and_limits) {
@@ -186,7 +186,8 @@ TEST_F(web_api, pdus_filters_and_limits) {
   EXPECT_EQ(commands_of(last2), (std::vector<std::string>{"bind_transceiver", "submit_sm"}));
   EXPECT_EQ(last2[1].at("session").as_int64(), 2);
 
-  EXPECT_EQ(get_array("/api/pdus?session=2").size(), 2u);
+  EXPECT_EQ(get_array("/api/pdus?session=2").size(), 3u);  // its session_open too
+  EXPECT_EQ(get_array("/api/pdus?session=2&type=pdu").size(), 2u);
   EXPECT_EQ(commands_of(get_array("/api/pdus?session=1&command=submit_sm,deliver_sm")),
             (std::vector<std::string>{"submit_sm", "deliver_sm", "submit_sm"}));
   EXPECT_EQ(commands_of(get_array("/api/pdus?command=submit_sm&limit=2")),
@@ -218,7 +219,7 @@ TEST_F(web_api, pdus_filters_and_limits) {
   EXPECT_EQ(opens.size(), 2u);
 
   // after= pages forward
-  const std::int64_t third = get_array("/api/pdus")[2].at("id").as_int64();
+  const std::int64_t third = get_array("/api/pdus?type=pdu")[2].at("id").as_int64();
   const json::array after = get_array("/api/pdus?after=" + std::to_string(third) + "&limit=2");
   ASSERT_EQ(after.size(), 2u);
   EXPECT_EQ(after[0].at("command").as_string(), "submit_sm_resp");
@@ -226,7 +227,7 @@ TEST_F(web_api, pdus_filters_and_limits) {
   const json::array after_f = get_array("/api/pdus?after=" + std::to_string(third) + "&command=submit_sm");
   ASSERT_EQ(after_f.size(), 2u);
   // before= pages backward
-  const json::array before = get_array("/api/pdus?before=" + std::to_string(third) + "&limit=5");
+  const json::array before = get_array("/api/pdus?type=pdu&before=" + std::to_string(third) + "&limit=5");
   EXPECT_EQ(commands_of(before), (std::vector<std::string>{"bind_transceiver", "bind_transceiver_resp"}));
 }
 
@@ -250,6 +251,248 @@ TEST_F(web_api, pdus_rejects_bad_parameters_with_a_clear_message) {
   bad("/api/pdus?sesion=1", "sesion");
   bad("/api/pcap?legs=middle", "legs");
   bad("/api/pcap?foo=1", "foo");
+}
+
+// Every event that reaches the ring (and the WebSocket) is in the REST history: a stream whose
+// framing broke, its alert and the session events come with their "type"; only a filter that
+// asks (type=, command=) leaves them out.
+TEST_F(web_api, malformed_streams_and_every_event_type_are_in_the_history) {
+  rig.open(7);
+  rig.send(7, rig.up, submit_sm(1, "before the break"));
+  const bytes junk = {0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 2};  // command_length 5 < 16
+  rig.send(7, rig.up, junk);
+  std::set<std::string> types;
+  const json::array all = get_array("/api/pdus");
+  for (const auto& e : all) types.insert(std::string(e.at("type").as_string()));
+  EXPECT_TRUE(types.count("session_open"));
+  EXPECT_TRUE(types.count("pdu"));
+  ASSERT_TRUE(types.count("malformed")) << json::serialize(all);
+  EXPECT_TRUE(types.count("alert")) << json::serialize(all);
+  auto has_malformed = [](const json::array& a) {
+    return std::any_of(a.begin(), a.end(), [](const json::value& e) {
+      return e.at("type").as_string() == "malformed" && e.as_object().contains("error") &&
+             e.at("session").as_int64() == 7;
+    });
+  };
+  EXPECT_TRUE(has_malformed(get_array("/api/pdus?session=7")));
+  EXPECT_TRUE(has_malformed(get_array("/api/pdus?session=7&direction=esme_to_smsc")));
+  EXPECT_TRUE(has_malformed(get_array("/api/pdus?status=error")));
+  EXPECT_TRUE(has_malformed(get_array("/api/pdus?text=out%20of%20sync")) ||
+              has_malformed(get_array("/api/pdus?type=malformed")));
+  EXPECT_FALSE(has_malformed(get_array("/api/pdus?type=pdu")));
+  const json::array subs = get_array("/api/pdus?command=submit_sm");
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_EQ(subs[0].at("type").as_string(), "pdu");
+}
+
+// after= at or past the newest id answers nothing, never the oldest events again (the ring's
+// `after + 1` wrapped round at 2^64 - 1); numbers that overflow or are not numbers are a 400.
+TEST_F(web_api, after_near_two_to_the_64_returns_nothing_older) {
+  traffic();
+  const std::uint64_t last = rig.ring.last_id();
+  EXPECT_TRUE(get_array("/api/pdus?after=18446744073709551615").empty());
+  EXPECT_TRUE(get_array("/api/pdus?after=18446744073709551614&type=all").empty());
+  EXPECT_TRUE(get_array("/api/pdus?after=18446744073709551615&command=submit_sm").empty());
+  EXPECT_TRUE(get_array("/api/pdus?after=" + std::to_string(last)).empty());
+  EXPECT_EQ(get_array("/api/pdus?after=" + std::to_string(last - 1)).size(), 1u);
+  EXPECT_EQ(get_array("/api/pdus?before=18446744073709551615&type=pdu").size(), 9u);
+  EXPECT_TRUE(get_array("/api/pdus?before=0").empty());
+  EXPECT_TRUE(get_array("/api/pdus?before=1").empty());
+  for (const std::string target :
+       {"/api/pdus?after=18446744073709551616", "/api/pdus?after=99999999999999999999999",
+        "/api/pdus?after=-1", "/api/pdus?after=", "/api/pdus?after=1e3", "/api/pdus?before=0x1g",
+        "/api/pdus?limit=18446744073709551617", "/api/pdus?session=18446744073709551616",
+        "/api/pdus?status=4294967296", "/api/pdus?command=0x100000000",
+        "/api/sessions/1/timeline?since=9223372036854775808", "/api/pcap?session=1x"}) {
+    const http_result r = http_get(port, target);
+    EXPECT_EQ(r.status, 400u) << target << " " << r.body;
+    EXPECT_TRUE(json::parse(r.body).as_object().contains("error")) << target;
+  }
+}
+
+// A body never passes api_max_response_bytes (one event always fits); the cut answer names its
+// continuation and following it returns everything once, in order.
+TEST_F(web_api, pdus_answers_are_capped_and_the_cursor_covers_everything) {
+  sw::server_options o;
+  o.api_max_response_bytes = 3000;
+  start(o);
+  rig.open(1);
+  for (std::uint32_t i = 0; i < 40; ++i) rig.send(1, rig.up, submit_sm(i, "message number " + std::to_string(i)));
+  std::vector<std::int64_t> want;
+  for (std::uint64_t id = 1; id <= rig.ring.last_id(); ++id) want.push_back(static_cast<std::int64_t>(id));
+
+  // Newest first, then older pages (the UI's history load).
+  std::vector<std::int64_t> got;
+  std::string before;
+  int pages = 0;
+  for (;;) {
+    const http_result r = http_get(port, "/api/pdus?limit=10000" + (before.empty() ? "" : "&before=" + before));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_LE(r.body.size(), 3000u);
+    std::vector<std::int64_t> page;
+    const json::value v = json::parse(r.body);
+    for (const auto& e : v.as_array()) page.push_back(e.at("id").as_int64());
+    ASSERT_FALSE(page.empty());
+    got.insert(got.begin(), page.begin(), page.end());
+    before = r.header("x-next-before");
+    EXPECT_TRUE(r.header("x-next-after").empty());
+    ASSERT_LT(++pages, 100);
+    if (before.empty()) break;
+    EXPECT_EQ(before, std::to_string(page.front()));
+  }
+  EXPECT_GT(pages, 3);
+  EXPECT_EQ(got, want);
+
+  // Forward from the start, with a payload filter too.
+  for (const std::string filter : {"", "&command=submit_sm", "&text=message"}) {
+    got.clear();
+    std::string after = "0";
+    pages = 0;
+    while (!after.empty()) {
+      const http_result r = http_get(port, "/api/pdus?after=" + after + filter);
+      ASSERT_EQ(r.status, 200u) << r.body;
+      EXPECT_LE(r.body.size(), 3000u);
+      const json::value v = json::parse(r.body);
+      for (const auto& e : v.as_array()) got.push_back(e.at("id").as_int64());
+      after = r.header("x-next-after");
+      ASSERT_LT(++pages, 100);
+    }
+    EXPECT_GT(pages, 3) << filter;
+    EXPECT_EQ(got, filter.empty() ? want : std::vector<std::int64_t>(want.begin() + 1, want.end())) << filter;
+  }
+
+  // A count limit names the continuation too; a complete answer names none.
+  const http_result two = http_get(port, "/api/pdus?limit=2");
+  EXPECT_EQ(json::parse(two.body).as_array().size(), 2u);
+  EXPECT_EQ(two.header("x-next-before"), std::to_string(want[want.size() - 2]));
+  EXPECT_TRUE(http_get(port, "/api/pdus?session=1&type=session_open").header("x-next-before").empty());
+
+  // One event larger than the cap still comes, alone.
+  o.api_max_response_bytes = 10;
+  start(o);
+  const http_result one = http_get(port, "/api/pdus?after=0");
+  ASSERT_EQ(json::parse(one.body).as_array().size(), 1u);
+  EXPECT_EQ(one.header("x-next-after"), "1");
+}
+
+// Over the connection cap: a clear 503, counted; capped API requests: 503 while static files
+// and /healthz go on; both come back once the holders leave.
+TEST_F(web_api, connections_and_api_requests_over_their_caps_get_503) {
+  sw::server_options o;
+  o.http_max_connections = 2;
+  o.api_max_inflight = 1;
+  o.http_timeout = std::chrono::seconds(20);
+  start(o);
+  {
+    raw_conn a(port), b(port);
+    ASSERT_TRUE(a.connected() && b.connected());
+    ASSERT_TRUE(wait_for([&] { return server->stats().http_connections == 2; }, 10s));
+    const http_result r = http_get(port, "/healthz");
+    EXPECT_EQ(r.status, 503u) << r.error;
+    EXPECT_NE(r.body.find("too many HTTP connections"), std::string::npos) << r.body;
+    EXPECT_EQ(r.header("retry-after"), "1");
+    EXPECT_GE(server->stats().http_refused_connections, 1u);
+  }
+  ASSERT_TRUE(wait_for([&] { return server->stats().http_connections == 0; }, 10s));
+  const http_result again = http_get(port, "/healthz");
+  EXPECT_EQ(again.status, 200u) << again.body << again.error;
+
+  // A pcap reader that does not read keeps the one API slot while its write is stuck.
+  rig.open(1);
+  for (std::uint32_t i = 0; i < 200; ++i) rig.send(1, rig.up, big_pdu(i, 60000));
+  {
+    raw_conn slow(port, 4096);
+    ASSERT_TRUE(slow.send("GET /api/pcap HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    ASSERT_TRUE(wait_for([&] { return server->stats().http_api_inflight == 1; }, 10s));
+    std::this_thread::sleep_for(200ms);
+    ASSERT_EQ(server->stats().http_api_inflight, 1u);  // still writing
+    const http_result busy = http_get(port, "/api/sessions");
+    EXPECT_EQ(busy.status, 503u);
+    EXPECT_NE(busy.body.find("too many API requests"), std::string::npos) << busy.body;
+    EXPECT_EQ(http_get(port, "/healthz").status, 200u);
+    EXPECT_EQ(http_get(port, "/app.js").status, 200u);
+    EXPECT_EQ(server->stats().http_refused_busy, 1u);
+  }
+  ASSERT_TRUE(wait_for([&] { return server->stats().http_api_inflight == 0; }, 30s));
+  const http_result m = http_get(port, "/metrics");
+  ASSERT_EQ(m.status, 200u);
+  EXPECT_NE(m.body.find("smppscope_http_refused_total{reason=\"connections\"} 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("smppscope_http_refused_total{reason=\"api_busy\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("smppscope_http_connections 1\n"), std::string::npos);
+}
+
+// Slowloris: a header trickled in byte by byte, or a keep-alive connection left idle, loses its
+// connection at the deadline; the deadline is not extended by each byte.
+TEST_F(web_api, slow_headers_and_idle_keep_alive_are_cut_at_their_deadlines) {
+  sw::server_options o;
+  o.http_header_timeout = std::chrono::milliseconds(600);
+  o.http_idle_timeout = std::chrono::milliseconds(600);
+  start(o);
+  raw_conn loris(port);
+  ASSERT_TRUE(loris.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  const auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    if (!loris.send("X")) break;
+    closed = loris.read_until_closed(100ms);
+  }
+  if (!closed) closed = loris.read_until_closed(5s);
+  EXPECT_TRUE(closed);
+  const auto held = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(held, 5s);
+  EXPECT_TRUE(wait_for([&] { return server->stats().http_timeouts >= 1; }, 5s));
+
+  raw_conn idle(port);
+  ASSERT_TRUE(idle.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  std::string got;
+  EXPECT_TRUE(idle.read_until_closed(10s, &got));  // answered, then closed when idle
+  EXPECT_NE(got.find("200 OK"), std::string::npos) << got;
+  EXPECT_TRUE(wait_for([&] { return server->stats().http_timeouts >= 2; }, 5s)) << server->stats().http_timeouts;
+
+  // A body over the limit is refused.
+  raw_conn big(port);
+  ASSERT_TRUE(big.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n"));
+  got.clear();
+  EXPECT_TRUE(big.read_until_closed(10s, &got));
+  EXPECT_NE(got.find("413"), std::string::npos) << got;
+}
+
+// Many readers that never read /api/pdus (with hex) and /api/pcap of 64 KiB PDUs: what the
+// server holds for them stays bounded (responses are capped, pcap comes piece by piece, API
+// requests in flight are capped); before, each one held a copy of the ring and its rendering.
+TEST(web_server, slow_readers_of_big_pdus_keep_memory_bounded) {
+  capture_rig rig(sc::event_ring_options{2000, 48u << 20});
+  sw::server_options o;
+  o.http_timeout = std::chrono::seconds(30);
+  auto server = std::make_unique<sw::server>(o, rig.ring, rig.sessions, rig.registry);
+  server->start();
+  const std::uint16_t port = server->port();
+  rig.open(1);
+  for (std::uint32_t i = 0; i < 700; ++i) rig.send(1, i % 2 ? rig.down : rig.up, big_pdu(i, 65536));
+  ASSERT_GT(rig.ring.stats().bytes, 40u << 20);
+  // Warm up once (allocator pools, first-use costs) before measuring.
+  EXPECT_EQ(http_get(port, "/api/pdus?limit=10").status, 200u);
+  const std::size_t rss0 = rss_bytes();
+  std::size_t peak = rss0;
+  std::vector<std::unique_ptr<raw_conn>> slow;
+  for (int i = 0; i < 24; ++i) {
+    slow.push_back(std::make_unique<raw_conn>(port, 4096));
+    const std::string target = i % 2 ? "/api/pcap" : "/api/pdus?limit=10000&type=all";
+    ASSERT_TRUE(slow.back()->send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  }
+  ASSERT_TRUE(wait_for([&] { return server->stats().http_api_inflight == o.api_max_inflight; }, 20s));
+  for (int i = 0; i < 30; ++i) {
+    peak = std::max(peak, rss_bytes());
+    std::this_thread::sleep_for(50ms);
+  }
+  const std::size_t growth = peak > rss0 ? peak - rss0 : 0;
+  // 8 requests in flight x (4 MiB body + its pieces) plus allocator slack; the old code needed
+  // over 100 MiB per reader here.
+  EXPECT_LT(growth, std::size_t{200} << 20) << "RSS grew by " << (growth >> 20) << " MiB";
+  EXPECT_GT(server->stats().http_refused_busy, 0u);
+  slow.clear();
+  ASSERT_TRUE(wait_for([&] { return server->stats().http_api_inflight == 0; }, 60s));
+  EXPECT_EQ(http_get(port, "/api/pdus?limit=1").status, 200u);
 }
 
 // The pcap export read back by libpcap and decoded by tshark (the outside oracle).
@@ -460,7 +703,15 @@ TEST_F(web_api, token_is_required_when_set) {
   EXPECT_EQ(http_get(port, "/api/pdus", {{"Authorization", "Bearer s3cret-token-longer"}}).status, 401u);
   EXPECT_EQ(http_get(port, "/api/pdus", {{"Authorization", "Bearer s3cret-token"}}).status, 200u);
   EXPECT_EQ(http_get(port, "/metrics", {{"Authorization", "bearer s3cret-token"}}).status, 200u);
-  EXPECT_EQ(http_get(port, "/api/pdus?token=s3cret-token").status, 200u);
+  // A token in the address is taken only by / (to set the cookie): never by the API, /metrics
+  // or /ws, not even when it is right.
+  for (const char* target : {"/api/pdus?token=s3cret-token", "/metrics?token=s3cret-token",
+                             "/api/sessions?token=s3cret-token", "/app.js?token=s3cret-token"}) {
+    const http_result r = http_get(port, target);
+    EXPECT_EQ(r.status, 401u) << target;
+    EXPECT_NE(r.body.find("only on /"), std::string::npos) << target << r.body;
+  }
+  EXPECT_EQ(http_get(port, "/api/pdus?token=s3cret-token", {{"Authorization", "Bearer s3cret-token"}}).status, 401u);
   EXPECT_EQ(http_get(port, "/app.js").status, 401u);
   const http_result page = http_get(port, "/");
   EXPECT_EQ(page.status, 401u);
@@ -474,6 +725,8 @@ TEST_F(web_api, token_is_required_when_set) {
   EXPECT_NE(cookie.find("smppscope_token=s3cret-token"), std::string::npos);
   EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
   EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(cookie.find("; Max-Age=86400"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);  // plain HTTP
   const std::string pair = cookie.substr(0, cookie.find(';'));
   EXPECT_EQ(http_get(port, "/", {{"Cookie", "other=1; " + pair}}).status, 200u);
   EXPECT_EQ(http_get(port, "/app.js", {{"Cookie", pair}}).status, 200u);
@@ -489,6 +742,10 @@ TEST_F(web_api, token_is_required_when_set) {
   EXPECT_EQ(json::parse(*hello).at("type").as_string(), "hello");
   ws_client with_bearer;
   EXPECT_TRUE(with_bearer.connect(port, {{"Authorization", "Bearer s3cret-token"}}));
+  ws_client query_token;
+  EXPECT_FALSE(query_token.connect(port, {}, 0, "/ws?token=s3cret-token"));
+  ws_client query_and_cookie;
+  EXPECT_FALSE(query_and_cookie.connect(port, {{"Cookie", pair}}, 0, "/ws?token=s3cret-token"));
   // A page from another origin may not open it, even with the cookie.
   ws_client cross;
   EXPECT_FALSE(cross.connect(port, {{"Cookie", pair}, {"Origin", "http://evil.example"}}));

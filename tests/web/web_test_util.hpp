@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -12,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -326,6 +332,89 @@ class ws_client {
   bool closed_ = false;
   std::size_t received_ = 0;
 };
+
+// A PDU of `size` octets (header + zeros) with an unknown command id: kept raw, never an error.
+inline bytes big_pdu(std::uint32_t seq, std::size_t size) {
+  bytes b(size, 0);
+  auto put32 = [&](std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+  };
+  put32(0, static_cast<std::uint32_t>(size));
+  put32(4, 0x00010200u);
+  put32(12, seq);
+  return b;
+}
+
+// Resident set size of this process.
+inline std::size_t rss_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long pages = 0, resident = 0;
+  if (f) {
+    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// A plain blocking TCP client for hostile-client tests: it writes what it is told and reads
+// only when asked (with a deadline), so it can stall a server's writes on purpose.
+class raw_conn {
+ public:
+  // `rcvbuf` > 0: a small receive buffer (set before connecting), for a reader that stalls.
+  explicit raw_conn(std::uint16_t port, int rcvbuf = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~raw_conn() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  raw_conn(const raw_conn&) = delete;
+  raw_conn& operator=(const raw_conn&) = delete;
+  bool connected() const { return ok_; }
+  bool send(std::string_view s) {
+    while (!s.empty()) {
+      const ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n <= 0) return false;
+      s.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  // Reads until the peer closes or `timeout` passes; true when it closed.
+  bool read_until_closed(std::chrono::milliseconds timeout, std::string* got = nullptr) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[16384];
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left <= std::chrono::milliseconds(0)) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return true;
+      if (got) got->append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+// Waits for `p` up to `timeout` (checking every 10 ms).
+template <class Pred>
+inline bool wait_for(Pred p, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!p()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
 
 // ---- outside tools ----
 inline std::string run_command(const std::string& cmd, int* status = nullptr) {

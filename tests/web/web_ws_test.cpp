@@ -250,6 +250,58 @@ TEST_F(web_ws, paused_client_is_told_how_many_events_it_lost) {
   EXPECT_EQ(server->stats().ws_clients_cut, 0u);
 }
 
+// A client that sends filter messages and never reads: each is answered, the answers pile up
+// against the same bounds as events, and the client is cut off; neither the queue nor the
+// process grows with what it sends (before, the answers queued without limit: GBs in seconds).
+TEST_F(web_ws, client_that_only_sends_filters_is_cut_with_bounded_memory) {
+  sw::server_options o;
+  o.ws_queue_messages = 16;
+  o.ws_queue_bytes = 256 * 1024;
+  o.ws_stall_timeout = std::chrono::seconds(5);
+  start(o);
+  net::io_context ioc;
+  websocket::stream<tcp::socket> ws(ioc);
+  ws.next_layer().open(tcp::v4());
+  ws.next_layer().set_option(net::socket_base::receive_buffer_size(4096));
+  ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  ws.handshake("127.0.0.1:" + std::to_string(port), "/ws");
+  const std::string message = R"({"type":"filter","text":")" + std::string(3500, 'a') + R"("})";
+  const std::size_t rss0 = rss_bytes();
+  std::size_t peak = rss0;
+  beast::error_code ec;
+  std::size_t sent = 0;
+  constexpr std::size_t max_messages = 30000;  // 105 MB if nothing stopped it
+  for (; sent < max_messages; ++sent) {
+    ws.write(net::buffer(message), ec);
+    if (ec) break;
+    if (sent % 256 == 0) peak = std::max(peak, rss_bytes());
+  }
+  peak = std::max(peak, rss_bytes());
+  EXPECT_TRUE(ec) << "sent " << sent << " filter messages and was never cut off";
+  EXPECT_LT(sent, max_messages);
+  ASSERT_TRUE(wait_for([&] { return server->stats().ws_clients == 0; }, 10s));
+  const sw::server_stats s = server->stats();
+  EXPECT_EQ(s.ws_clients_cut, 1u);
+  EXPECT_LE(s.ws_queue_high_water, o.ws_queue_bytes + 8 * 1024);
+  const std::size_t growth = peak > rss0 ? peak - rss0 : 0;
+  EXPECT_LT(growth, std::size_t{48} << 20) << "RSS grew by " << (growth >> 20) << " MiB";
+}
+
+// A message over ws_max_message ends the connection: one client cannot make the server parse
+// (and echo) arbitrarily much.
+TEST_F(web_ws, oversized_client_message_closes_the_connection) {
+  sw::server_options o;
+  o.ws_max_message = 4096;
+  start(o);
+  auto c = connect();
+  c->send(R"({"type":"filter","text":")" + std::string(8000, 'b') + R"("})");
+  c->pump_until([&] { return c->closed(); }, 10s);
+  EXPECT_TRUE(c->closed());
+  auto ok = connect();  // others are not affected
+  EXPECT_EQ(filter(*ok, R"({"type":"filter","text":")" + std::string(3000, 'c') + R"("})").at("type").as_string(),
+            "filter_applied");
+}
+
 // ---- through the real relay: ESME -> proxy -> SMSC, analyzer thread, web ----
 
 // A tiny SMSC: answers binds and submits, and sends a deliver_sm after each submit.
@@ -362,6 +414,77 @@ TEST(web_relay, live_events_of_real_relayed_traffic) {
   EXPECT_EQ(a[0].at("state").as_string(), "bound_trx");
   EXPECT_EQ(a[0].at("upstream").as_string(), "127.0.0.1:" + std::to_string(smsc.port()));
   EXPECT_EQ(counter.pdus(static_cast<std::uint32_t>(sd::command_id::submit_sm), sc::direction::esme_to_smsc), 3u);
+
+  esme.close();
+  relay.stop();
+  analyzer.stop();
+}
+
+
+// An HTTP connection flood and slowloris clients against the web port while an ESME and SMSC
+// talk through the relay in the same process: every relayed round trip still completes
+// promptly, the web refuses what is over its cap (counted), the trickling clients lose their
+// connections at the header deadline, and the web serves again once the flood stops.
+TEST(web_relay, relay_keeps_relaying_during_http_flood_and_slowloris) {
+  test_smsc smsc;
+  sc::event_ring ring;
+  sc::session_table sessions;
+  sc::tap_queue tap(4u << 20);
+  sc::analyzer analyzer(ring, sessions);
+  analyzer.add_queue(tap);
+  sw::metrics_registry registry;
+  analyzer.start();
+  smppscope::proxy::proxy_options po;
+  po.listen = {"127.0.0.1", 0};
+  po.upstream = {"127.0.0.1", smsc.port()};
+  po.taps = {&tap};
+  po.log = [](std::string_view) {};
+  smppscope::proxy::proxy relay(po);
+  relay.start();
+  sw::server_options wo;
+  wo.http_max_connections = 32;
+  wo.http_header_timeout = std::chrono::milliseconds(1500);
+  sw::server web(wo, ring, sessions, registry);
+  web.start();
+
+  net::io_context ioc;
+  tcp::socket esme(ioc);
+  esme.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), relay.port()));
+  net::write(esme, net::buffer(bind_trx(1, "flood", "pw")));
+  auto read_pdu = [&] {
+    std::uint8_t head[16];
+    net::read(esme, net::buffer(head));
+    bytes body(sd::read_header({head, 16}).command_length - 16);
+    net::read(esme, net::buffer(body));
+    return sd::read_header({head, 16});
+  };
+  EXPECT_EQ(read_pdu().command_id, static_cast<std::uint32_t>(sd::command_id::bind_transceiver_resp));
+
+  // The flood: 300 connections, each starting a request and trickling it.
+  std::vector<std::unique_ptr<raw_conn>> flood;
+  for (int i = 0; i < 300; ++i) {
+    flood.push_back(std::make_unique<raw_conn>(web.port()));
+    flood.back()->send("GET /api/sessions HTTP/1.1\r\n");
+  }
+  std::chrono::steady_clock::duration worst{};
+  for (std::uint32_t round = 0; round < 40; ++round) {
+    for (auto& c : flood) c->send("X");  // keeps the slowloris alive (or finds it cut)
+    const auto t0 = std::chrono::steady_clock::now();
+    net::write(esme, net::buffer(submit_sm(100 + round, "ping " + std::to_string(round))));
+    EXPECT_EQ(read_pdu().command_id, static_cast<std::uint32_t>(sd::command_id::submit_sm_resp));
+    EXPECT_EQ(read_pdu().command_id, static_cast<std::uint32_t>(sd::command_id::deliver_sm));
+    worst = std::max(worst, std::chrono::steady_clock::now() - t0);
+    std::this_thread::sleep_for(50ms);
+  }
+  // Generous for a loaded machine; a relay starved by the web would stall for seconds.
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(worst).count(), 1500);
+  const sw::server_stats s = web.stats();
+  EXPECT_GT(s.http_refused_connections, 0u);
+  EXPECT_LE(s.http_connections, wo.http_max_connections);
+  ASSERT_TRUE(wait_for([&] { return web.stats().http_timeouts >= 32; }, 20s)) << web.stats().http_timeouts;
+  flood.clear();
+  ASSERT_TRUE(wait_for([&] { return web.stats().http_connections == 0; }, 20s));
+  EXPECT_EQ(http_get(web.port(), "/healthz").status, 200u);
 
   esme.close();
   relay.stop();

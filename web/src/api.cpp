@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <deque>
 
 #include "smppscope/capture/event_ring.hpp"
 #include "smppscope/capture/pcap_writer.hpp"
@@ -300,9 +299,16 @@ http_reply api::protocol() const {
   return r;
 }
 
+// Every event type by default: a malformed stream, alerts and session events belong to the
+// history as much as PDUs (type= narrows; command=/status= keep only what they can match).
+//
+// Two passes keep memory bounded: the ids that pass the metadata filter are collected without
+// copying a payload, then events are copied one at a time, rendered and added until `limit`
+// events or max_response_bytes. Without after= the newest are wanted, so the second pass walks
+// backward and the pieces are joined oldest first. A cut response names its continuation:
+// X-Next-After (forward, with after=) or X-Next-Before (older events, without after=).
 http_reply api::pdus(const query_params& q) const {
   event_match m;
-  m.types = 1u << static_cast<unsigned>(event_type::pdu);
   std::size_t limit = opt_.pdus_default_limit;
   std::optional<std::uint64_t> after, before;
   bool hex = true;
@@ -339,7 +345,7 @@ http_reply api::pdus(const query_params& q) const {
       m.types = *bits;
     } else if (key == "after" || key == "before") {
       const auto n = parse_u64(val);
-      if (!n) return json_error(400, key + ": must be an event id, not '" + val + "'");
+      if (!n) return json_error(400, key + ": must be an event id from 0 to 18446744073709551615, not '" + val + "'");
       (key == "after" ? after : before) = n;
     } else if (key == "hex") {
       if (!parse_bool(val, hex)) return json_error(400, "hex: must be 0 or 1, not '" + val + "'");
@@ -350,73 +356,68 @@ http_reply api::pdus(const query_params& q) const {
     }
   }
 
-  capture::render_options ropt;
-  ropt.include_hex = hex;
-  const std::uint64_t upper = before ? (*before == 0 ? 0 : *before - 1) : ring_.last_id();
-  const capture::event_filter keep_info = [&](const capture::event_info& e) {
-    return e.id <= upper && m.keep_info(e);
-  };
-  const bool payload_filters = !m.commands.empty() || m.status != status_match::any || !m.text.empty();
-
+  const std::uint64_t last = ring_.last_id();
+  std::uint64_t upper = last;  // newest id wanted
+  if (before) upper = std::min(upper, *before == 0 ? 0 : *before - 1);
   http_reply r;
   r.headers.emplace_back("Cache-Control", "no-store");
-  r.body = "[";
-  std::size_t n_out = 0;
-  std::string one;
-  auto emit = [&](const capture::event& e) {
-    if (n_out++) r.body += ',';
-    capture::append_event_json(r.body, e, ropt);
-  };
+  r.headers.emplace_back("X-Smppscope-Last-Id", std::to_string(last));
+  // after= at or past the newest id (2^64-1 included) asks for nothing yet: never wrap round.
+  if (upper == 0 || (after && *after >= upper)) {
+    r.body = "[]";
+    return r;
+  }
 
-  if (!payload_filters) {
-    // Metadata filters only: the ring selects exactly.
-    const auto events = after ? ring_.read_since(*after, limit, keep_info)
-                              : ring_.read_last(limit, keep_info);
-    for (const capture::event& e : events)
-      if (e.id <= upper) emit(e);
-  } else {
-    // Scan forward in chunks (copies stay bounded), full filter on each event; without `after`
-    // keep the newest `limit` matches.
-    constexpr std::size_t chunk = 2048;
-    std::uint64_t cursor = after.value_or(0);
-    std::deque<std::string> newest;
-    bool done = false;
-    while (!done && cursor < upper) {
-      const auto events = ring_.read_since(cursor, chunk, keep_info);
-      if (events.empty()) break;
-      for (const capture::event& e : events) {
-        cursor = e.id;
-        if (e.id > upper) {
-          done = true;
-          break;
-        }
-        one.clear();
-        if (!m.text.empty()) capture::append_event_json(one, e, ropt);
-        if (!m.keep(e, one)) continue;
-        if (one.empty()) capture::append_event_json(one, e, ropt);
-        if (after) {
-          if (n_out++) r.body += ',';
-          r.body += one;
-          if (n_out == limit) {
-            done = true;
-            break;
-          }
-        } else {
-          newest.push_back(one);
-          if (newest.size() > limit) newest.pop_front();
-        }
-      }
-    }
-    for (const std::string& s : newest) {
-      if (n_out++) r.body += ',';
-      r.body += s;
-    }
+  const bool payload_filters = !m.commands.empty() || m.status != status_match::any || !m.text.empty();
+  // Pass 1: candidate ids in walking order (forward with after=, newest first without).
+  // Without payload filters every candidate is kept, so limit + 1 say whether more exist.
+  std::vector<std::uint64_t> ids;
+  const std::size_t max_ids = payload_filters ? ring_.options().max_events : limit + 1;
+  const capture::event_filter collect = [&](const capture::event_info& e) {
+    if (ids.size() < max_ids && e.id <= upper && (!after || e.id > *after) && m.keep_info(e))
+      ids.push_back(e.id);
+    return false;  // never copy a payload here
+  };
+  if (after) (void)ring_.read_since(*after, 1, collect);
+  else (void)ring_.read_last(1, collect);
+
+  // Pass 2.
+  capture::render_options ropt;
+  ropt.include_hex = hex;
+  std::vector<std::pair<std::uint64_t, std::string>> pieces;  // rendered events, walking order
+  std::size_t bytes = 2, i = 0;
+  std::string one;
+  for (; i < ids.size() && pieces.size() < limit; ++i) {
+    const std::optional<capture::event> e = ring_.get(ids[i]);
+    if (!e) continue;  // overwritten since pass 1
+    one.clear();
+    if (!m.text.empty()) capture::append_event_json(one, *e, ropt);
+    if (payload_filters && !m.keep(*e, one)) continue;
+    if (one.empty()) capture::append_event_json(one, *e, ropt);
+    if (!pieces.empty() && bytes + one.size() + 1 > opt_.max_response_bytes) break;
+    bytes += one.size() + 1;
+    pieces.emplace_back(e->id, std::move(one));
+    one = std::string();
+  }
+  const bool more = i < ids.size();
+  if (!after) std::reverse(pieces.begin(), pieces.end());
+  r.body.reserve(bytes);
+  r.body += '[';
+  for (auto& [id, json] : pieces) {
+    if (r.body.size() > 1) r.body += ',';
+    r.body += json;
+    std::string().swap(json);
   }
   r.body += ']';
-  r.headers.emplace_back("X-Smppscope-Last-Id", std::to_string(ring_.last_id()));
+  if (more && !pieces.empty()) {
+    if (after) r.headers.emplace_back("X-Next-After", std::to_string(pieces.back().first));
+    else r.headers.emplace_back("X-Next-Before", std::to_string(pieces.front().first));
+  }
   return r;
 }
 
+// Streamed piecewise: a few events are copied from the ring per piece, never the whole ring;
+// the export ends at the newest event held when the request came in.
 http_reply api::pcap(const query_params& q) const {
   std::optional<std::uint64_t> session;
   capture::pcap_export_options popt;
@@ -433,13 +434,45 @@ http_reply api::pcap(const query_params& q) const {
       return json_error(400, "unknown parameter '" + key + "' (session, legs)");
     }
   }
-  const capture::event_filter keep = [&](const capture::event_info& e) {
-    return e.type == event_type::pdu && (!session || e.session == *session);
+  struct producer_state {
+    producer_state(const capture::event_ring& ring, const capture::session_table& sessions,
+                   const capture::pcap_export_options& popt, std::optional<std::uint64_t> session,
+                   std::size_t piece_bytes)
+        : ring(ring), out(capture::endpoints_from(sessions), popt), session(session),
+          upper(ring.last_id()), piece_bytes(std::max<std::size_t>(piece_bytes, 4096)) {}
+    const capture::event_ring& ring;
+    capture::pcap_export out;
+    std::optional<std::uint64_t> session;
+    std::uint64_t upper, cursor = 0;
+    std::size_t piece_bytes;
+    bool started = false;
   };
-  const auto events = ring_.read_since(0, ring_.options().max_events, keep);
+  auto st = std::make_shared<producer_state>(ring_, sessions_, popt, session, opt_.pcap_piece_bytes);
   http_reply r;
   r.content_type = "application/vnd.tcpdump.pcap";
-  r.body = capture::write_pcap(events, capture::endpoints_from(sessions_), popt);
+  r.stream = [st](std::string& out) -> bool {
+    if (!st->started) {
+      st->started = true;
+      capture::pcap_export::header(out);
+    }
+    const capture::event_filter keep = [&](const capture::event_info& e) {
+      return e.id <= st->upper && e.type == event_type::pdu && (!st->session || e.session == *st->session);
+    };
+    constexpr std::size_t events_per_read = 16;
+    while (out.size() < st->piece_bytes) {
+      if (st->cursor >= st->upper) {
+        st->out.finish(out);
+        return false;
+      }
+      const auto events = st->ring.read_since(st->cursor, events_per_read, keep);
+      if (events.empty()) st->cursor = st->upper;
+      for (const capture::event& e : events) {
+        st->cursor = e.id;
+        st->out.add(e, out);
+      }
+    }
+    return true;
+  };
   std::string name = "smppscope";
   if (session) name += "-session-" + std::to_string(*session);
   name += '-' + utc_stamp() + ".pcap";

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <stdexcept>
+#include <utility>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -48,7 +49,41 @@ constexpr std::string_view server_name = "smppscope/0.1.0";
 struct counters {
   std::atomic<std::uint64_t> http_requests{0}, ws_connections{0}, ws_events_sent{0},
       ws_events_dropped{0}, ws_clients_cut{0}, ws_queue_high_water{0};
+  std::atomic<std::uint64_t> http_connections{0}, http_refusing{0}, api_inflight{0},
+      http_refused_connections{0}, http_refused_busy{0}, http_timeouts{0};
   detail::ws_hub_counters hub;
+};
+
+// One unit of a capped count, given back when destroyed.
+class slot {
+ public:
+  slot() = default;
+  slot(slot&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+  slot& operator=(slot&& o) noexcept {
+    release();
+    n_ = std::exchange(o.n_, nullptr);
+    return *this;
+  }
+  ~slot() { release(); }
+  // Takes one unit when fewer than `max` are taken; an empty slot otherwise.
+  static slot take(std::atomic<std::uint64_t>& n, std::size_t max) {
+    slot s;
+    for (std::uint64_t seen = n.load(std::memory_order_relaxed); seen < max;) {
+      if (n.compare_exchange_weak(seen, seen + 1, std::memory_order_relaxed)) {
+        s.n_ = &n;
+        break;
+      }
+    }
+    return s;
+  }
+  explicit operator bool() const noexcept { return n_ != nullptr; }
+  void release() noexcept {
+    if (n_) n_->fetch_sub(1, std::memory_order_relaxed);
+    n_ = nullptr;
+  }
+
+ private:
+  std::atomic<std::uint64_t>* n_ = nullptr;
 };
 
 // Shared by every connection (held through shared_ptr by their coroutines and sessions).
@@ -62,7 +97,11 @@ struct shared_state {
                const capture::session_table& sessions, const metrics_registry& metrics,
                counters& c)
       : opt(std::move(o)),
-        api(detail::api_options{opt.pdus_default_limit, opt.pdus_max_limit, opt.timeline}, ring, sessions, metrics),
+        api(detail::api_options{.pdus_default_limit = opt.pdus_default_limit,
+                                .pdus_max_limit = opt.pdus_max_limit,
+                                .max_response_bytes = opt.api_max_response_bytes,
+                                .timeline = opt.timeline},
+            ring, sessions, metrics),
         token(opt.token), count(c) {}
 };
 
@@ -70,18 +109,24 @@ std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 // ---- WebSocket session: one per client, on the connection's strand ----
 
+// Every frame, events or control, obeys the client's message and byte bounds. Event batches
+// that do not fit are dropped and counted; a control message (hello, filter_applied, error)
+// cannot be dropped, so a client whose queue has no room for one is cut off. So is a client
+// whose write has been pending for ws_stall_timeout, and one that sends a message over
+// ws_max_message octets: what one client can make the server hold is bounded either way.
 template <class Stream>
 class ws_session final : public detail::ws_client,
                          public std::enable_shared_from_this<ws_session<Stream>> {
  public:
-  ws_session(Stream&& s, std::shared_ptr<shared_state> st) : ws_(std::move(s)), st_(std::move(st)) {}
+  ws_session(Stream&& s, std::shared_ptr<shared_state> st)
+      : ws_(std::move(s)), st_(std::move(st)), write_timer_(ws_.get_executor()) {}
 
   void run(http::request<http::string_body> req) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(http::field::server, server_name);
     }));
-    ws_.read_message_max(64 * 1024);
+    ws_.read_message_max(std::max<std::size_t>(st_->opt.ws_max_message, 256));
     ws_.text(true);
     ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, this->shared_from_this()));
   }
@@ -94,8 +139,8 @@ class ws_session final : public detail::ws_client,
 
   void send_control(std::string json) override {
     net::post(ws_.get_executor(), [self = this->shared_from_this(), json = std::move(json)]() mutable {
-      if (self->closed_) return;
-      self->enqueue(std::make_shared<const std::string>(std::move(json)));
+      if (self->acks_pending_) --self->acks_pending_;
+      self->control(std::move(json));
     });
   }
 
@@ -113,40 +158,60 @@ class ws_session final : public detail::ws_client,
   }
 
   void on_read(error_code ec, std::size_t) {
-    if (ec) {
+    if (ec || closed_) {
       on_closed();
       return;
     }
     const std::string text = beast::buffers_to_string(rbuf_.data());
     rbuf_.consume(rbuf_.size());
+    // Each message is answered once; answers on their way count against the queue too.
+    if (!fits(text.size() + 64, acks_pending_)) {
+      cut();
+      return;
+    }
     parse_error err;
     if (auto m = parse_filter_message(text, err)) {
       std::string ack = "{\"type\":\"filter_applied\",\"filter\":" + filter_json(*m) + "}";
+      ++acks_pending_;
       st_->hub->set_filter(this, std::make_shared<const event_match>(std::move(*m)), std::move(ack));
     } else {
       std::string msg = "{\"type\":\"error\",\"message\":";
       decoder::append_json_string(msg, err.message);
       msg += '}';
-      enqueue(std::make_shared<const std::string>(std::move(msg)));
+      control(std::move(msg));
+      if (closed_) return;
     }
     do_read();
+  }
+
+  // Room for one more frame of `size` octets (`extra` frames already promised)?
+  bool fits(std::size_t size, std::size_t extra = 0) const {
+    const auto& o = st_->opt;
+    if (queue_.empty() && extra == 0) return true;  // one frame always fits
+    return queue_.size() + extra < o.ws_queue_messages && queued_bytes_ + size <= o.ws_queue_bytes;
+  }
+
+  void control(std::string json) {
+    if (closed_) return;
+    if (!fits(json.size())) {
+      cut();
+      return;
+    }
+    enqueue(std::make_shared<const std::string>(std::move(json)));
   }
 
   // Client strand. Drops (and counts) when the queue is full: the hub never waits.
   void on_deliver(const std::shared_ptr<const std::string>& batch, std::size_t events) {
     if (closed_) return;
-    const auto& o = st_->opt;
-    const bool full = !queue_.empty() && (queue_.size() >= o.ws_queue_messages ||
-                                          queued_bytes_ + batch->size() > o.ws_queue_bytes);
-    if (full) {
+    const std::string notice =
+        pending_lag_ ? "{\"type\":\"lagging\",\"dropped\":" + std::to_string(pending_lag_) + "}" : std::string();
+    if (!fits(batch->size() + notice.size(), notice.empty() ? 0 : 1)) {
       pending_lag_ += events;
       st_->count.ws_events_dropped.fetch_add(events, std::memory_order_relaxed);
-      if (writing_ && std::chrono::steady_clock::now() - write_started_ > o.ws_stall_timeout) cut();
       return;
     }
-    if (pending_lag_) {
-      enqueue(std::make_shared<const std::string>("{\"type\":\"lagging\",\"dropped\":" +
-                                                  std::to_string(pending_lag_) + "}"));
+    if (!notice.empty()) {
+      enqueue(std::make_shared<const std::string>(notice));
       pending_lag_ = 0;
     }
     st_->count.ws_events_sent.fetch_add(events, std::memory_order_relaxed);
@@ -165,15 +230,22 @@ class ws_session final : public detail::ws_client,
 
   void do_write() {
     writing_ = true;
-    write_started_ = std::chrono::steady_clock::now();
+    const std::uint64_t gen = ++write_gen_;
+    write_timer_.expires_after(st_->opt.ws_stall_timeout);
+    write_timer_.async_wait([self = this->shared_from_this(), gen](error_code ec) {
+      if (!ec && self->writing_ && self->write_gen_ == gen && !self->closed_) self->cut();
+    });
     ws_.async_write(net::buffer(*queue_.front()),
                     beast::bind_front_handler(&ws_session::on_write, this->shared_from_this()));
   }
 
   void on_write(error_code ec, std::size_t) {
     writing_ = false;
+    write_timer_.cancel();
     if (ec) {
       on_closed();
+      queue_.clear();
+      queued_bytes_ = 0;
       return;
     }
     queued_bytes_ -= queue_.front()->size();
@@ -183,6 +255,7 @@ class ws_session final : public detail::ws_client,
 
   // A client that stopped reading: close the socket; pending operations end with an error.
   void cut() {
+    if (closed_) return;
     st_->count.ws_clients_cut.fetch_add(1, std::memory_order_relaxed);
     error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -192,6 +265,7 @@ class ws_session final : public detail::ws_client,
   void on_closed() {
     if (closed_) return;
     closed_ = true;
+    write_timer_.cancel();
     if (joined_) st_->hub->leave(this);
     if (!writing_) {
       queue_.clear();
@@ -201,11 +275,13 @@ class ws_session final : public detail::ws_client,
 
   websocket::stream<Stream> ws_;
   std::shared_ptr<shared_state> st_;
+  net::steady_timer write_timer_;
   beast::flat_buffer rbuf_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
+  std::size_t acks_pending_ = 0;  // filter acknowledgements on their way from the hub
   std::uint64_t pending_lag_ = 0;
-  std::chrono::steady_clock::time_point write_started_{};
+  std::uint64_t write_gen_ = 0;
   bool writing_ = false;
   bool closed_ = false;
   bool joined_ = false;
@@ -213,29 +289,9 @@ class ws_session final : public detail::ws_client,
 
 // ---- HTTP ----
 
-http::response<http::string_body> to_response(const detail::http_reply& r,
-                                              const http::request<http::string_body>& req) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
-  res.set(http::field::server, server_name);
-  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
-  for (const auto& [k, v] : r.headers) res.insert(k, v);
-  const bool head = req.method() == http::verb::head;
-  std::size_t size = r.asset ? r.asset->data.size() : r.body.size();
-  if (r.status == 304) size = 0;
-  if (!head && r.status != 304) {
-    if (r.asset) res.body().assign(reinterpret_cast<const char*>(r.asset->data.data()), size);
-    else res.body() = r.body;
-  }
-  if (r.status != 304) res.content_length(size);
-  res.keep_alive(req.keep_alive());
-  return res;
-}
-
-bool is_ui_page(std::string_view path) {
-  return path == "/" || path == "/index.html";
-}
-
-// Access control; nullopt = go ahead, else the reply to send instead.
+// Access control; nullopt = go ahead, else the reply to send instead. A token in the address
+// (?token=) is taken only by the UI page, which trades it for a cookie: addresses end up in
+// logs and histories, so the API, /metrics and /ws refuse one.
 std::optional<detail::http_reply> check_access(const shared_state& st,
                                                const http::request<http::string_body>& req,
                                                std::string_view path, const detail::query_params& q,
@@ -247,10 +303,19 @@ std::optional<detail::http_reply> check_access(const shared_state& st,
     return std::nullopt;
   }
   const std::string* qt = q.find("token");
+  const bool ui_page = path == "/";
+  auto unauthorized = [](detail::http_reply r) {
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"smppscope\"");
+    return r;
+  };
+  if (qt && !ui_page)
+    return unauthorized(detail::json_error(
+        401, "token= in the address is accepted only on / (which sets a cookie); send Authorization: "
+             "Bearer TOKEN instead"));
   if (!st.token.allows(sv(req[http::field::authorization]), sv(req[http::field::cookie]),
                        qt ? std::string_view(*qt) : std::string_view{})) {
     detail::http_reply r;
-    if (is_ui_page(path)) {
+    if (ui_page || path == "/index.html") {
       r.status = 401;
       r.content_type = "text/html; charset=utf-8";
       r.body = "<!doctype html><meta charset=utf-8><title>smppscope: token needed</title>"
@@ -260,17 +325,16 @@ std::optional<detail::http_reply> check_access(const shared_state& st,
     } else {
       r = detail::json_error(401, "access token required (Authorization: Bearer TOKEN, or visit /?token=TOKEN)");
     }
-    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"smppscope\"");
-    return r;
+    return unauthorized(std::move(r));
   }
-  if (qt && req.method() == http::verb::get && is_ui_page(path) &&
-      st.token.matches(*qt)) {
+  if (qt && req.method() == http::verb::get && st.token.matches(*qt)) {
     // Trade the query token for a cookie and drop it from the address bar.
     detail::http_reply r;
     r.status = 302;
     r.content_type = "text/plain; charset=utf-8";
     r.headers.emplace_back("Location", "/");
-    std::string cookie = std::string(token_cookie_name) + "=" + *qt + "; Path=/; HttpOnly; SameSite=Strict";
+    std::string cookie = std::string(token_cookie_name) + "=" + *qt + "; Path=/; Max-Age=" +
+                         std::to_string(st.opt.token_cookie_max_age.count()) + "; HttpOnly; SameSite=Strict";
     if (tls) cookie += "; Secure";
     r.headers.emplace_back("Set-Cookie", std::move(cookie));
     r.headers.emplace_back("Cache-Control", "no-store");
@@ -303,24 +367,108 @@ net::awaitable<void> shutdown_stream_async(beast::ssl_stream<beast::tcp_stream>&
   co_await s.async_shutdown(use_tuple);
 }
 
+// Writes `r` (moved from, never copied; a static file is sent from where it lives, a producer
+// piece by piece with chunked coding). Returns whether the connection may serve another request.
 template <class Stream>
-net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream, bool tls) {
-  beast::flat_buffer buffer;
-  for (;;) {
+net::awaitable<bool> write_reply(Stream& stream, detail::http_reply& r,
+                                 const http::request<http::string_body>& req,
+                                 std::chrono::milliseconds timeout) {
+  const bool head = req.method() == http::verb::head;
+  auto& low = beast::get_lowest_layer(stream);
+  auto prepare = [&](auto& res) {
+    res.set(http::field::server, server_name);
+    if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res.insert(k, v);
+    res.keep_alive(req.keep_alive());
+  };
+  if (r.stream) {
+    http::response<http::empty_body> res{static_cast<http::status>(r.status), req.version()};
+    prepare(res);
+    const bool chunked = req.version() >= 11;
+    if (chunked) res.chunked(true);
+    else res.keep_alive(false);  // HTTP/1.0: the end of the body is the end of the connection
+    http::response_serializer<http::empty_body> sr{res};
+    low.expires_after(timeout);
+    auto [ec, n] = co_await http::async_write_header(stream, sr, use_tuple);
+    if (ec) co_return false;
+    if (head) co_return res.keep_alive();
+    std::string piece;
+    for (bool more = true; more;) {
+      piece.clear();
+      more = r.stream(piece);
+      if (piece.empty()) continue;
+      low.expires_after(timeout);
+      error_code wec;
+      if (chunked) std::tie(wec, n) = co_await net::async_write(stream, http::make_chunk(net::buffer(piece)), use_tuple);
+      else std::tie(wec, n) = co_await net::async_write(stream, net::buffer(piece), use_tuple);
+      if (wec) co_return false;
+    }
+    if (chunked) {
+      low.expires_after(timeout);
+      auto [lec, ln] = co_await net::async_write(stream, http::make_chunk_last(), use_tuple);
+      if (lec) co_return false;
+    }
+    co_return res.keep_alive();
+  }
+  low.expires_after(timeout);
+  if (r.asset) {
+    http::response<http::span_body<const char>> res{static_cast<http::status>(r.status), req.version()};
+    prepare(res);
+    const std::size_t size = r.asset->data.size();
+    if (!head) res.body() = {reinterpret_cast<const char*>(r.asset->data.data()), size};
+    res.content_length(size);
+    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    co_return !ec && res.keep_alive();
+  }
+  http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
+  prepare(res);
+  const std::size_t size = r.body.size();
+  if (!head && r.status != 304) res.body() = std::move(r.body);
+  if (r.status != 304) res.content_length(size);
+  auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+  co_return !ec && res.keep_alive();
+}
+
+bool is_timeout(const error_code& ec) { return ec == beast::error::timeout; }
+
+template <class Stream>
+net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream, bool tls, [[maybe_unused]] slot conn) {
+  auto& low = beast::get_lowest_layer(stream);
+  const auto& o = st->opt;
+  beast::flat_buffer buffer(32 * 1024);  // at most one request header and a little body
+  for (bool first = true;; first = false) {
+    if (!first && buffer.size() == 0) {
+      // Keep-alive: the next request must start within the idle timeout.
+      low.expires_after(o.http_idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      if (ec) {
+        if (is_timeout(ec)) st->count.http_timeouts.fetch_add(1, std::memory_order_relaxed);
+        co_return;
+      }
+      buffer.commit(n);
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
-    parser.body_limit(64 * 1024);
-    beast::get_lowest_layer(stream).expires_after(st->opt.http_timeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    parser.body_limit(16 * 1024);  // nothing here takes a body
+    low.expires_after(o.http_header_timeout);  // a deadline: trickled bytes do not extend it
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (!ec && !parser.is_done()) {
+      low.expires_after(o.http_timeout);
+      std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+    }
     if (ec == http::error::end_of_stream) break;
     if (ec) {
+      if (is_timeout(ec)) st->count.http_timeouts.fetch_add(1, std::memory_order_relaxed);
       if (ec == http::error::header_limit || ec == http::error::body_limit ||
           ec.category() == http::make_error_code(http::error::bad_target).category()) {
-        http::response<http::string_body> res{http::status::bad_request, 11};
+        http::response<http::string_body> res{ec == http::error::body_limit ? http::status::payload_too_large
+                                                                          : http::status::bad_request, 11};
+        res.set(http::field::server, server_name);
         res.set(http::field::content_type, "application/json");
         res.body() = "{\"error\":\"bad HTTP request: " + ec.message() + "\"}";
         res.keep_alive(false);
         res.prepare_payload();
+        low.expires_after(o.http_timeout);
         co_await http::async_write(stream, res, use_tuple);
       }
       co_return;
@@ -344,38 +492,68 @@ net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream,
         early = detail::json_error(404, "WebSocket endpoint is /ws");
       } else if (!same_origin(req)) {
         early = detail::json_error(403, "WebSocket Origin does not match Host");
-      } else if (st->count.hub.clients.load(std::memory_order_relaxed) >= st->opt.ws_max_clients) {
+      } else if (st->count.hub.clients.load(std::memory_order_relaxed) >= o.ws_max_clients) {
         early = detail::json_error(503, "too many WebSocket clients");
       } else {
-        beast::get_lowest_layer(stream).expires_never();  // WebSocket has its own timeouts
+        low.expires_never();  // WebSocket has its own timeouts
         std::make_shared<ws_session<Stream>>(std::move(stream), st)->run(std::move(req));
-        co_return;
+        co_return;  // gives the HTTP connection slot back: WebSocket clients have their own cap
       }
     }
     if (!early && path == "/ws") early = detail::json_error(426, "/ws needs a WebSocket upgrade");
 
-    const detail::http_reply reply =
+    // Handlers that copy from the ring or render much: a few at a time, held until written.
+    slot api;
+    if (!early && (path.starts_with("/api/") || path == "/metrics")) {
+      api = slot::take(st->count.api_inflight, o.api_max_inflight);
+      if (!api) {
+        st->count.http_refused_busy.fetch_add(1, std::memory_order_relaxed);
+        early = detail::json_error(503, "too many API requests at once (at most " +
+                                            std::to_string(o.api_max_inflight) + "); retry shortly");
+        early->headers.emplace_back("Retry-After", "1");
+      }
+    }
+    detail::http_reply reply =
         early ? std::move(*early)
               : st->api.handle(sv(req.method_string()), path, *query, sv(req[http::field::if_none_match]));
-    http::response<http::string_body> res = to_response(reply, req);
-    const bool keep = res.keep_alive();
-    beast::get_lowest_layer(stream).expires_after(st->opt.http_timeout);
-    auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
-    if (wec) co_return;
+    const bool keep = co_await write_reply(stream, reply, req, o.http_timeout);
     if (!keep) break;
   }
   co_await shutdown_stream_async(stream);
 }
 
-net::awaitable<void> serve_tls(std::shared_ptr<shared_state> st, tcp::socket sock) {
+net::awaitable<void> serve_tls(std::shared_ptr<shared_state> st, tcp::socket sock, slot conn) {
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *st->opt.tls);
-  beast::get_lowest_layer(stream).expires_after(st->opt.http_timeout);
+  beast::get_lowest_layer(stream).expires_after(st->opt.http_header_timeout);
   auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
   if (ec) co_return;
-  co_await serve_http(st, std::move(stream), true);
+  co_await serve_http(st, std::move(stream), true, std::move(conn));
+}
+
+// Over http_max_connections: a short 503 (read the request first, so closing does not reset
+// the answer away), with its own small budget of connections and time; TLS ones are closed.
+net::awaitable<void> refuse_http(std::shared_ptr<shared_state> st, tcp::socket sock, [[maybe_unused]] slot refusing) {
+  beast::tcp_stream stream(std::move(sock));
+  stream.expires_after(std::chrono::milliseconds(500));
+  beast::flat_buffer buffer(16 * 1024);
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(8 * 1024);
+  co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  http::response<http::string_body> res{http::status::service_unavailable, 11};
+  res.set(http::field::server, server_name);
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::retry_after, "1");
+  res.body() = "{\"error\":\"too many HTTP connections (at most " + std::to_string(st->opt.http_max_connections) +
+               "); retry shortly\"}";
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream.expires_after(std::chrono::milliseconds(500));
+  co_await http::async_write(stream, res, use_tuple);
+  shutdown_stream(stream);
 }
 
 net::awaitable<void> accept_loop(std::shared_ptr<shared_state> st, tcp::acceptor& acceptor) {
+  constexpr std::size_t max_refusing = 16;
   for (;;) {
     auto [ec, sock] = co_await acceptor.async_accept(net::make_strand(acceptor.get_executor()), use_tuple);
     if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -386,8 +564,20 @@ net::awaitable<void> accept_loop(std::shared_ptr<shared_state> st, tcp::acceptor
       continue;
     }
     const auto ex = sock.get_executor();
-    if (st->opt.tls) net::co_spawn(ex, serve_tls(st, std::move(sock)), net::detached);
-    else net::co_spawn(ex, serve_http(st, beast::tcp_stream(std::move(sock)), false), net::detached);
+    slot conn = slot::take(st->count.http_connections, st->opt.http_max_connections);
+    if (!conn) {
+      st->count.http_refused_connections.fetch_add(1, std::memory_order_relaxed);
+      slot refusing = st->opt.tls ? slot() : slot::take(st->count.http_refusing, max_refusing);
+      if (refusing) {
+        net::co_spawn(ex, refuse_http(st, std::move(sock), std::move(refusing)), net::detached);
+      } else {
+        error_code ignored;
+        sock.close(ignored);
+      }
+      continue;
+    }
+    if (st->opt.tls) net::co_spawn(ex, serve_tls(st, std::move(sock), std::move(conn)), net::detached);
+    else net::co_spawn(ex, serve_http(st, beast::tcp_stream(std::move(sock)), false, std::move(conn)), net::detached);
   }
 }
 
@@ -412,6 +602,19 @@ class server_metrics final : public capture::metrics_source {
         "WebSocket clients disconnected because they stopped reading.", c_.ws_clients_cut);
     one("smppscope_ws_hub_missed_total", "counter",
         "Events overwritten in the ring buffer before the WebSocket hub read them.", c_.hub.missed);
+    one("smppscope_http_connections", "gauge", "HTTP connections open now (WebSocket clients apart).",
+        c_.http_connections);
+    one("smppscope_http_api_inflight", "gauge", "API and /metrics requests being answered now.",
+        c_.api_inflight);
+    append_metric_header(out, "smppscope_http_refused_total", "counter",
+                         "HTTP requests and connections refused with 503, by reason.");
+    append_metric_sample(out, "smppscope_http_refused_total", "reason=\"connections\"",
+                         c_.http_refused_connections.load(std::memory_order_relaxed));
+    append_metric_sample(out, "smppscope_http_refused_total", "reason=\"api_busy\"",
+                         c_.http_refused_busy.load(std::memory_order_relaxed));
+    one("smppscope_http_timeouts_total", "counter",
+        "HTTP connections closed because a request header, the next request or a write took too long.",
+        c_.http_timeouts);
   }
 
  private:
@@ -568,6 +771,11 @@ server_stats server::stats() const {
   s.ws_clients_cut = c.ws_clients_cut.load(std::memory_order_relaxed);
   s.ws_hub_missed = c.hub.missed.load(std::memory_order_relaxed);
   s.ws_queue_high_water = c.ws_queue_high_water.load(std::memory_order_relaxed);
+  s.http_connections = c.http_connections.load(std::memory_order_relaxed);
+  s.http_api_inflight = c.api_inflight.load(std::memory_order_relaxed);
+  s.http_refused_connections = c.http_refused_connections.load(std::memory_order_relaxed);
+  s.http_refused_busy = c.http_refused_busy.load(std::memory_order_relaxed);
+  s.http_timeouts = c.http_timeouts.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -1,6 +1,6 @@
 // smppscope live UI: history from /api/pdus, then live from /ws; sessions from /api/sessions.
 
-import { getJson, Live } from './js/api.js';
+import { getJson, getPage, Live } from './js/api.js';
 import { Store, emptyFilter } from './js/store.js';
 import { Table } from './js/table.js';
 import { Detail } from './js/detail.js';
@@ -12,6 +12,7 @@ import { indexProtocol } from './js/layout.js';
 import { el, fmtCount, toast } from './js/format.js';
 
 const HISTORY = 5000;
+const HISTORY_PAGES = 4;  // pages of at most the server's response cap each
 const $ = id => document.getElementById(id);
 
 const state = {
@@ -172,9 +173,19 @@ function ingest(events) {
   updateCounts();
 }
 
+// The newest HISTORY events, following the server's cursor back while its size cap cuts pages.
 async function loadHistory() {
   try {
-    const list = await getJson(`api/pdus?type=all&limit=${HISTORY}`);
+    let list = [];
+    let before = null;
+    for (let page = 0; page < HISTORY_PAGES && list.length < HISTORY; page++) {
+      const q = new URLSearchParams({ type: 'all', limit: String(HISTORY - list.length) });
+      if (before) q.set('before', before);
+      const r = await getPage(`api/pdus?${q}`);
+      list = r.list.concat(list);
+      before = r.nextBefore;
+      if (!before) break;
+    }
     ingest(list);
   } catch (err) {
     toast(String(err.message || err));

@@ -1,14 +1,25 @@
 // Talking to the server: REST (same origin; the token cookie travels by itself) and the live
 // WebSocket, which reconnects with back-off and reports lost events.
 
-export async function getJson(path) {
+async function fetchOk(path) {
   const r = await fetch(path, { cache: 'no-store', credentials: 'same-origin' });
   if (!r.ok) {
     let msg = `${r.status} ${r.statusText}`;
     try { msg = (await r.json()).error || msg; } catch (_) { /* not JSON */ }
     throw new Error(`${path}: ${msg}`);
   }
-  return r.json();
+  return r;
+}
+
+export async function getJson(path) {
+  return (await fetchOk(path)).json();
+}
+
+// One page of /api/pdus: the server caps an answer's size and names where it goes on
+// (X-Next-Before: older events; X-Next-After: newer ones, when after= was given).
+export async function getPage(path) {
+  const r = await fetchOk(path);
+  return { list: await r.json(), nextBefore: r.headers.get('X-Next-Before'), nextAfter: r.headers.get('X-Next-After') };
 }
 
 export class Live {

@@ -119,6 +119,25 @@ struct pcap_export_options {
   bool redact_passwords = true;
 };
 
+// The same export written piecewise (GET /api/pcap streams it): header() once, add() each event
+// in id order as it is read, finish() for the FINs. Each call appends to `out`; the exporter
+// keeps only per-session TCP state, never the events.
+class pcap_export {
+ public:
+  explicit pcap_export(endpoints_lookup lookup, pcap_export_options opt = {});
+  ~pcap_export();
+  pcap_export(const pcap_export&) = delete;
+  pcap_export& operator=(const pcap_export&) = delete;
+  static void header(std::string& out);
+  void add(const event& e, std::string& out);  // pdu events; others are skipped
+  void finish(std::string& out);
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
 // Synthesises TCP streams (handshake, one segment per PDU, FIN at the end) from pdu events;
 // other event types are skipped. Events must be in id order (as the ring returns them).
 // Returns the pcap file as octets; the FILE* form returns false on a write error.

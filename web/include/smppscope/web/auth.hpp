@@ -1,7 +1,9 @@
 // Access control of the web server.
 //
 // With a token set, every request but GET /healthz (and the WebSocket upgrade) must carry it:
-// "Authorization: Bearer TOKEN", the cookie set by visiting /?token=TOKEN, or ?token=TOKEN.
+// "Authorization: Bearer TOKEN" or the cookie set by visiting /?token=TOKEN (Max-Age, HttpOnly,
+// SameSite=Strict, Secure over HTTPS). ?token= is taken on / only; the server refuses it on
+// /api/*, /metrics and /ws, where addresses end up in logs.
 // Comparison is constant-time (SHA-256 of both, then CRYPTO_memcmp), so neither the token's
 // contents nor its length leak through timing.
 #pragma once

@@ -8,7 +8,8 @@
 //                              full queue: batch dropped and counted, {"type":"lagging"} later;
 //                              a client whose write stalls past ws_stall_timeout is cut off
 //   HTTP: one coroutine per connection on its own strand; handlers copy from the ring and the
-//   session table (never blocking their writer, the analysis thread).
+//   session table (never blocking their writer, the analysis thread). Connections, API requests
+//   in flight and response sizes are capped; /api/pcap is produced piece by piece as it is sent.
 //
 // Runs on its own io_context and threads: never the relay's or the analysis thread.
 #pragma once
@@ -44,7 +45,14 @@ struct server_options {
   std::shared_ptr<boost::asio::ssl::context> tls;  // HTTPS (and wss) when set
   unsigned threads = 1;
 
-  std::chrono::milliseconds http_timeout{30'000};  // per request read / response write
+  // Slow or hostile HTTP clients: each phase has a deadline that data trickling in does not extend.
+  std::chrono::milliseconds http_header_timeout{10'000};  // request line and headers
+  std::chrono::milliseconds http_idle_timeout{15'000};    // keep-alive: wait for the next request
+  std::chrono::milliseconds http_timeout{30'000};         // request body; each response write
+  std::size_t http_max_connections = 128;  // HTTP connections at once (WebSocket clients apart); more: 503
+  std::size_t api_max_inflight = 8;        // /api/* and /metrics being answered and written at once; more: 503
+  std::size_t api_max_response_bytes = 4u << 20;  // /api/pdus body cap (X-Next-After / X-Next-Before go on)
+  std::chrono::seconds token_cookie_max_age{86'400};  // the cookie /?token= sets
   std::size_t pdus_default_limit = 1000;           // GET /api/pdus without limit=
   std::size_t pdus_max_limit = 10'000;
   // GET /api/sessions/{id}/timeline[?since=UNIX_SECONDS]; empty: 404. Called on a web thread.
@@ -56,6 +64,7 @@ struct server_options {
   std::size_t ws_queue_bytes = 8u << 20;            // per client
   std::chrono::milliseconds ws_stall_timeout{10'000};  // a write pending this long: cut off
   std::size_t ws_max_clients = 256;
+  std::size_t ws_max_message = 4096;  // octets of one message from a client (filters are small)
 };
 
 struct server_stats {
@@ -67,6 +76,11 @@ struct server_stats {
   std::uint64_t ws_clients_cut = 0;     // clients closed for stalling
   std::uint64_t ws_hub_missed = 0;      // events the ring overwrote before the hub read them
   std::uint64_t ws_queue_high_water = 0;  // largest octets queued for one client
+  std::uint64_t http_connections = 0;          // open now (WebSocket clients apart)
+  std::uint64_t http_api_inflight = 0;         // API requests being answered now
+  std::uint64_t http_refused_connections = 0;  // over http_max_connections
+  std::uint64_t http_refused_busy = 0;         // API requests over api_max_inflight
+  std::uint64_t http_timeouts = 0;             // connections closed by a header / idle / write deadline
 };
 
 class server {

@@ -23,12 +23,18 @@ class metrics_registry;
 
 namespace smppscope::web::detail {
 
+// A body produced piecewise (sent with chunked transfer coding): each call appends the next
+// piece to `out` and returns false after the last one. Called on the connection's strand, one
+// call per piece written, so a slow reader holds one piece, never the whole body.
+using body_producer = std::function<bool(std::string& out)>;
+
 struct http_reply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   const ui_asset* asset = nullptr;  // a static file: its bytes are the body
+  body_producer stream;             // set: the body comes from here instead (chunked)
 };
 
 // Decoded query parameters in order ("a=1&b=x%20y" -> {a,1},{b,x y}).
@@ -50,6 +56,10 @@ using timeline_provider = std::function<std::optional<std::string>(std::uint64_t
 struct api_options {
   std::size_t pdus_default_limit = 1000;
   std::size_t pdus_max_limit = 10'000;
+  // GET /api/pdus stops adding events once its body would pass this (at least one event is
+  // always sent) and says where to go on: X-Next-After / X-Next-Before.
+  std::size_t max_response_bytes = 4u << 20;
+  std::size_t pcap_piece_bytes = 256u << 10;  // GET /api/pcap: octets produced per piece
   timeline_provider timeline;  // GET /api/sessions/{id}/timeline; empty: 404
 };
 
