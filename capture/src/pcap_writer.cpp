@@ -478,7 +478,7 @@ void pcap_writer::on_record(const tap_record& r) {
         // rather than a stream that joins across it.
         const std::size_t held = s.held_len[side];
         s.held_len[side] = 0;
-        s.scanner[side] = {};  // PDU boundaries are unknown after the hole
+        s.scanner[side].lost_octets();  // PDU boundaries are unknown after the hole: hunt
         for (int l = 0; l < 2; ++l) {
           if (!leg_enabled(m.opt.legs, l)) continue;
           if (held) {
