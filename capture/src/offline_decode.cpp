@@ -75,6 +75,7 @@ struct stream_state {
   bool known_roles = false;
   int esme_side = 0;  // 0 or 1
   half_state h[2];
+  bool smpp_counted = false;  // counted in smpp_streams (once, whichever direction showed SMPP)
 };
 
 class walker {
@@ -140,7 +141,10 @@ class walker {
         return;
       }
       h.m = half_state::mode::smpp;
-      if (s.h[1 - c.side].m != half_state::mode::smpp) ++st_.smpp_streams;
+      if (!s.smpp_counted) {
+        s.smpp_counted = true;
+        ++st_.smpp_streams;
+      }
       bytes = bytes.subspan(take);
       if (!feed(h, std::span<const std::uint8_t>(h.probe, 16))) return;
     }

@@ -259,14 +259,18 @@ void pdu_scanner::feed(std::uint8_t* p, std::size_t n, direction d, bool redact)
       case phase::system_id:
       case phase::password: {
         const std::uint8_t c = *p;
-        if (redact && phase_ == phase::password && c != 0) *p = '*';
+        // system_id is a C-Octet String of at most 16 octets, but readers (tshark, our decoder)
+        // take it up to its NUL; a reader that stops at 16 takes the overflow as the password.
+        // So an overlong system_id ends only at its NUL, and its octets past the 16th are masked
+        // too: whichever way a reader splits it, no password octet is left readable. The
+        // password ends at its NUL (or the body's end), so an overlong one is masked whole.
+        const bool secret = phase_ == phase::password || field_len_ >= 16;
+        if (redact && secret && c != 0) *p = '*';
         ++p;
         --n;
         --body_left_;
         ++field_len_;
-        // system_id is Cstr<=16: a missing NUL still ends it. The password ends only at its NUL
-        // (or the body's end), so an overlong one is masked whole, never in part.
-        const bool ends = c == 0 || (phase_ == phase::system_id && field_len_ >= 16);
+        const bool ends = c == 0;
         if (ends) {
           phase_ = phase_ == phase::system_id ? phase::password : phase::skip;
           field_len_ = 0;

@@ -87,3 +87,19 @@ TEST(PcapRedact, HuntAcceptsOnlyPlausibleHeaders) {
   b[1] = 2;  // 128 KiB
   EXPECT_FALSE(pdu_scanner::hunt_plausible(b.data()));
 }
+
+// A system_id of 16 octets or more with no NUL within them: tshark and our decoder read it up to
+// its NUL and the password after it, a reader stopping at 16 octets takes the overflow as the
+// password. Neither reading may find a password octet in clear.
+TEST(PcapRedact, OverlongSystemIdLeavesNoPasswordInClear) {
+  const std::string sid = "SIDSIDSIDSIDSIDSovf";  // 19 octets, no NUL in the first 16
+  const bytes in = cat({bind_trx(1, sid, "pwSecret9"), submit(2)});
+  for (std::size_t chunk : {1u, 5u, 1000u}) {
+    const std::string out = str(scan(in, chunk, unsigned(chunk)));
+    ASSERT_EQ(out.size(), in.size());
+    EXPECT_EQ(out.find("pwSecret9"), std::string::npos) << chunk;
+    EXPECT_EQ(out.find("ovf"), std::string::npos) << chunk;
+    EXPECT_NE(out.find(std::string("SIDSIDSIDSIDSIDS***\0*********\0", 30)), std::string::npos) << chunk;
+  }
+  EXPECT_EQ(scan(in, 7, 1, false), in);
+}

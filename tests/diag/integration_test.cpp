@@ -351,6 +351,11 @@ TEST(Integration, ThrottlingSmscRaisesThrottledThenQuietClears) {
   ASSERT_TRUE(a);
   EXPECT_TRUE(contains(a->message, "SMSC is throttling the ESME (ESME_RTHROTTLED)")) << a->message;
   EXPECT_TRUE(contains(a->extra_json, "\"side\":\"smsc\"")) << a->extra_json;
+  // The alert comes with the first throttled answer; the analysis thread may still be counting
+  // the rest, so wait (bounded) for the count to reach what the client received.
+  const auto counted_by = clk::now() + 5s;
+  while (st.diag.totals().throttled_responses[0] < throttled && clk::now() < counted_by)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(st.diag.totals().throttled_responses[0], throttled);
   EXPECT_TRUE(st.wait_cleared("throttled", clk::now() + 2 * 500ms + 500ms));
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -28,8 +29,11 @@ namespace {
 namespace c = smppscope::capture;
 namespace d = smppscope::decoder;
 
-void require(bool ok) {
-  if (!ok) std::abort();
+// The failing line goes to stderr first, so a crash report says which invariant broke.
+void require(bool ok, int line = __builtin_LINE()) {
+  if (ok) return;
+  std::fprintf(stderr, "fuzz_capture_input.cpp:%d: invariant broken\n", line);
+  std::abort();
 }
 
 // Link types the reader knows, plus one it does not.

@@ -29,27 +29,37 @@ std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
 }
 
-// Marks the password octets of every bind/outbind PDU of the stream, as long as the framing
-// holds (command_length 16 .. 2^24); after a broken header nothing more is marked.
+// Marks the octets to be masked in every bind/outbind PDU of the stream: the password up to its
+// NUL (or the end of the body), and the octets of an overlong system_id past its 16th (a reader
+// that stops the system_id at 16 octets takes them as the password). After a broken header
+// (command_length below 16 or above 2^24) the walk goes on at the first later offset holding a
+// plausible header (pdu_scanner::hunt_plausible), as the scanner does.
 std::vector<bool> reference_passwords(const bytes& s, c::direction d) {
   std::vector<bool> mark(s.size(), false);
   std::size_t pos = 0;
   while (pos + 16 <= s.size()) {
     const std::uint32_t len = be32(&s[pos]);
     const std::uint32_t cmd = be32(&s[pos + 4]);
-    if (len < 16 || len > (1u << 24)) break;
+    if (len < 16 || len > (1u << 24)) {
+      std::size_t j = pos + 1;
+      while (j + 16 <= s.size() && !c::detail::pdu_scanner::hunt_plausible(&s[j])) ++j;
+      pos = j;
+      continue;
+    }
     const std::size_t body = pos + 16;
     const std::size_t end = std::min<std::size_t>(pos + len, s.size());
     const bool bind = d == c::direction::esme_to_smsc && (cmd == 0x01 || cmd == 0x02 || cmd == 0x09);
     const bool outbind = d == c::direction::smsc_to_esme && cmd == 0x0B;
     if (bind || outbind) {
       std::size_t i = body;
-      // system_id: C-Octet String of at most 16 octets; without a NUL it still ends there.
-      std::size_t n = 0;
-      while (i < end) {
-        const bool nul = s[i] == 0;
+      // system_id: up to its NUL; octets past the 16th are masked.
+      for (std::size_t n = 0; i < end; ++n) {
+        if (s[i] == 0) {
+          ++i;
+          break;
+        }
+        if (n >= 16) mark[i] = true;
         ++i;
-        if (nul || ++n >= 16) break;
       }
       // password: up to its NUL or the end of the body.
       while (i < end && s[i] != 0) mark[i++] = true;

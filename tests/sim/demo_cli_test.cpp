@@ -61,7 +61,7 @@ TEST(DemoCli, RunsTrafficServesTheUiAndStopsOnSigint) {
   while (std::chrono::steady_clock::now() < deadline &&
          !(commands.count("submit_sm") && commands.count("submit_sm_resp") && commands.count("deliver_sm") &&
            session_ids.size() >= 3)) {
-    const auto [status, body] = http_get(web, "/api/pdus?limit=500");
+    const auto [status, body] = http_get(web, "/api/pdus?type=pdu&limit=500");
     ASSERT_EQ(status, 200) << body;
     const boost::json::value events = boost::json::parse(body);
     for (const auto& ev : events.as_array()) {

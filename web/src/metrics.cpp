@@ -208,6 +208,12 @@ void capture_metrics::append_prometheus(std::string& out) const {
         a.tap_dropped_bytes);
     one("smppscope_analyzed_bytes_total", "counter", "Relayed octets analysed.", a.bytes);
     one("smppscope_analyzed_records_total", "counter", "Tap records analysed.", a.records);
+    one("smppscope_capture_gaps_total", "counter",
+        "Holes in the analysed streams left by tap drops (the sessions are marked lossy).", a.capture_gaps);
+    one("smppscope_resyncs_total", "counter",
+        "Times SMPP framing resumed at a plausible header after a bad header or a capture gap.", a.resyncs);
+    one("smppscope_resync_skipped_bytes_total", "counter",
+        "Octets seen but not framed while looking for the next plausible header.", a.skipped_bytes);
   }
   if (pcap_) {
     const capture::pcap_writer_stats p = pcap_->stats();
