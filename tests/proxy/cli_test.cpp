@@ -364,17 +364,6 @@ std::uint16_t listening_port(child& c) {
   return static_cast<std::uint16_t>(std::stoi(m[1]));
 }
 
-server::handler echo_handler() {
-  return [](conn& c) {
-    std::uint8_t buf[65536];
-    for (;;) {
-      const long n = c.read_some(buf, sizeof buf);
-      if (n <= 0) break;
-      if (!c.write_all(buf, static_cast<std::size_t>(n))) return;
-    }
-    c.shutdown_send();
-  };
-}
 
 bool echoes(conn& c, std::uint32_t seq) {
   const bytes e = pdu(0x15, seq);

@@ -23,17 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-server::handler echo() {
-  return [](conn& c) {
-    std::uint8_t buf[65536];
-    for (;;) {
-      const long n = c.read_some(buf, sizeof buf);
-      if (n <= 0) break;
-      if (!c.write_all(buf, static_cast<std::size_t>(n))) return;
-    }
-    c.shutdown_send();
-  };
-}
 
 // A TCP connection from a chosen loopback source address (127.0.0.2 is another client host).
 conn connect_from(const char* source, const char* host, std::uint16_t port) {
@@ -67,7 +56,7 @@ bool closed_by_proxy(conn& c) {
 }
 
 TEST(limits, max_sessions_refuses_the_next_connection_logs_and_counts_it) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.max_sessions = 2;
@@ -95,7 +84,7 @@ TEST(limits, max_sessions_refuses_the_next_connection_logs_and_counts_it) {
 }
 
 TEST(limits, max_sessions_per_ip_refuses_one_address_not_another) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.max_sessions_per_ip = 2;
@@ -124,7 +113,7 @@ TEST(limits, max_sessions_per_ip_refuses_one_address_not_another) {
 }
 
 TEST(limits, refusals_in_a_burst_are_logged_at_most_once_a_second) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.max_sessions = 1;
@@ -144,7 +133,7 @@ TEST(limits, refusals_in_a_burst_are_logged_at_most_once_a_second) {
 }
 
 TEST(limits, a_throwing_callback_leaves_no_session_behind) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.system_id_of = [](std::uint64_t) -> std::string { throw std::runtime_error("lookup broke"); };
@@ -181,7 +170,7 @@ TEST(limits, a_throwing_callback_leaves_no_session_behind) {
 }
 
 TEST(timeouts, idle_timeout_ends_a_quiet_session_and_not_a_chatty_one) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.idle_timeout = 1s;
@@ -341,7 +330,7 @@ proxy_options keepalive_options(std::uint16_t upstream_port, log_sink& logs) {
 TEST(keepalive, a_vanished_client_ends_its_session) {
   bool ran = false;
   const std::string why = in_private_netns([&] {
-    server smsc(echo(), "127.0.0.1");
+    server smsc(echo_handler(), "127.0.0.1");
     log_sink logs;
     auto opt = keepalive_options(smsc.port(), logs);
     opt.listen = {"127.0.0.2", 0};
@@ -364,7 +353,7 @@ TEST(keepalive, a_vanished_client_ends_its_session) {
 TEST(keepalive, a_vanished_upstream_ends_its_session) {
   bool ran = false;
   const std::string why = in_private_netns([&] {
-    server smsc(echo(), "127.0.0.3");
+    server smsc(echo_handler(), "127.0.0.3");
     log_sink logs;
     auto opt = keepalive_options(smsc.port(), logs);
     opt.upstream = {"127.0.0.3", smsc.port()};
@@ -386,7 +375,7 @@ TEST(keepalive, without_it_the_vanished_client_session_stays_open) {
   // The control for the two tests above: the blackhole alone does not end a session.
   bool ran = false;
   const std::string why = in_private_netns([&] {
-    server smsc(echo(), "127.0.0.1");
+    server smsc(echo_handler(), "127.0.0.1");
     log_sink logs;
     auto opt = keepalive_options(smsc.port(), logs);
     opt.keepalive.idle = {};  // off

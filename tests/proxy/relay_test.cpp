@@ -80,18 +80,6 @@ std::uint16_t local_port(const conn& c) {
   return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
 }
 
-// Echoes everything back; half-closes when the client does.
-server::handler echo() {
-  return [](conn& c) {
-    std::uint8_t buf[65536];
-    for (;;) {
-      const long n = c.read_some(buf, sizeof buf);
-      if (n <= 0) break;
-      if (!c.write_all(buf, static_cast<std::size_t>(n))) return;
-    }
-    c.shutdown_send();
-  };
-}
 
 // Sends `data` (chunked, from a second thread) and returns what comes back until EOF.
 bytes exchange(conn& c, const bytes& data, std::uint64_t seed, bool* clean_eof = nullptr) {
@@ -159,7 +147,7 @@ TEST(relay, hundred_thousand_pdus_byte_exact_both_directions_and_tapped) {
 }
 
 TEST(relay, two_hundred_concurrent_sessions_on_three_threads) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.threads = 3;
@@ -200,7 +188,7 @@ TEST(relay, two_hundred_concurrent_sessions_on_three_threads) {
 }
 
 TEST(relay, malformed_streams_are_relayed_byte_exact_and_do_not_disturb_others) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.threads = 1;  // everything on one io_context: a misbehaving session must not stall the rest
@@ -267,7 +255,7 @@ TEST(relay, malformed_streams_are_relayed_byte_exact_and_do_not_disturb_others) 
 }
 
 TEST(relay, five_hundred_rapid_connect_close_cycles) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   proxy p(opt);
@@ -408,7 +396,7 @@ TEST(relay, half_close_from_upstream_first) {
 }
 
 TEST(relay, allow_list_rejects_other_clients) {
-  server smsc(echo());
+  server smsc(echo_handler());
   {
     log_sink logs;
     auto opt = local_options(smsc.port(), logs);
@@ -449,7 +437,7 @@ bool ipv6_loopback_available() {
 
 TEST(relay, ipv6_loopback_both_legs) {
   if (!ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
-  server smsc(echo(), "::1");
+  server smsc(echo_handler(), "::1");
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.listen = {"::1", 0};
@@ -467,7 +455,7 @@ TEST(relay, ipv6_loopback_both_legs) {
 }
 
 TEST(relay, stop_ends_live_sessions_within_the_grace) {
-  server smsc(echo());
+  server smsc(echo_handler());
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.stop_grace = 500ms;
@@ -495,7 +483,7 @@ TEST(relay, stop_ends_live_sessions_within_the_grace) {
 }
 
 TEST(relay, listen_port_in_use_is_a_clear_error) {
-  server taken(echo());
+  server taken(echo_handler());
   log_sink logs;
   auto opt = local_options(taken.port(), logs);
   opt.listen = {"127.0.0.1", taken.port()};

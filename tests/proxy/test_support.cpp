@@ -630,4 +630,16 @@ std::uint16_t unused_port() {
   return ntohs(a.sin_port);
 }
 
+server::handler echo_handler() {
+  return [](conn& c) {
+    std::uint8_t buf[65536];
+    for (;;) {
+      const long n = c.read_some(buf, sizeof buf);
+      if (n <= 0) break;
+      if (!c.write_all(buf, static_cast<std::size_t>(n))) return;
+    }
+    c.shutdown_send();
+  };
+}
+
 }  // namespace smppscope::proxy::test

@@ -142,4 +142,7 @@ proxy_options local_options(std::uint16_t upstream_port, log_sink& sink);
 // Picks a loopback port nobody listens on (bound then closed).
 std::uint16_t unused_port();
 
+// Echoes everything back; half-closes when the client does.
+server::handler echo_handler();
+
 }  // namespace smppscope::proxy::test
