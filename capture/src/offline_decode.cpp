@@ -90,24 +90,23 @@ class walker {
     const auto it = streams_.find(idx);
     if (it == streams_.end()) return;
     for (const half_state& h : it->second->h) framer_bytes_ -= h.accounted;
-    if (last_ == it->second.get()) last_ = nullptr;
     streams_.erase(it);
   }
 
   void chunk(const tcp_reassembler::data_chunk& c) {
-    const std::uint32_t idx = c.stream->index;
-    stream_state* sp = last_ && last_idx_ == idx ? last_ : nullptr;
+    // The reassembler keeps our state pointer with its stream: no lookup per chunk.
+    auto* sp = static_cast<stream_state*>(c.stream->user);
     if (!sp) {
-      auto& p = streams_[idx];
+      auto& p = streams_[c.stream->index];
       if (!p) p = std::make_unique<stream_state>();
-      sp = last_ = p.get();
-      last_idx_ = idx;
+      sp = p.get();
+      c.stream->user = sp;
     }
     stream_state& s = *sp;
     half_state& h = s.h[c.side];
     cur_ = &c;
     cur_stream_ = &s;
-    chunk_in(c, s, h);
+    decode_chunk(c, s, h);
     if (const std::size_t cap = h.fr.buffer_capacity(); cap != h.accounted) {
       framer_bytes_ += cap - h.accounted;
       h.accounted = cap;
@@ -115,7 +114,10 @@ class walker {
   }
 
  private:
-  void chunk_in(const tcp_reassembler::data_chunk& c, stream_state& s, half_state& h) {
+  // The per-stream protocol step: in-order octets of one direction in, PDUs and out-of-sync
+  // reports out. The first 16 octets of a direction decide whether it carries SMPP; a framer
+  // then cuts PDUs, in place in the reader's buffer unless a PDU straddles segments.
+  void decode_chunk(const tcp_reassembler::data_chunk& c, stream_state& s, half_state& h) {
     if (c.after_gap) {  // lost octets: look for a PDU start again
       h.fr.reset();
       h.m = half_state::mode::probing;
@@ -214,8 +216,6 @@ class walker {
   offline_handler& h_;
   offline_stats& st_;
   std::unordered_map<std::uint32_t, std::unique_ptr<stream_state>> streams_;  // live streams
-  stream_state* last_ = nullptr;  // the stream of the previous chunk
-  std::uint32_t last_idx_ = 0;
   std::size_t framer_bytes_ = 0;
   const tcp_reassembler::data_chunk* cur_ = nullptr;
   stream_state* cur_stream_ = nullptr;
@@ -311,13 +311,46 @@ class printer final : public offline_handler {
   }
 
  private:
-  void field(std::string_view key, const decoder::pdu& p, std::string_view name) {
-    const decoder::field_value* f = p.field(name);
-    if (!f || f->bytes.empty()) return;
+  // Peer-controlled text, made safe for a terminal: the plain printable ASCII run at the front
+  // (all of it, usually) is copied in one go; append_log_safe escapes from the first other octet.
+  void append_safe(std::string_view v) {
+    std::size_t i = 0;
+    while (i < v.size() && static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F &&
+           v[i] != '\\')
+      ++i;
+    buf_.append(v.data(), i);
+    if (i < v.size()) decoder::append_log_safe(buf_, v.substr(i));
+  }
+
+  void field(std::string_view key, const decoder::pdu& p, int index) {
+    if (index < 0 || index >= p.field_count) return;
+    const decoder::field_value& f = p.fields[std::size_t(index)];
+    if (f.bytes.empty()) return;
     buf_ += ' ';
     buf_ += key;
     buf_ += '=';
-    decoder::append_log_safe(buf_, f->text());  // the peer's octets: no raw control characters
+    append_safe(f.text());  // the peer's octets: no raw control characters
+  }
+
+  // Where system_id, source_addr and destination_addr sit in a PDU type's fields (-1: absent),
+  // found by name once per type and kept in a small direct-mapped cache.
+  struct text_fields {
+    const decoder::pdu_spec* spec = nullptr;
+    int system_id = -1, source_addr = -1, destination_addr = -1;
+  };
+  const text_fields& fields_of(const decoder::pdu_spec* spec) {
+    text_fields& f = field_cache_[(reinterpret_cast<std::uintptr_t>(spec) / sizeof(decoder::pdu_spec)) %
+                                  field_cache_.size()];
+    if (f.spec != spec) {
+      f = {spec, -1, -1, -1};
+      for (std::size_t i = 0; i < spec->fields.size(); ++i) {
+        const std::string_view n = spec->fields[i].name;
+        if (n == "system_id") f.system_id = int(i);
+        if (n == "source_addr") f.source_addr = int(i);
+        if (n == "destination_addr") f.destination_addr = int(i);
+      }
+    }
+    return f;
   }
 
   void text_line(const offline_pdu& o) {
@@ -349,12 +382,15 @@ class printer final : public offline_handler {
     }
     buf_ += " len=";
     append_int(buf_, p.hdr.command_length);
-    field("system_id", p, "system_id");
-    field("from", p, "source_addr");
-    field("to", p, "destination_addr");
+    if (p.spec) {
+      const text_fields& f = fields_of(p.spec);
+      field("system_id", p, f.system_id);
+      field("from", p, f.source_addr);
+      field("to", p, f.destination_addr);
+    }
     if (const auto mid = p.message_id(); mid && !mid->empty()) {
       buf_ += " message_id=";
-      decoder::append_log_safe(buf_, *mid);
+      append_safe(*mid);
     }
     text_preview(p);
     if (o.error) {
@@ -375,17 +411,30 @@ class printer final : public offline_handler {
       fill = unsigned((7 - (8 * udh) % 7) % 7);
       ud = ud.subspan(udh);
     }
+    // Only the first max_preview octets of UTF-8 are shown, so a prefix of the text is decoded
+    // when that is sure to give the same first octets: the reading (GSM7 packing) is still
+    // decided on the whole text, and the prefix must yield a margin past the cut, since its last
+    // character may differ (a septet or surrogate pair cut in two). Otherwise the whole text.
+    constexpr std::size_t max_preview = 60, margin = 8;
+    const std::uint8_t dc = *dcs;
+    const decoder::text_alphabet alphabet = decoder::alphabet_of(dc);
+    decoder::text_options topt;
+    if (alphabet == decoder::text_alphabet::gsm7) topt.packing = decoder::detect_gsm7_packing(ud, fill);
+    const std::size_t prefix = (alphabet == decoder::text_alphabet::ucs2 ? 2 : 1) * (max_preview + 2 * margin);
     text_.clear();
-    decoder::append_text(text_, ud, *dcs, {}, fill);
+    if (ud.size() > prefix) decoder::append_text(text_, ud.first(prefix), dc, topt, fill);
+    if (text_.size() < max_preview + margin) {
+      text_.clear();
+      decoder::append_text(text_, ud, dc, topt, fill);
+    }
     buf_ += " text=\"";
-    constexpr std::size_t max_preview = 60;
     if (text_.size() > max_preview) {
       std::size_t cut = max_preview;
       while (cut > 0 && (static_cast<unsigned char>(text_[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
       text_.resize(cut);
       text_ += "...";
     }
-    decoder::append_log_safe(buf_, text_);
+    append_safe(text_);
     buf_ += '"';
   }
 
@@ -420,6 +469,7 @@ class printer final : public offline_handler {
     std::array<std::string, 2> text;
   };
   std::array<arrow_slot, 256> arrows_;
+  std::array<text_fields, 64> field_cache_;
   std::string buf_;
   std::string err_;
   std::string text_;

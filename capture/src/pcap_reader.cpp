@@ -2,8 +2,12 @@
 
 #include <algorithm>
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 
@@ -71,21 +75,159 @@ std::span<const std::uint8_t> ip_of(int linktype, std::span<const std::uint8_t> 
 
 // ---- pcap_file_reader ----
 
+namespace {
+
+// libpcap's bound on a record's captured length for the link types we read (MAXIMUM_SNAPLEN).
+constexpr std::uint32_t max_snaplen = 262144;
+constexpr std::size_t read_size = 1u << 20;
+
+std::uint32_t swap32(std::uint32_t v) { return __builtin_bswap32(v); }
+std::uint32_t load32(const std::uint8_t* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// The DLT_ value libpcap reports for a LINKTYPE_ value in a file header, for the link types
+// parse_tcp_packet knows; -1 for the others (libpcap reads those files).
+int dlt_of_linktype(std::uint32_t lt) {
+  switch (lt) {
+    case 101:  // LINKTYPE_RAW
+      return dlt_raw;
+    case dlt_null:
+    case dlt_en10mb:
+    case dlt_raw:
+    case dlt_raw_openbsd:
+    case dlt_loop:
+    case dlt_linux_sll:
+    case dlt_ipv4:
+    case dlt_ipv6:
+    case dlt_linux_sll2:
+      return int(lt);
+    default:
+      return -1;
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<pcap_file_reader> pcap_file_reader::open(const std::string& path, std::string& error) {
+  std::unique_ptr<pcap_file_reader> r(new pcap_file_reader());
+  // The record walker, for a classic pcap file on a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat sb {};
+  if (fd >= 0 && ::fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    std::uint8_t h[24];
+    std::size_t got = 0;
+    while (got < sizeof h) {
+      const ssize_t n = ::read(fd, h + got, sizeof h - got);
+      if (n <= 0) break;
+      got += std::size_t(n);
+    }
+    const std::uint32_t magic = load32(h);
+    bool swapped = false, nano = false, ok = got == sizeof h;
+    if (magic == 0xA1B2C3D4 || magic == 0xA1B23C4D) {
+      nano = magic == 0xA1B23C4D;
+    } else if (magic == 0xD4C3B2A1 || magic == 0x4D3CB2A1) {
+      swapped = true;
+      nano = magic == 0x4D3CB2A1;
+    } else {
+      ok = false;
+    }
+    if (ok) {
+      auto u16 = [&](const std::uint8_t* p) {
+        std::uint16_t v;
+        std::memcpy(&v, p, 2);
+        return swapped ? std::uint16_t(__builtin_bswap16(v)) : v;
+      };
+      auto u32 = [&](const std::uint8_t* p) { return swapped ? swap32(load32(p)) : load32(p); };
+      const std::uint32_t snaplen = u32(h + 16);
+      const int dlt = dlt_of_linktype(u32(h + 20) & 0x03FFFFFF);
+      // Version 2.4, as every writer since 1998 (libpcap has quirks for older minor versions).
+      if (u16(h + 4) == 2 && u16(h + 6) == 4 && dlt >= 0) {
+        r->fd_ = fd;
+        r->swapped_ = swapped;
+        r->nanoseconds_ = nano;
+        // As libpcap: a snapshot length of 0 or beyond the maximum means the maximum.
+        r->snapshot_ = snaplen == 0 || snaplen > max_snaplen ? max_snaplen : snaplen;
+        r->linktype_ = dlt;
+        r->buf_.resize(read_size);
+        return r;
+      }
+    }
+  }
+  if (fd >= 0) ::close(fd);
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* p = pcap_open_offline(path.c_str(), errbuf);
   if (!p) {
     error = path + ": not a readable pcap or pcapng capture (" + errbuf + ")";
     return nullptr;
   }
-  return std::unique_ptr<pcap_file_reader>(new pcap_file_reader(p, pcap_datalink(p)));
+  r->handle_ = p;
+  r->linktype_ = pcap_datalink(p);
+  return r;
 }
 
 pcap_file_reader::~pcap_file_reader() {
   if (handle_) pcap_close(static_cast<pcap_t*>(handle_));
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool pcap_file_reader::fill(std::size_t n) {
+  if (end_ - pos_ >= n) return true;
+  if (pos_ > 0) {  // keep the unread tail, at the front
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+  }
+  if (buf_.size() < n) buf_.resize(n);
+  while (end_ < n && !eof_) {
+    const ssize_t got = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      error_ = std::string("read error: ") + std::strerror(errno);
+      eof_ = true;
+      break;
+    }
+    if (got == 0) eof_ = true;
+    end_ += std::size_t(got);
+  }
+  return end_ - pos_ >= n;
+}
+
+bool pcap_file_reader::next_direct(raw_packet& out) {
+  if (!fill(16)) {
+    if (end_ > pos_ && error_.empty())
+      error_ = "truncated dump file; tried to read 16 header bytes, only got " + std::to_string(end_ - pos_);
+    return false;
+  }
+  const std::uint8_t* h = buf_.data() + pos_;
+  auto u32 = [&](const std::uint8_t* p) { return swapped_ ? swap32(load32(p)) : load32(p); };
+  const std::uint32_t sec = u32(h), frac = u32(h + 4), caplen = u32(h + 8), len = u32(h + 12);
+  // libpcap's checks, with its messages: a damaged or hostile record ends the walk.
+  if (caplen > max_snaplen) {
+    error_ = "invalid packet capture length " + std::to_string(caplen) +
+             (caplen > snapshot_ ? ", bigger than snaplen of " + std::to_string(snapshot_)
+                                 : ", bigger than maximum of " + std::to_string(max_snaplen));
+    return false;
+  }
+  if (!fill(16 + std::size_t(caplen))) {
+    if (error_.empty())
+      error_ = "truncated dump file; tried to read " + std::to_string(caplen) + " captured bytes, only got " +
+               std::to_string(end_ - pos_ - 16);
+    return false;
+  }
+  const std::uint8_t* data = buf_.data() + pos_ + 16;
+  pos_ += 16 + std::size_t(caplen);
+  out.ts_us = std::int64_t(sec) * 1000000 + (nanoseconds_ ? frac / 1000 : frac);
+  // Longer than the snapshot length but within the maximum: libpcap keeps the first part.
+  out.data = {data, std::min(caplen, snapshot_)};
+  out.orig_len = len;
+  return true;
 }
 
 bool pcap_file_reader::next(raw_packet& out) {
+  if (fd_ >= 0) return next_direct(out);
   pcap_pkthdr* h = nullptr;
   const u_char* data = nullptr;
   const int rc = pcap_next_ex(static_cast<pcap_t*>(handle_), &h, &data);
@@ -163,13 +305,6 @@ struct pending_segment {
   std::vector<std::uint8_t> bytes;
 };
 
-void put_key(std::string& k, const endpoint& e) {
-  k.append(reinterpret_cast<const char*>(e.addr), 16);
-  k += char(e.port >> 8);
-  k += char(e.port & 0xFF);
-  k += e.v6 ? '6' : '4';
-}
-
 bool less(const endpoint& a, const endpoint& b) {
   if (a.v6 != b.v6) return a.v6 < b.v6;
   if (const int c = std::memcmp(a.addr, b.addr, 16)) return c < 0;
@@ -189,10 +324,24 @@ struct tcp_reassembler::stream {
   };
   stream_info info;
   half h[2];
-  std::string key;
+  flow_key key;
   std::list<stream*>::iterator lru;
   bool payload = false;  // a segment with payload was seen
 };
+
+std::size_t tcp_reassembler::flow_hash::operator()(const flow_key& k) const noexcept {
+  // Cheap and good enough: the 16-octet addresses as words, ports and family, multiplied in.
+  auto words = [](const endpoint& e) {
+    std::uint64_t a, b;
+    std::memcpy(&a, e.addr, 8);
+    std::memcpy(&b, e.addr + 8, 8);
+    return a ^ (b * 0x9E3779B97F4A7C15ull) ^ (std::uint64_t(e.port) << 48) ^ (std::uint64_t(e.v6) << 47);
+  };
+  std::uint64_t h = words(k.lo) * 0xFF51AFD7ED558CCDull;
+  h ^= words(k.hi) + (h >> 29);
+  h *= 0xC4CEB9FE1A85EC53ull;
+  return std::size_t(h ^ (h >> 32));
+}
 
 tcp_reassembler::tcp_reassembler() : tcp_reassembler(options{}) {}
 tcp_reassembler::tcp_reassembler(options opt) : opt_(opt) {}
@@ -200,21 +349,19 @@ tcp_reassembler::~tcp_reassembler() = default;
 
 void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx) {
   const bool a_first = less(seg.src, seg.dst);
-  key_.clear();
-  put_key(key_, a_first ? seg.src : seg.dst);
-  put_key(key_, a_first ? seg.dst : seg.src);
-  auto it = streams_.find(key_);
+  const flow_key key{a_first ? seg.src : seg.dst, a_first ? seg.dst : seg.src};
+  auto it = streams_.find(key);
   if (it == streams_.end()) {
     auto s = std::make_unique<stream>();
     s->info.index = next_index_++;
-    s->key = key_;
+    s->key = key;
     s->lru = lru_.insert(lru_.end(), s.get());
     // Side 0 is the client when the handshake is visible, else the first sender.
     const bool synack = (seg.flags & (tcp_syn | tcp_ack)) == (tcp_syn | tcp_ack);
     s->info.a = synack ? seg.dst : seg.src;
     s->info.b = synack ? seg.src : seg.dst;
     s->info.saw_syn = (seg.flags & tcp_syn) != 0;
-    it = streams_.emplace(key_, std::move(s)).first;
+    it = streams_.emplace(key, std::move(s)).first;
   } else {
     lru_.splice(lru_.end(), lru_, it->second->lru);
   }

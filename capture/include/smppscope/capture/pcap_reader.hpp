@@ -24,6 +24,14 @@ struct raw_packet {
 
 // One capture file. Link types: Ethernet (with 802.1Q/QinQ), Linux cooked SLL and SLL2,
 // raw IP (DLT_RAW / LINKTYPE_IPV4 / LINKTYPE_IPV6), BSD loopback (DLT_NULL, DLT_LOOP).
+//
+// A classic pcap file (either byte order, micro- or nanosecond timestamps) on a regular file is
+// read by our own record walker: large read() calls into one buffer that is reused, and packets
+// handed out as views into it, so a record costs a header check and no copy. Everything else
+// (pcapng, a pipe, an unusual header) goes through libpcap. Both give the same packets, the same
+// bounds (a record's captured length is checked against the snapshot length and libpcap's
+// 256 KiB maximum) and the same errors. read() rather than mmap(): a file cut short while it is
+// read (a capture being rotated) must end the walk, not raise SIGBUS.
 class pcap_file_reader {
  public:
   // nullptr and `error` set ("FILE: not a pcap or pcapng capture (...)") when it cannot be read.
@@ -36,14 +44,27 @@ class pcap_file_reader {
   bool next(raw_packet& out);
   int linktype() const noexcept { return linktype_; }
   const std::string& error() const noexcept { return error_; }
+  // true when the file is read by the record walker rather than libpcap (for tests).
+  bool direct() const noexcept { return fd_ >= 0; }
 
  private:
-  explicit pcap_file_reader(void* handle, int linktype) : handle_(handle), linktype_(linktype) {}
-  void* handle_;  // pcap_t*
-  int linktype_;
-  std::string error_;
-};
+  pcap_file_reader() = default;
+  bool next_direct(raw_packet& out);
+  // Makes at least `n` octets available at buf_[pos_]; false at the end of the file.
+  bool fill(std::size_t n);
 
+  void* handle_ = nullptr;  // pcap_t*, when libpcap reads the file
+  int linktype_ = 0;
+  std::string error_;
+  // The record walker's state.
+  int fd_ = -1;
+  bool swapped_ = false;     // the file's byte order is not this host's
+  bool nanoseconds_ = false;
+  std::uint32_t snapshot_ = 0;
+  std::vector<std::uint8_t> buf_;
+  std::size_t pos_ = 0, end_ = 0;  // unread octets: buf_[pos_, end_)
+  bool eof_ = false;
+};
 struct tcp_segment {
   std::int64_t ts_us = 0;
   endpoint src, dst;
@@ -71,6 +92,10 @@ class tcp_reassembler {
     std::uint32_t index = 0;   // 0, 1, 2 ... in order of first appearance
     endpoint a, b;             // a = side 0's source
     bool saw_syn = false;      // a sent the SYN (a is the client)
+    // The consumer's own state for this stream (nullptr until it sets it), so it needs no
+    // lookup of its own per chunk. Forgotten with the stream: after evict_idlest() returned
+    // this stream's index, the pointer is not seen again.
+    mutable void* user = nullptr;
   };
   struct data_chunk {
     const stream_info* stream;
@@ -111,9 +136,15 @@ class tcp_reassembler {
   void erase(stream& st);
 
   options opt_;
-  std::unordered_map<std::string, std::unique_ptr<stream>> streams_;  // key: both endpoints
+  struct flow_key {
+    endpoint lo, hi;  // the two endpoints, lower first: both directions share one key
+    friend bool operator==(const flow_key&, const flow_key&) = default;
+  };
+  struct flow_hash {
+    std::size_t operator()(const flow_key& k) const noexcept;
+  };
+  std::unordered_map<flow_key, std::unique_ptr<stream>, flow_hash> streams_;
   std::list<stream*> lru_;      // live streams, least recently active first
-  std::string key_;             // reused
   std::uint32_t next_index_ = 0;
   std::size_t buffered_ = 0;
   std::uint64_t gaps_ = 0;
