@@ -486,7 +486,8 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
   if (!r) return false;
   // One stream's out-of-order octets stay well inside the global bound.
   tcp_reassembler tr({.max_buffered_per_direction =
-                          std::max<std::size_t>(1024, std::min<std::size_t>(4u << 20, limits.max_state_bytes / 4))});
+                          std::max<std::size_t>(1024, std::min<std::size_t>(4u << 20, limits.max_state_bytes / 4)),
+                      .in_order_fast_path = limits.in_order_fast_path});
   walker w(h, st);
   auto on_data = [&](const tcp_reassembler::data_chunk& c) { w.chunk(c); };
   auto state_bytes = [&] {

@@ -425,9 +425,17 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
     const std::size_t old = std::size_t(-std::int64_t(diff));
     if (old >= payload.size()) return;
     payload = payload.subspan(old);
-    deliver(seg.ts_us, payload);
-    h.abs += payload.size();
-    h.next_seq += std::uint32_t(payload.size());
+    if (opt_.in_order_fast_path) {  // straight from the reader's buffer, no copy
+      deliver(seg.ts_us, payload);
+      h.abs += payload.size();
+      h.next_seq += std::uint32_t(payload.size());
+    } else {  // through the buffer, as out-of-order octets go; delivered just below
+      pending_segment& p = h.pending[h.abs];
+      p.ts_us = seg.ts_us;
+      p.bytes.assign(payload.begin(), payload.end());
+      h.buffered += payload.size();
+      buffered_ += payload.size();
+    }
   }
   // Deliver buffered segments that are now in order.
   while (!h.pending.empty()) {

@@ -3,6 +3,11 @@
 // wherever it reassembles the same way.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <sstream>
@@ -402,4 +407,253 @@ TEST(PcapReader, RandomInputNeverCrashes) {
     EXPECT_TRUE(sc::decode_pcap_file(file, devnull, {.json = json, .hex = json}, nullptr, e)) << e;
   }
   std::fclose(devnull);
+}
+
+// ---- the in-order fast path against the buffered path ----
+// Every case is decoded twice: in-order segments handed out as views into the read buffer (the
+// fast path) and every segment copied through the reassembly buffer. Whatever the fast path has
+// to fall back on (out of order, retransmitted overlap, a hole, a PDU header split between
+// segments), the PDUs, their frames and timestamps, the out-of-sync reports, the counters and
+// the printed text and JSON must be the same; and the PDUs must be the ones that were sent.
+namespace {
+
+struct full_record : sc::offline_handler {
+  std::vector<std::string> lines;
+  void on_pdu(const sc::offline_pdu& p) override {
+    std::ostringstream o;
+    o << p.stream << ' ' << int(p.dir) << ' ' << p.ts_us << ' ' << p.src->to_string() << '>' << p.dst->to_string()
+      << ' ' << (p.error ? p.error->message(*p.pdu) : "ok") << ' ';
+    for (std::uint8_t b : p.frame) o << std::hex << int(b >> 4) << int(b & 15) << std::dec;
+    lines.push_back(o.str());
+  }
+  void on_out_of_sync(const sc::offline_out_of_sync& o) override {
+    lines.push_back("oos " + std::to_string(o.stream) + ' ' + std::string(o.message));
+  }
+};
+
+struct both_paths {
+  full_record fast, buffered;
+  sc::offline_stats fast_st, buffered_st;
+  std::string fast_text, buffered_text, fast_json, buffered_json;
+};
+
+std::string printed(const std::string& file, bool json, bool fast) {
+  char* data = nullptr;
+  std::size_t size = 0;
+  std::FILE* out = open_memstream(&data, &size);
+  sc::decode_output_options o{.json = json, .hex = json};
+  o.limits.in_order_fast_path = fast;
+  std::string err;
+  EXPECT_TRUE(sc::decode_pcap_file(file, out, o, nullptr, err)) << err;
+  std::fclose(out);
+  std::string s(data, size);
+  std::free(data);
+  return s;
+}
+
+both_paths decode_both(const std::string& file) {
+  both_paths r;
+  for (const bool fast : {true, false}) {
+    sc::offline_limits lim;
+    lim.in_order_fast_path = fast;
+    std::string err;
+    EXPECT_TRUE(sc::for_each_pdu(file, fast ? r.fast : r.buffered, fast ? &r.fast_st : &r.buffered_st, err, lim))
+        << err;
+    (fast ? r.fast_text : r.buffered_text) = printed(file, false, fast);
+    (fast ? r.fast_json : r.buffered_json) = printed(file, true, fast);
+  }
+  return r;
+}
+
+void expect_same(const both_paths& r) {
+  EXPECT_EQ(r.fast.lines, r.buffered.lines);
+  EXPECT_EQ(r.fast_text, r.buffered_text);
+  EXPECT_EQ(r.fast_json, r.buffered_json);
+  EXPECT_EQ(r.fast_st.pdus, r.buffered_st.pdus);
+  EXPECT_EQ(r.fast_st.gaps, r.buffered_st.gaps);
+  EXPECT_EQ(r.fast_st.out_of_sync, r.buffered_st.out_of_sync);
+  EXPECT_EQ(r.fast_st.decode_errors, r.buffered_st.decode_errors);
+  EXPECT_FALSE(r.fast.lines.empty());
+}
+
+// PDUs sent on one client stream as one byte string, with the segments chosen by `plan`.
+struct fast_path_case {
+  temp_dir dir;
+  pb::conversation c;
+  std::vector<pb::packet> pkts;
+  bytes stream;
+  std::vector<bytes> pdus;
+  std::uint32_t base = 0;
+  fast_path_case() {
+    c.client = pb::a4(10, 9, 0, 1, 43000);
+    c.server = pb::a4(10, 9, 0, 2, 2775);
+    add(c.syn());
+    add(c.synack());
+    add(c.ack());
+    for (std::uint32_t i = 1; i <= 6; ++i) {
+      pdus.push_back(submit(i, "fast path message " + std::to_string(i)));
+      stream = cat({stream, pdus.back()});
+    }
+    base = c.seq_c;
+  }
+  void add(const bytes& ip) { pkts.push_back({c.ts += 1000, pb::ethernet(ip)}); }
+  void seg(std::size_t from, std::size_t to) { add(c.data_at(true, base + std::uint32_t(from), slice(stream, from, to))); }
+  std::string write() {
+    c.seq_c = base + std::uint32_t(stream.size());
+    add(c.data(false, submit_resp(1)));
+    const std::string file = (dir.path / "case.pcap").string();
+    pb::write_pcap(file, 1, pkts);
+    return file;
+  }
+  std::vector<pdu_key> sent() const {
+    std::vector<pdu_key> v;
+    for (const auto& p : pdus) v.push_back(key_of(p));
+    return v;
+  }
+};
+
+std::vector<pdu_key> client_pdus(const std::string& file) {
+  collector c = read(file);
+  std::vector<pdu_key> v;
+  for (std::size_t i = 0; i < c.per_stream[0].size(); ++i)
+    if (c.dirs[0][i] == sc::direction::esme_to_smsc) v.push_back(c.per_stream[0][i]);
+  return v;
+}
+
+}  // namespace
+
+TEST(FastPath, OutOfOrderSegmentsFallBackToTheBuffer) {
+  fast_path_case k;
+  const std::size_t a = k.pdus[0].size(), b = a + k.pdus[1].size() + 5, n = k.stream.size();
+  k.seg(0, a);
+  k.seg(b, n);  // ahead of a hole
+  k.seg(a, b);  // fills it
+  const std::string file = k.write();
+  expect_same(decode_both(file));
+  EXPECT_EQ(client_pdus(file), k.sent());
+}
+
+TEST(FastPath, RetransmissionOverlapIsTrimmed) {
+  fast_path_case k;
+  const std::size_t n = k.stream.size(), m = n / 2;
+  k.seg(0, m);
+  k.seg(m - 7, m + 30);  // re-sends 7 octets already delivered
+  k.seg(0, 20);          // a stale retransmission: nothing new
+  k.seg(m + 30, n);
+  const std::string file = k.write();
+  expect_same(decode_both(file));
+  EXPECT_EQ(client_pdus(file), k.sent());
+}
+
+TEST(FastPath, HoleThatNeverFillsIsAGap) {
+  fast_path_case k;
+  const std::size_t a = k.pdus[0].size(), b = a + k.pdus[1].size(), n = k.stream.size();
+  k.seg(0, a);
+  k.seg(b, n);  // the second PDU never arrives
+  const std::string file = k.write();
+  const both_paths r = decode_both(file);
+  expect_same(r);
+  EXPECT_EQ(r.fast_st.gaps, 1u);
+  auto want = k.sent();
+  want.erase(want.begin() + 1);
+  EXPECT_EQ(client_pdus(file), want);  // decoding picks up again at the next header
+}
+
+TEST(FastPath, PduHeaderSplitAcrossSegments) {
+  fast_path_case k;
+  const std::size_t a = k.pdus[0].size(), n = k.stream.size();
+  // Cuts inside the first header (the SMPP probe), inside later headers and right after them.
+  std::vector<std::size_t> cuts = {3, 10, a + 2, a + 16, a + k.pdus[1].size() + 9};
+  std::size_t from = 0;
+  for (const std::size_t to : cuts) {
+    k.seg(from, to);
+    from = to;
+  }
+  k.seg(from, n);
+  const std::string file = k.write();
+  expect_same(decode_both(file));
+  EXPECT_EQ(client_pdus(file), k.sent());
+}
+
+// The record walker (classic pcap on a regular file) against libpcap (pcapng, the same packets):
+// same timestamps, octets and lengths, in either byte order and with nanosecond timestamps; a
+// record claiming more than libpcap's maximum ends the walk with libpcap's message.
+TEST(PcapFileReader, RecordWalkerAgreesWithLibpcap) {
+  temp_dir dir;
+  standard_conv conv;
+  pb::conversation c;
+  c.client = pb::a4(10, 0, 0, 1, 41000);
+  c.server = pb::a4(10, 0, 0, 2, 2775);
+  const auto pkts = conv.packets(c, eth_plain);
+  const std::string le = (dir.path / "le.pcap").string(), ng = (dir.path / "same.pcapng").string(),
+                    be = (dir.path / "be-nano.pcap").string();
+  pb::write_pcap(le, 1, pkts);
+  pb::write_pcapng(ng, 1, pkts);
+  {  // big-endian, nanosecond timestamps
+    bytes f;
+    auto be32 = [&](std::uint32_t v) {
+      for (int s = 24; s >= 0; s -= 8) f.push_back(std::uint8_t(v >> s));
+    };
+    be32(0xA1B23C4D);
+    f.insert(f.end(), {0, 2, 0, 4});
+    be32(0);
+    be32(0);
+    be32(65535);
+    be32(1);
+    for (const auto& p : pkts) {
+      be32(std::uint32_t(p.ts_us / 1000000));
+      be32(std::uint32_t(p.ts_us % 1000000) * 1000 + 999);  // sub-microsecond part is dropped
+      be32(std::uint32_t(p.frame.size()));
+      be32(std::uint32_t(p.frame.size()));
+      f.insert(f.end(), p.frame.begin(), p.frame.end());
+    }
+    std::ofstream(be, std::ios::binary).write(reinterpret_cast<const char*>(f.data()), std::streamsize(f.size()));
+  }
+  struct rec {
+    std::int64_t ts;
+    bytes data;
+    std::uint32_t len;
+    bool operator==(const rec&) const = default;
+  };
+  auto all = [](const std::string& file, bool want_direct) {
+    std::string err;
+    auto r = sc::pcap_file_reader::open(file, err);
+    std::vector<rec> v;
+    EXPECT_TRUE(r) << err;
+    if (!r) return v;
+    EXPECT_EQ(r->direct(), want_direct) << file;
+    EXPECT_EQ(r->linktype(), 1);
+    sc::raw_packet p;
+    while (r->next(p)) v.push_back({p.ts_us, bytes(p.data.begin(), p.data.end()), p.orig_len});
+    EXPECT_EQ(r->error(), "") << file;
+    return v;
+  };
+  const auto from_ng = all(ng, false);
+  ASSERT_EQ(from_ng.size(), pkts.size());
+  EXPECT_EQ(all(le, true), from_ng);
+  EXPECT_EQ(all(be, true), from_ng);
+
+  // A record larger than any snapshot length: the walk stops there, what came before is kept.
+  bytes f;
+  {
+    std::ifstream in(le, std::ios::binary);
+    f.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::size_t second = 24 + 16 + pkts[0].frame.size();
+  const std::uint32_t huge = 300000;
+  std::memcpy(f.data() + second + 8, &huge, 4);  // this host is little-endian, as the file
+  const std::string bad = (dir.path / "bad.pcap").string();
+  std::ofstream(bad, std::ios::binary).write(reinterpret_cast<const char*>(f.data()), std::streamsize(f.size()));
+  std::string err;
+  auto r = sc::pcap_file_reader::open(bad, err);
+  ASSERT_TRUE(r) << err;
+  sc::raw_packet p;
+  EXPECT_TRUE(r->next(p));
+  EXPECT_FALSE(r->next(p));
+  EXPECT_EQ(r->error(), "invalid packet capture length 300000, bigger than snaplen of 65535");
+  // The same through for_each_pdu: one packet read, not an error (a damaged tail).
+  sc::offline_stats st;
+  collector got;
+  EXPECT_TRUE(sc::for_each_pdu(bad, got, &st, err)) << err;
+  EXPECT_EQ(st.packets, 1u);
 }

@@ -70,6 +70,9 @@ struct offline_limits {
   std::size_t max_state_bytes = 256u << 20;  // out-of-order octets + partial PDUs + per-stream estimate
   // Called once, the first time a stream is evicted (the caller says so on stderr).
   std::function<void(std::string_view)> on_first_eviction;
+  // false: every TCP segment goes through the reassembly buffer, not only the out-of-order ones
+  // (tcp_reassembler::options::in_order_fast_path). The output is the same; tests compare both.
+  bool in_order_fast_path = true;
 };
 // What one live stream costs besides the octets it buffers (tables, framers), for the estimate.
 inline constexpr std::size_t offline_stream_overhead = 1024;

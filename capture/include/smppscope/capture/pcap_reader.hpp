@@ -77,7 +77,8 @@ struct tcp_segment {
 std::optional<tcp_segment> parse_tcp_packet(int linktype, std::span<const std::uint8_t> data,
                                             std::int64_t ts_us) noexcept;
 
-// Reassembles TCP streams per direction. In-order data is handed out without a copy; segments
+// Reassembles TCP streams per direction. In-order data is handed out without a copy (the fast
+// path: a view into the segment, so into the reader's buffer); segments
 // ahead of the expected sequence number are buffered (bounded), retransmitted and overlapping
 // octets are trimmed. When the buffer bound is hit the stream skips the hole (a gap).
 // A stream that ends (FIN or RST) before any payload is forgotten at once. Live streams are kept
@@ -86,6 +87,10 @@ class tcp_reassembler {
  public:
   struct options {
     std::size_t max_buffered_per_direction = 4u << 20;
+    // In-order octets are handed out as views into the caller's segment. false sends every
+    // segment through the out-of-order buffer (a copy) instead: the same output, slower; tests
+    // compare the two.
+    bool in_order_fast_path = true;
   };
   // Side 0 = from the stream's first-seen source (the SYN sender when a SYN was seen).
   struct stream_info {
