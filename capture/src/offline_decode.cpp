@@ -179,7 +179,7 @@ class walker {
   bool feed(half_state& h, std::span<const std::uint8_t> bytes) {
     const tcp_reassembler::data_chunk& c = *cur_;
     const bool ok = h.fr.feed(bytes, [&](std::span<const std::uint8_t> frame) {
-      decoder::pdu p;
+      decoder::pdu& p = pdu_;
       const decoder::decode_error err = decoder::decode(frame, p);
       ++st_.pdus;
       if (err) ++st_.decode_errors;
@@ -217,6 +217,9 @@ class walker {
   offline_stats& st_;
   std::unordered_map<std::uint32_t, std::unique_ptr<stream_state>> streams_;  // live streams
   std::size_t framer_bytes_ = 0;
+  // Reused for every PDU: decode() sets all it uses, and the fields array is too large to
+  // clear per PDU.
+  decoder::pdu pdu_;
   const tcp_reassembler::data_chunk* cur_ = nullptr;
   stream_state* cur_stream_ = nullptr;
 };

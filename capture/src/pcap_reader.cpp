@@ -350,6 +350,11 @@ tcp_reassembler::~tcp_reassembler() = default;
 void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx) {
   const bool a_first = less(seg.src, seg.dst);
   const flow_key key{a_first ? seg.src : seg.dst, a_first ? seg.dst : seg.src};
+  if (last_ && last_->key == key) {
+    if (lru_.back() != last_) lru_.splice(lru_.end(), lru_, last_->lru);
+    feed_stream(*last_, seg, fn, ctx);
+    return;
+  }
   auto it = streams_.find(key);
   if (it == streams_.end()) {
     auto s = std::make_unique<stream>();
@@ -365,7 +370,11 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
   } else {
     lru_.splice(lru_.end(), lru_, it->second->lru);
   }
-  stream& st = *it->second;
+  last_ = it->second.get();
+  feed_stream(*last_, seg, fn, ctx);
+}
+
+void tcp_reassembler::feed_stream(stream& st, const tcp_segment& seg, deliver_fn fn, void* ctx) {
   if (!st.payload && !seg.payload.empty()) st.payload = true;
   if (!st.payload && (seg.flags & (tcp_fin | tcp_rst))) {  // ended without payload: nothing to keep
     ++empty_dropped_;
@@ -484,6 +493,7 @@ void tcp_reassembler::flush(stream& st, deliver_fn fn, void* ctx) {
 }
 
 void tcp_reassembler::erase(stream& st) {
+  if (last_ == &st) last_ = nullptr;
   for (const stream::half& h : st.h) buffered_ -= h.buffered;
   lru_.erase(st.lru);
   streams_.erase(streams_.find(st.key));  // destroys st

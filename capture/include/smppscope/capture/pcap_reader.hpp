@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <optional>
@@ -135,6 +136,7 @@ class tcp_reassembler {
   struct stream;
   using deliver_fn = void (*)(void* ctx, const data_chunk&);
   void feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx);
+  void feed_stream(stream& st, const tcp_segment& seg, deliver_fn fn, void* ctx);
   void finish_impl(deliver_fn fn, void* ctx);
   std::optional<std::uint32_t> evict_impl(deliver_fn fn, void* ctx);
   void flush(stream& st, deliver_fn fn, void* ctx);
@@ -143,13 +145,24 @@ class tcp_reassembler {
   options opt_;
   struct flow_key {
     endpoint lo, hi;  // the two endpoints, lower first: both directions share one key
-    friend bool operator==(const flow_key&, const flow_key&) = default;
+    friend bool operator==(const flow_key& a, const flow_key& b) noexcept {
+      return same(a.lo, b.lo) && same(a.hi, b.hi);
+    }
+    static bool same(const endpoint& a, const endpoint& b) noexcept {  // word compares, no memcmp call
+      std::uint64_t a0, a1, b0, b1;
+      std::memcpy(&a0, a.addr, 8);
+      std::memcpy(&a1, a.addr + 8, 8);
+      std::memcpy(&b0, b.addr, 8);
+      std::memcpy(&b1, b.addr + 8, 8);
+      return ((a0 ^ b0) | (a1 ^ b1)) == 0 && a.port == b.port && a.v6 == b.v6;
+    }
   };
   struct flow_hash {
     std::size_t operator()(const flow_key& k) const noexcept;
   };
   std::unordered_map<flow_key, std::unique_ptr<stream>, flow_hash> streams_;
   std::list<stream*> lru_;      // live streams, least recently active first
+  stream* last_ = nullptr;      // the stream of the previous segment: most segments follow their own
   std::uint32_t next_index_ = 0;
   std::size_t buffered_ = 0;
   std::uint64_t gaps_ = 0;
