@@ -441,7 +441,8 @@ std::string printed(const std::string& file, bool json, bool fast) {
   char* data = nullptr;
   std::size_t size = 0;
   std::FILE* out = open_memstream(&data, &size);
-  sc::decode_output_options o{.json = json, .hex = json};
+  sc::decode_output_options o;
+  o.json = o.hex = json;
   o.limits.in_order_fast_path = fast;
   std::string err;
   EXPECT_TRUE(sc::decode_pcap_file(file, out, o, nullptr, err)) << err;
