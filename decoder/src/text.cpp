@@ -107,6 +107,7 @@ template <class Reader>
 bool gsm7_decode(std::string& out, const Reader& r) {
   bool ok = true;
   const std::size_t n = r.size();
+  out.reserve(out.size() + n);  // at least one octet per septet
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t s = r[i];
     if (s > 0x7F) {
@@ -115,7 +116,12 @@ bool gsm7_decode(std::string& out, const Reader& r) {
       continue;
     }
     if (s != esc) {
-      append_utf8(out, gsm7_basic[s]);
+      const char16_t cp = gsm7_basic[s];
+      if (cp < 0x80) {  // most text: one octet, no call
+        out.push_back(static_cast<char>(cp));
+      } else {
+        append_utf8(out, cp);
+      }
       continue;
     }
     if (i + 1 >= n) {  // lone ESC at the end
