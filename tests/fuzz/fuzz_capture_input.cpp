@@ -1,6 +1,6 @@
 // libFuzzer target for offline input: the TCP packet parser (parse_tcp_packet), the TCP stream
 // reassembler (tcp_reassembler), the capture walk of `smppscope decode` (for_each_pdu, reading
-// the input as a pcap / pcapng file through libpcap) and the concatenated-message reassembler
+// the input as a pcap file with our record walker or as pcapng through libpcap) and the concatenated-message reassembler
 // fed with what that walk decodes. The first input octet picks the mode:
 //   bit 0 clear: the rest is a capture file; with bit 1 a classic pcap header (link type from
 //                the second octet) is put in front, so the records themselves get fuzzed
@@ -76,7 +76,7 @@ class checker final : public c::offline_handler {
   d::reassembler joiner{d::reassembler_limits{.max_pending = 64, .max_bytes = 1 << 16, .timeout_us = 1'000'000}};
 };
 
-// The capture file lives in memory; libpcap opens it by its /proc/self/fd path.
+// The capture file lives in memory; the reader opens it by its /proc/self/fd path.
 int capture_fd() {
   static const int fd = ::memfd_create("fuzz-capture", 0);
   require(fd >= 0);
