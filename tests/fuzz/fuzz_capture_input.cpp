@@ -1,7 +1,7 @@
 // libFuzzer target for offline input: the TCP packet parser (parse_tcp_packet), the TCP stream
 // reassembler (tcp_reassembler), the capture walk of `smppscope decode` (for_each_pdu, reading
-// the input as a pcap file with our record walker or as pcapng through libpcap) and the concatenated-message reassembler
-// fed with what that walk decodes. The first input octet picks the mode:
+// the input as a classic pcap file with our record walker, or as pcapng through libpcap) and
+// the concatenated-message reassembler fed with what that walk decodes. The first input octet picks the mode:
 //   bit 0 clear: the rest is a capture file; with bit 1 a classic pcap header (link type from
 //                the second octet) is put in front, so the records themselves get fuzzed
 //   bit 0 set:   the rest is a list of packets, each a 2-octet big-endian length then the octets,
