@@ -16,6 +16,8 @@
 #include "pcap_builder.hpp"
 #include "smppscope/capture/offline_decode.hpp"
 #include "smppscope/capture/pcap_reader.hpp"
+#include "smppscope/decoder/json.hpp"
+#include "smppscope/decoder/text.hpp"
 
 using namespace capture_test;
 namespace pb = pcap_builder;
@@ -657,4 +659,65 @@ TEST(PcapFileReader, RecordWalkerAgreesWithLibpcap) {
   collector got;
   EXPECT_TRUE(sc::for_each_pdu(bad, got, &st, err)) << err;
   EXPECT_EQ(st.packets, 1u);
+}
+
+// Text lines show the first 60 octets of a message's UTF-8, decoded from a prefix of the text
+// when that is sure to give the same octets. Long texts in every reading where a prefix could
+// end mid-character (GSM7 escapes, packed septets, UCS2 surrogate pairs cut at the prefix end,
+// Latin-1, binary) must print exactly the preview of the whole decoded text.
+TEST(DecodeText, PreviewOfLongTextsEqualsTheWholeTextCut) {
+  const auto gsm7 = [](const std::string& s) { return *sd::utf8_to_gsm7(s); };
+  std::string escapes;
+  for (int i = 0; i < 40; ++i) escapes += i % 3 ? "{€" : "a^";
+  std::string plain;
+  for (int i = 0; i < 20; ++i) plain += "Long message text " + std::to_string(i) + ". ";
+  plain.resize(200);
+  bytes ucs2 = {0x00, 0x41};  // one BMP character, then surrogate pairs straddling every 4th octet
+  for (int i = 0; i < 60; ++i) ucs2.insert(ucs2.end(), {0xD8, 0x3D, 0xDE, std::uint8_t(i)});
+  bytes latin1;
+  for (int i = 0; i < 200; ++i) latin1.push_back(std::uint8_t(0xA0 + i % 96));
+  bytes binary(180);
+  for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = std::uint8_t(i * 7);
+  const std::vector<std::pair<std::uint8_t, bytes>> texts = {
+      {0, gsm7(escapes)},                    // unpacked GSM7, two septets per character often
+      {0, sd::gsm7_pack(gsm7(plain))},       // packed GSM7 (octets above 0x7F)
+      {0, sd::gsm7_pack(gsm7(escapes))},     // packed, with escapes
+      {8, ucs2},
+      {3, latin1},
+      {4, binary},
+      {0, gsm7(plain.substr(0, 70))},        // short enough to be decoded whole
+  };
+  temp_dir dir;
+  pb::conversation c;
+  c.client = pb::a4(10, 7, 0, 1, 44000);
+  c.server = pb::a4(10, 7, 0, 2, 2775);
+  std::vector<pb::packet> pkts;
+  std::vector<std::string> want;
+  std::uint32_t seq = 1;
+  for (const auto& [dc, ud] : texts) {
+    const bytes pdu = sd::pdu_builder(sd::command_id::submit_sm, seq++)
+                          .set("source_addr", "1234")
+                          .set("destination_addr", "5678")
+                          .set("data_coding", dc)
+                          .short_message(ud)
+                          .bytes();
+    pkts.push_back({c.ts += 1000, pb::ethernet(c.data(true, pdu))});
+    std::string t = sd::decode_text(ud, dc).utf8;
+    if (t.size() > 60) {
+      std::size_t cut = 60;
+      while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
+      t = t.substr(0, cut) + "...";
+    }
+    want.push_back("text=\"" + sd::log_safe(t) + "\"");
+  }
+  const std::string file = (dir.path / "texts.pcap").string();
+  pb::write_pcap(file, 1, pkts);
+  const std::string out = printed(file, false, true);
+  const auto got = lines(out);
+  ASSERT_EQ(got.size(), want.size()) << out;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const auto at = got[i].find(" text=\"");
+    ASSERT_NE(at, std::string::npos) << got[i];
+    EXPECT_EQ(got[i].substr(at + 1), want[i]) << "text " << i;
+  }
 }
