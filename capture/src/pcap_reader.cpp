@@ -113,9 +113,12 @@ int dlt_of_linktype(std::uint32_t lt) {
 
 std::unique_ptr<pcap_file_reader> pcap_file_reader::open(const std::string& path, std::string& error) {
   std::unique_ptr<pcap_file_reader> r(new pcap_file_reader());
-  // The record walker, for a classic pcap file on a regular file.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // The record walker, for a classic pcap file on a regular file. Anything else is not even
+  // opened here: opening a FIFO would block, and closing it again could cut off its writer.
+  // "-" is libpcap's name for standard input.
   struct stat sb {};
+  const bool regular = path != "-" && ::stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode);
+  const int fd = regular ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
   if (fd >= 0 && ::fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
     std::uint8_t h[24];
     std::size_t got = 0;
