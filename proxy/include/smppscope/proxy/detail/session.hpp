@@ -212,8 +212,9 @@ asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direct
         wec = e;
       }
       d.bytes += n;
-      // Owned by this relay thread alone: an uncontended relaxed add, for live stats.
-      s.thread_bytes[static_cast<int>(dir)].fetch_add(n, std::memory_order_relaxed);
+      // Written by this relay thread alone: a plain load and store (no locked add), for live stats.
+      auto& live = s.thread_bytes[static_cast<int>(dir)];
+      live.store(live.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
       const std::span<const std::uint8_t> chunk(buf.data(), n);
       d.pdus.feed(chunk);
       // A refused push leaves a hole; the next accepted one carries its size, so analysis
