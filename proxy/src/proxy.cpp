@@ -1,6 +1,7 @@
 #include "smppscope/proxy/proxy.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -702,6 +703,10 @@ struct proxy::impl {
       for (auto& t : threads) arm_watchdog(t, period);
     for (auto& t : threads)
       t.thread = std::thread([&t] {
+#if defined(__linux__)
+        const std::string name = "relay-" + std::to_string(t.index);  // for top -H, perf, bench/relay
+        pthread_setname_np(pthread_self(), name.c_str());
+#endif
         for (;;) {
           try {
             t.ctx.run();
