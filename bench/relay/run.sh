@@ -23,8 +23,10 @@
 #
 # Per placement and target:
 #   submits/s     throughput phase (CONNS x WINDOW, COUNT submits, each with its receipt)
-#   cpu us/submit the proxy's CPU time over the phase and the SETTLE seconds after it (analysis may
-#                 still be draining), every thread counted (/proc/PID/task/*/schedstat), / submits
+#   cpu us/submit the proxy's CPU time over the phase, the SETTLE seconds after it and, for
+#                 smppscope, until its analysis thread is idle again (on a busy machine the
+#                 SCHED_IDLE analysis drains its queue late), every thread counted
+#                 (/proc/PID/task/*/schedstat), / submits
 #   p50/p99/p999  submit_sm -> submit_sm_resp under that load, microseconds
 #   ping p50/p99  one session, window 1 (one message in flight); "added p99" = target - direct
 # smppscope's CPU is also split by thread (relay-N, analysis, the rest) from the thread names.
@@ -88,6 +90,16 @@ cpu_ns() {  # PID [THREAD-NAME-PREFIX]: CPU time of every thread of the process 
     s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
   done
   echo "$s"
+}
+settle_analysis() {  # PID: until its analysis thread stops using CPU (the queue is drained), at most 60 s
+  local prev now i
+  prev=$(cpu_ns "$1" analysis)
+  for i in $(seq 300); do
+    sleep 0.2
+    now=$(cpu_ns "$1" analysis)
+    [ $((now - prev)) -lt 2000000 ] && return 0  # under 1 % of a CPU: idle, only its 1 ms wake-ups
+    prev=$now
+  done
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 pin() { taskset -a -p -c "$2" "$1" >/dev/null; }  # PID CPUS: every thread of PID
@@ -164,6 +176,7 @@ run_placement() {  # pinned | unpinned
       fi
       out=$("${PEER[@]}" "$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns "$CONNS" --window "$WINDOW" --count "$COUNT")
       sleep "$SETTLE"
+      if [ "$t" = smppscope ]; then settle_analysis "${PID[$t]}"; fi
       after=$(cpu_ns "${PID[$t]}")
       if [ "$t" = smppscope ]; then
         after_relay=$(cpu_ns "${PID[$t]}" relay-); after_analysis=$(cpu_ns "${PID[$t]}" analysis)
