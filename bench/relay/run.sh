@@ -23,12 +23,15 @@
 #
 # Per placement and target:
 #   submits/s     throughput phase (CONNS x WINDOW, COUNT submits, each with its receipt)
-#   cpu us/submit the proxy's CPU time over the phase and the SETTLE seconds after it (analysis may
-#                 still be draining), every thread counted (/proc/PID/task/*/schedstat), / submits
+#   cpu us/submit the proxy's CPU time over the phase, the SETTLE seconds after it and, for
+#                 smppscope, until its analysis thread is idle again (on a busy machine the
+#                 SCHED_IDLE analysis drains its queue late), every thread counted
+#                 (/proc/PID/task/*/schedstat), / submits
 #   p50/p99/p999  submit_sm -> submit_sm_resp under that load, microseconds
 #   ping p50/p99  one session, window 1 (one message in flight); "added p99" = target - direct
+# smppscope's CPU is also split by thread (relay-N, analysis, the rest) from the thread names.
 # Then RSS per idle session: fresh proxies, IDLE_SESSIONS bound idle sessions each (RSS after -
-# RSS before) / sessions. smppscope's tap drops (from /metrics) are printed: analysis may drop
+# RSS before) / sessions; also for relay_only (the relay without capture) to split the figure. smppscope's tap drops (from /metrics) are printed: analysis may drop
 # copies under overload, counted; the relay never waits for it.
 set -euo pipefail
 
@@ -53,10 +56,11 @@ ALL_CPUS=$(seq -s, 0 $(($(nproc) - 1)))
 
 if [ -z "${NO_BUILD:-}" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSMPPSCOPE_TESTS=OFF -DSMPPSCOPE_BENCH=ON >/dev/null
-  cmake --build "$BUILD" -j2 --target smppscope smpp_bench >/dev/null
+  cmake --build "$BUILD" -j2 --target smppscope smpp_bench relay_only >/dev/null
 fi
 SMPPSCOPE=$BUILD/smppscope
 BENCH=$BUILD/bench/relay/smpp_bench
+RELAY_ONLY=$BUILD/bench/relay/relay_only
 command -v haproxy >/dev/null || { echo "run.sh: haproxy is not installed (apt-get install haproxy)" >&2; exit 1; }
 command -v taskset >/dev/null || { echo "run.sh: taskset is missing (util-linux)" >&2; exit 1; }
 
@@ -79,8 +83,23 @@ wait_port() {  # PORT LOG: until something listens there (or show LOG and give u
   cat "$2" >&2
   exit 1
 }
-cpu_ns() {  # PID: CPU time of every thread of the process, nanoseconds
-  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
+cpu_ns() {  # PID [THREAD-NAME-PREFIX]: CPU time of every thread of the process (or those named so), ns
+  local t s=0
+  for t in /proc/"$1"/task/*; do
+    if [ -n "${2:-}" ] && [[ "$(cat "$t/comm" 2>/dev/null)" != "$2"* ]]; then continue; fi
+    s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
+  done
+  echo "$s"
+}
+settle_analysis() {  # PID: until its analysis thread stops using CPU (the queue is drained), at most 60 s
+  local prev now i
+  prev=$(cpu_ns "$1" analysis)
+  for i in $(seq 300); do
+    sleep 0.2
+    now=$(cpu_ns "$1" analysis)
+    [ $((now - prev)) -lt 2000000 ] && return 0  # under 1 % of a CPU: idle, only its 1 ms wake-ups
+    prev=$now
+  done
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 pin() { taskset -a -p -c "$2" "$1" >/dev/null; }  # PID CPUS: every thread of PID
@@ -136,7 +155,7 @@ start_smppscope
 
 declare -A PORT=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [smppscope]=$SMPPSCOPE_PORT)
 declare -A PID=([direct]="" [haproxy]=$HAPROXY_PID [smppscope]=$SMPPSCOPE_PID)
-declare -A RATE CPU P50 P99 P999 LP50 LP99
+declare -A RATE CPU CPU_RELAY CPU_ANALYSIS P50 P99 P999 LP50 LP99
 DROPS_BEFORE=$(tap_dropped)
 
 run_placement() {  # pinned | unpinned
@@ -151,9 +170,17 @@ run_placement() {  # pinned | unpinned
   for round in $(seq "$REPEAT"); do
     for t in haproxy smppscope; do
       before=$(cpu_ns "${PID[$t]}")
+      local before_relay=0 before_analysis=0 after_relay=0 after_analysis=0
+      if [ "$t" = smppscope ]; then
+        before_relay=$(cpu_ns "${PID[$t]}" relay-); before_analysis=$(cpu_ns "${PID[$t]}" analysis)
+      fi
       out=$("${PEER[@]}" "$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns "$CONNS" --window "$WINDOW" --count "$COUNT")
       sleep "$SETTLE"
+      if [ "$t" = smppscope ]; then settle_analysis "${PID[$t]}"; fi
       after=$(cpu_ns "${PID[$t]}")
+      if [ "$t" = smppscope ]; then
+        after_relay=$(cpu_ns "${PID[$t]}" relay-); after_analysis=$(cpu_ns "${PID[$t]}" analysis)
+      fi
       local k="$placement/$t" submits
       submits=$(field submits "$out")
       RATE[$k]+="$(field rate "$out") "
@@ -161,6 +188,8 @@ run_placement() {  # pinned | unpinned
       P99[$k]+="$(field p99_us "$out") "
       P999[$k]+="$(field p999_us "$out") "
       CPU[$k]+="$(awk -v c=$((after - before)) -v n="$submits" 'BEGIN {printf "%.3f", c / n / 1000}') "
+      CPU_RELAY[$k]+="$(awk -v c=$((after_relay - before_relay)) -v n="$submits" 'BEGIN {printf "%.3f", c / n / 1000}') "
+      CPU_ANALYSIS[$k]+="$(awk -v c=$((after_analysis - before_analysis)) -v n="$submits" 'BEGIN {printf "%.3f", c / n / 1000}') "
       echo "  $placement round $round $t: $out cpu_us_per_submit=$(awk -v c=$((after - before)) -v n="$submits" 'BEGIN {printf "%.3f", c / n / 1000}')" >&2
     done
     for t in direct haproxy smppscope; do
@@ -190,8 +219,17 @@ for n in $IDLE_SESSIONS; do
     n=$max
   fi
   IDLE_LIST+="$n "
-  for t in haproxy smppscope; do
-    if [ $t = haproxy ]; then start_haproxy; p=$HAPROXY_PID; else start_smppscope; p=$SMPPSCOPE_PID; fi
+  for t in haproxy smppscope relay_only; do
+    case $t in
+      haproxy) start_haproxy; p=$HAPROXY_PID ;;
+      smppscope) start_smppscope; p=$SMPPSCOPE_PID ;;
+      relay_only)  # the relay alone (no tap, analysis, ring, pcap or web), on smppscope's port
+        "$RELAY_ONLY" --listen "127.0.0.1:$SMPPSCOPE_PORT" --upstream "127.0.0.1:$SINK_PORT" 2>"$TMP/relay_only.log" &
+        p=$!
+        PIDS+=("$p")
+        wait_port "$SMPPSCOPE_PORT" "$TMP/relay_only.log"
+        PORT[relay_only]=$SMPPSCOPE_PORT ;;
+    esac
     "$BENCH" load --target "127.0.0.1:${PORT[$t]}" --conns 1 --window 1 --count 1000 >/dev/null  # warm-up
     sleep 1
     before=$(rss_kb "$p")
@@ -204,7 +242,7 @@ for n in $IDLE_SESSIONS; do
     IDLE_KB[$n/$t/total]=$(awk -v a="$after" 'BEGIN {printf "%.1f", a / 1024}')
     eval "exec ${IDLE[1]}>&-"
     wait "$IDLE_PID" 2>/dev/null || true
-    if [ $t = haproxy ]; then stop_pid "$p" TERM; else stop_pid "$p"; fi
+    if [ $t = smppscope ]; then stop_pid "$p"; else stop_pid "$p" TERM; fi
   done
 done
 
@@ -230,6 +268,8 @@ for placement in $PLACEMENTS; do
   done
   h=$placement/haproxy s=$placement/smppscope
   ha=$(( $(median "${LP99[$h]}") - dp )); sa=$(( $(median "${LP99[$s]}") - dp ))
+  echo "smppscope cpu us/submit by thread: relay $(median "${CPU_RELAY[$s]}"), analysis $(median "${CPU_ANALYSIS[$s]}")," \
+    "the rest (web, main) $(awk -v a="$(median "${CPU[$s]}")" -v r="$(median "${CPU_RELAY[$s]}")" -v n="$(median "${CPU_ANALYSIS[$s]}")" 'BEGIN {printf "%.3f", a - r - n}')"
   echo "smppscope vs haproxy: throughput $(ratio "$(median "${RATE[$s]}")" "$(median "${RATE[$h]}")") (target >= 0.9x)," \
     "cpu/submit $(ratio "$(median "${CPU[$s]}")" "$(median "${CPU[$h]}")") (<= 1.5x)," \
     "p99 $(ratio "$(median "${P99[$s]}")" "$(median "${P99[$h]}")") (<= 1.5x)," \
@@ -240,6 +280,6 @@ echo "idle bound sessions (fresh processes; RSS growth per session, total RSS):"
 for n in $IDLE_LIST; do
   echo "  $n sessions: haproxy ${IDLE_KB[$n/haproxy]} KB (${IDLE_KB[$n/haproxy/total]} MB)," \
     "smppscope ${IDLE_KB[$n/smppscope]} KB (${IDLE_KB[$n/smppscope/total]} MB) = $(ratio "${IDLE_KB[$n/smppscope]}" "${IDLE_KB[$n/haproxy]}")" \
-    "(target <= 8 KB per session, 10,000 sessions < 150 MB)"
+    "(target <= 8 KB per session, 10,000 sessions < 150 MB); the relay alone (relay_only) ${IDLE_KB[$n/relay_only]} KB"
 done
 echo "smppscope analysis: ${pdus_analysed:-?} PDUs decoded, $DROPS tap records dropped; pcap written: $pcap_bytes bytes"

@@ -124,6 +124,9 @@ void lower_thread_priority() noexcept {
 }  // namespace
 
 void analyzer::run() {
+#if defined(__linux__)
+  pthread_setname_np(pthread_self(), "analysis");  // for top -H, perf and bench/relay per-thread CPU
+#endif
   if (opt_.background_priority) lower_thread_priority();
   next_tick_us_ = now_us() + opt_.tick_interval_us;
   while (!stop_requested_.load(std::memory_order_acquire)) {

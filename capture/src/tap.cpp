@@ -32,6 +32,10 @@ static_assert(sizeof(record_header) == header_size);
 
 constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
 
+// Octets pushed between two looks at the consumer while a backlog keeps the producer from
+// wrapping early (each look reads the consumer's cache line).
+constexpr std::size_t early_wrap_retry = 16u << 10;
+
 void put_endpoint(std::uint8_t* p, const endpoint& e) noexcept {
   std::memcpy(p, e.addr, 16);
   std::memcpy(p + 16, &e.port, 2);
@@ -69,6 +73,7 @@ tap_queue::tap_queue(std::size_t capacity_bytes)
       // A quarter of a small ring, 256 KiB of a large one: room for over a thousand session
       // records while data is being dropped.
       event_reserve_(std::min<std::size_t>(capacity_ / 4, 256u << 10)),
+      early_wrap_(std::min<std::size_t>(capacity_ / 2, 4u << 20)),
       storage_(new std::uint64_t[capacity_ / 8]),
       ring_(reinterpret_cast<std::uint8_t*>(storage_.get())) {}
 
@@ -106,8 +111,20 @@ bool tap_queue::push(record_kind kind, direction dir, std::uint64_t session, std
   const std::uint64_t head = head_.load(std::memory_order_relaxed);  // only we write it
   std::size_t pos = std::size_t(head % capacity_);
   const std::size_t contiguous = capacity_ - pos;
-  const std::size_t total = need <= contiguous ? need : contiguous + need;
   const std::size_t keep_free = ep ? 0 : event_reserve_;  // data leaves room for session records
+  bool wrap = need > contiguous;
+  // Past the early-wrap point, go back to the start (already touched) as soon as the consumer has
+  // freed it: the queue then lives in its first pages, and the rest of the buffer is only touched
+  // (faulted in, on the relay thread) when a backlog really needs it.
+  // Only with little queued: until the consumer has passed the wrap marker, the room left is the
+  // start of the buffer up to where the consumer is (at least early_wrap_ minus what was queued).
+  if (!wrap && pos >= early_wrap_ && head >= next_wrap_try_) {
+    tail_cache_ = tail_.load(std::memory_order_acquire);
+    const std::uint64_t used = head - tail_cache_;
+    if (used <= early_wrap_ / 4 && capacity_ - used >= contiguous + need + keep_free) wrap = true;
+    else next_wrap_try_ = head + early_wrap_retry;  // a backlog: look again a little later
+  }
+  const std::size_t total = wrap ? contiguous + need : need;
   if (capacity_ - (head - tail_cache_) < total + keep_free) {
     tail_cache_ = tail_.load(std::memory_order_acquire);
     if (capacity_ - (head - tail_cache_) < total + keep_free) {
@@ -115,7 +132,7 @@ bool tap_queue::push(record_kind kind, direction dir, std::uint64_t session, std
       return false;
     }
   }
-  if (need > contiguous) {  // a record never wraps: mark the rest as skipped
+  if (wrap) {  // a record never wraps: mark the rest as skipped
     record_header m{};
     m.size = std::uint32_t(contiguous);
     m.kind = wrap_marker;
@@ -140,6 +157,10 @@ bool tap_queue::push(record_kind kind, direction dir, std::uint64_t session, std
   }
   std::memcpy(p, &h, header_size);
   if (!bytes.empty()) std::memcpy(p + header_size + extra, bytes.data(), bytes.size());
+  if (pos + need > touched_) {
+    touched_ = pos + need;
+    touched_pub_.store(touched_, std::memory_order_relaxed);
+  }
   head_.store(head + total, std::memory_order_release);
   pushed_records_.fetch_add(1, std::memory_order_relaxed);
   return true;

@@ -1,12 +1,14 @@
 #include "smppscope/proxy/proxy.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <ctime>
@@ -171,7 +173,7 @@ void set_int_option(tcp::socket& s, int level, int name, int value) {
 
 struct relay_thread {
   relay_thread(unsigned i, std::size_t buffer_size)
-      : index(i), ctx(1), work(asio::make_work_guard(ctx)), grace(ctx), pool(buffer_size) {}
+      : index(i), ctx(1), work(asio::make_work_guard(ctx)), grace(ctx), watch(ctx), pool(buffer_size) {}
   unsigned index;
   asio::io_context ctx;  // run by `thread` only
   asio::executor_work_guard<asio::io_context::executor_type> work;
@@ -181,6 +183,7 @@ struct relay_thread {
   session_core* sessions = nullptr;
   bool stopping = false;
   asio::steady_timer grace;
+  asio::steady_timer watch;  // the session watchdog of every session on this thread
   detail::buffer_pool pool;  // relay buffers of this thread's sessions
   alignas(64) std::atomic<std::uint64_t> bytes[2] = {0, 0};  // relayed so far, by direction
 
@@ -604,11 +607,8 @@ struct proxy::impl {
     log(session_prefix(s, info) + " open -> upstream " + endpoint_text(info.upstream));
     push_event(s, info, capture::record_kind::session_open, {});
 
-    if (opt.idle_timeout.count() > 0 || opt.write_timeout.count() > 0)
-      co_await ((detail::relay(c, u, s, direction::esme_to_smsc) && detail::relay(u, c, s, direction::smsc_to_esme)) ||
-                watchdog(s));
-    else
-      co_await (detail::relay(c, u, s, direction::esme_to_smsc) && detail::relay(u, c, s, direction::smsc_to_esme));
+    s.relay_start_us = detail::steady_us();  // the relay thread's watchdog looks from here on
+    co_await (detail::relay(c, u, s, direction::esme_to_smsc) && detail::relay(u, c, s, direction::smsc_to_esme));
 
     s.stage = session_stage::done;
     const auto& e2s = s.dirs[0];
@@ -635,53 +635,53 @@ struct proxy::impl {
     push_event(s, info, capture::record_kind::session_close, reason);
   }
 
-  // Runs beside the two relays of a session and ends it (closing both legs) when no byte moved
-  // either way for idle_timeout, or one write has not finished within write_timeout. It never
-  // completes on its own: the `||` around it completes when the relays end, and cancels it.
-  asio::awaitable<void> watchdog(session_core& s) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+  // The session watchdog: one timer per relay thread (not one coroutine and timer per session,
+  // which an idle session would carry for its whole life) looks at the thread's relaying sessions
+  // every watch_period and ends one (closing both legs) when no byte moved either way for
+  // idle_timeout, or one write has not finished within write_timeout. Cuts are at most a period
+  // late: an eighth of the shorter timeout, between 10 ms and 1 s.
+  std::chrono::milliseconds watch_period() const {
+    std::chrono::milliseconds shortest{0};
+    for (const auto t : {opt.idle_timeout, opt.write_timeout})
+      if (t.count() > 0 && (shortest.count() == 0 || t < shortest)) shortest = t;
+    if (shortest.count() == 0) return shortest;  // no watchdog
+    return std::clamp(shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  }
+
+  void arm_watchdog(relay_thread& t, std::chrono::milliseconds period) {
+    t.watch.expires_after(period);
+    t.watch.async_wait([this, &t, period](boost::system::error_code ec) {
+      if (ec || t.stopping) return;
+      const std::int64_t now = detail::steady_us();
+      for (session_core* s = t.sessions; s; s = s->next) check_session(*s, now);
+      arm_watchdog(t, period);
+    });
+  }
+
+  void check_session(session_core& s, std::int64_t now) {
+    if (s.stage != session_stage::relaying || s.cut != detail::watchdog_end::none) return;
     using us = std::chrono::microseconds;
     const std::int64_t idle = std::chrono::duration_cast<us>(opt.idle_timeout).count();
     const std::int64_t write = std::chrono::duration_cast<us>(opt.write_timeout).count();
-    const std::int64_t start = detail::steady_us();
-    for (;;) {
-      const std::int64_t now = detail::steady_us();
-      std::int64_t next = std::numeric_limits<std::int64_t>::max();
-      bool writing = false;
-      for (int i = 0; i < 2 && s.cut == detail::watchdog_end::none; ++i) {
-        const std::int64_t began = s.dirs[i].write_started_us;
-        if (began == 0) continue;
-        writing = true;
-        if (write <= 0) continue;
-        if (now - began >= write) {
-          s.cut = detail::watchdog_end::write_timeout;
-          s.cut_dir = static_cast<direction>(i);
-          stats.write_timeouts.fetch_add(1, std::memory_order_relaxed);
-        }
-        next = std::min(next, began + write);
+    bool writing = false;
+    for (int i = 0; i < 2 && s.cut == detail::watchdog_end::none; ++i) {
+      const std::int64_t began = s.dirs[i].write_started_us;
+      if (began == 0) continue;
+      writing = true;  // a write in flight is not idleness
+      if (write > 0 && now - began >= write) {
+        s.cut = detail::watchdog_end::write_timeout;
+        s.cut_dir = static_cast<direction>(i);
+        stats.write_timeouts.fetch_add(1, std::memory_order_relaxed);
       }
-      if (write > 0) next = std::min(next, now + write);  // a write that begins later
-      if (idle > 0 && s.cut == detail::watchdog_end::none) {
-        if (writing) {
-          next = std::min(next, now + idle);  // a write in flight is not idleness
-        } else {
-          const std::int64_t last = std::max({start, s.dirs[0].last_write_us, s.dirs[1].last_write_us});
-          if (now - last >= idle) {
-            s.cut = detail::watchdog_end::idle;
-            stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
-          }
-          next = std::min(next, last + idle);
-        }
-      }
-      if (s.cut != detail::watchdog_end::none) {
-        s.abort();  // both relays end with errors; close_reason() reports the cut
-        timer.expires_at(asio::steady_timer::time_point::max());
-      } else {
-        timer.expires_after(us(std::max<std::int64_t>(next - now, 1000)));
-      }
-      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;  // cancelled: the relays ended
     }
+    if (idle > 0 && !writing && s.cut == detail::watchdog_end::none) {
+      const std::int64_t last = std::max({s.relay_start_us, s.dirs[0].last_write_us, s.dirs[1].last_write_us});
+      if (now - last >= idle) {
+        s.cut = detail::watchdog_end::idle;
+        stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (s.cut != detail::watchdog_end::none) s.abort();  // both relays end with errors; close_reason() says why
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -699,8 +699,14 @@ struct proxy::impl {
     std::string tls_note = std::string(opt.listen_tls ? " (TLS)" : "");
     for (const auto& l : listening)
       log("listening on " + l + tls_note + ", upstream " + upstream_text + (opt.upstream_tls ? " (TLS)" : ""));
+    if (const auto period = watch_period(); period.count() > 0)
+      for (auto& t : threads) arm_watchdog(t, period);
     for (auto& t : threads)
       t.thread = std::thread([&t] {
+#if defined(__linux__)
+        const std::string name = "relay-" + std::to_string(t.index);  // for top -H, perf, bench/relay
+        pthread_setname_np(pthread_self(), name.c_str());
+#endif
         for (;;) {
           try {
             t.ctx.run();
@@ -724,6 +730,7 @@ struct proxy::impl {
       for (auto& t : threads) {
         asio::post(t.ctx, [this, &t] {
           t.stopping = true;
+          t.watch.cancel();  // the grace timer below ends what is left
           for (auto* s = t.sessions; s; s = s->next) s->request_stop();
           t.work.reset();
           if (!t.sessions) return;

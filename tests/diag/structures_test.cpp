@@ -40,6 +40,17 @@ TEST(OrderedTable, StopsAtMaxSize) {
   EXPECT_EQ(t[t.back()].value, 99);
 }
 
+// An idle session's tables hold no memory until a request arrives.
+TEST(OrderedTable, AllocatesNothingUntilTheFirstPush) {
+  ordered_table<int> t(100, 8);
+  EXPECT_EQ(t.allocated(), 0u);
+  EXPECT_EQ(t.find(7), t.npos);
+  EXPECT_EQ(t.front(), t.npos);
+  ASSERT_NE(t.push_back(7, 1), t.npos);
+  EXPECT_EQ(t.allocated(), 8u);
+  EXPECT_EQ(t[t.find(7)].value, 1);
+}
+
 // Random operations against std::map + a list: exercises probing, backward-shift deletion and growth.
 TEST(OrderedTable, MatchesReferenceUnderRandomOperations) {
   std::mt19937_64 rng(42);

@@ -12,6 +12,10 @@
 // Ring layout (capture/src/tap.cpp): records are 8-octet aligned, each a 40-octet header, for
 // non-data kinds the four endpoints (80 octets), then the bytes. A record never wraps: when it
 // does not fit before the end of the buffer, a wrap marker fills the rest and it starts at 0.
+// The producer also wraps early, at a few MiB, whenever the consumer has already freed the start:
+// a queue that keeps up stays in the pages it has touched, so the relay thread takes no page
+// faults in steady state and the resident size stays small; the rest of the capacity is there
+// for backlogs (the analysis thread runs at the lowest priority and may fall behind).
 #pragma once
 
 #include <atomic>
@@ -86,6 +90,8 @@ class tap_queue {
   std::size_t capacity() const noexcept { return capacity_; }
   std::size_t event_reserve() const noexcept { return event_reserve_; }
   std::size_t used_bytes() const noexcept;  // approximate when called off the two owner threads
+  // Octets of the buffer written at least once (faulted in): grows only with backlogs.
+  std::size_t touched_bytes() const noexcept { return touched_pub_.load(std::memory_order_relaxed); }
 
  private:
   bool push(record_kind kind, direction dir, std::uint64_t session, std::int64_t ts_us,
@@ -97,10 +103,14 @@ class tap_queue {
 
   std::size_t capacity_;
   std::size_t event_reserve_;
+  std::size_t early_wrap_;  // wrap back to 0 from here once the consumer has freed the start
   std::unique_ptr<std::uint64_t[]> storage_;  // 8-octet aligned
   std::uint8_t* ring_;
   alignas(64) std::atomic<std::uint64_t> head_{0};  // written by producer
   std::uint64_t tail_cache_ = 0;                    // producer-private copy of tail_
+  std::uint64_t next_wrap_try_ = 0;                 // producer-private
+  std::size_t touched_ = 0;                         // producer-private: highest offset written
+  std::atomic<std::size_t> touched_pub_{0};
   alignas(64) std::atomic<std::uint64_t> tail_{0};  // written by consumer
   std::uint64_t head_cache_ = 0;                    // consumer-private copy of head_
   std::uint64_t pending_release_ = 0;               // consumer-private

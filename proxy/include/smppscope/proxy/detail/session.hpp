@@ -8,9 +8,8 @@
 //                                   ▼  analysis thread
 //                 framer + decoder ─▶ event ring ─▶ web UI / WebSocket, pcap writer
 //
-// Beside the two relays runs the session's watchdog (proxy.cpp): it reads the write_watch stamps
-// below and closes both legs when nothing moved for idle_timeout or one write outlasted
-// write_timeout.
+// The relay thread's watchdog (proxy.cpp) reads the write_watch stamps below and closes both legs
+// when nothing moved for idle_timeout or one write outlasted write_timeout.
 //
 // Each relay thread runs one io_context; a session lives on one of them for its whole life, so
 // nothing here needs a lock or a strand. Bytes leave exactly as they arrived, before any decoding.
@@ -98,6 +97,7 @@ struct session_core {
   direction_state dirs[2];          // indexed by capture::direction
   relay_end first_end = relay_end::none;
   capture::direction first_dir = capture::direction::esme_to_smsc;
+  std::int64_t relay_start_us = 0;  // steady_us() when relaying began (the watchdog's idle origin)
   watchdog_end cut = watchdog_end::none;
   capture::direction cut_dir = capture::direction::esme_to_smsc;  // the write that timed out
   session_core* prev = nullptr;     // relay thread's session list
@@ -212,8 +212,9 @@ asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direct
         wec = e;
       }
       d.bytes += n;
-      // Owned by this relay thread alone: an uncontended relaxed add, for live stats.
-      s.thread_bytes[static_cast<int>(dir)].fetch_add(n, std::memory_order_relaxed);
+      // Written by this relay thread alone: a plain load and store (no locked add), for live stats.
+      auto& live = s.thread_bytes[static_cast<int>(dir)];
+      live.store(live.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
       const std::span<const std::uint8_t> chunk(buf.data(), n);
       d.pdus.feed(chunk);
       // A refused push leaves a hole; the next accepted one carries its size, so analysis

@@ -35,12 +35,14 @@ class ordered_table {
     std::uint32_t next = npos;
   };
 
+  // Nothing is allocated until the first push_back (most tables of an idle session stay empty);
+  // the slab then starts at `initial` nodes.
   explicit ordered_table(std::uint32_t max_size, std::uint32_t initial = 16)
-      : max_size_(std::max<std::uint32_t>(max_size, 1)) {
-    resize(std::min(std::max<std::uint32_t>(initial, 1), max_size_));
-  }
+      : initial_(std::min(std::max<std::uint32_t>(initial, 1), std::max<std::uint32_t>(max_size, 1))),
+        max_size_(std::max<std::uint32_t>(max_size, 1)) {}
 
   std::uint32_t find(std::uint64_t key) const noexcept {
+    if (index_.empty()) return npos;
     for (std::size_t s = home(key);; s = (s + 1) & mask_) {
       const std::uint32_t i = index_[s];
       if (i == npos) return npos;
@@ -52,7 +54,8 @@ class ordered_table {
   std::uint32_t push_back(std::uint64_t key, const V& v) {
     if (free_ == npos) {
       if (nodes_.size() >= max_size_) return npos;
-      resize(static_cast<std::uint32_t>(std::min<std::size_t>(nodes_.size() * 2, max_size_)));
+      resize(nodes_.empty() ? initial_
+                            : static_cast<std::uint32_t>(std::min<std::size_t>(nodes_.size() * 2, max_size_)));
     }
     const std::uint32_t i = free_;
     node& n = nodes_[i];
@@ -136,6 +139,7 @@ class ordered_table {
   std::size_t mask_ = 0;
   std::uint32_t head_ = npos, tail_ = npos, free_ = npos;
   std::uint32_t size_ = 0;
+  std::uint32_t initial_;
   std::uint32_t max_size_;
 };
 
