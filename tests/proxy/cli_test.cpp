@@ -157,13 +157,15 @@ TEST(cli, pcap_flags_with_bad_values_fail_clearly) {
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
   ::chmod(dir.c_str(), 0777);  // world-writable, no sticky bit
+  // A path that must not come into existence: a rejected flag creates nothing.
+  const std::string never = dir + "/never";
   struct bad_case {
     std::vector<std::string> args;
     std::string message;
   } cases[] = {
-      {{"--pcap-dir=/tmp/x", "--pcap-max-age=7x"}, "--pcap-max-age must be a duration like 7d, 12h, 30m or 3600"},
-      {{"--pcap-dir=/tmp/x", "--pcap-max-total-mb=10"}, "--pcap-max-total-mb must be at least --pcap-rotate-mb"},
-      {{"--pcap-dir=/tmp/x", "--pcap-keep-passwords", "--redact-passwords"}, "contradict each other"},
+      {{"--pcap-dir=" + never, "--pcap-max-age=7x"}, "--pcap-max-age must be a duration like 7d, 12h, 30m or 3600"},
+      {{"--pcap-dir=" + never, "--pcap-max-total-mb=10"}, "--pcap-max-total-mb must be at least --pcap-rotate-mb"},
+      {{"--pcap-dir=" + never, "--pcap-keep-passwords", "--redact-passwords"}, "contradict each other"},
       {{"--pcap-dir=" + dir}, "--pcap-dir " + dir + ": is world-writable"},
   };
   for (auto& c : cases) {
@@ -173,7 +175,7 @@ TEST(cli, pcap_flags_with_bad_values_fail_clearly) {
     ASSERT_EQ(r.lines.size(), 1u) << c.message;
     EXPECT_NE(r.lines[0].find(c.message), std::string::npos) << r.lines[0];
   }
-  EXPECT_FALSE(std::filesystem::exists("/tmp/x"));
+  EXPECT_FALSE(std::filesystem::exists(never));
   std::filesystem::remove_all(dir);
 }
 
