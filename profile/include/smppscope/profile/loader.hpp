@@ -54,5 +54,8 @@ profile_ptr generic_profile();
 // for vendor values when the session's profile does not name them).
 std::vector<std::string_view> profiles_naming_tlv(std::uint16_t tag);
 std::vector<std::string_view> profiles_naming_status(std::uint32_t value);
+// The same, as rows for decoder::vendor_names::hint_tlvs / hint_statuses (vendor = profile name).
+std::span<const decoder::tlv_spec> builtin_vendor_tlv_rows();
+std::span<const decoder::status_spec> builtin_vendor_status_rows();
 
 }  // namespace smppscope::profile

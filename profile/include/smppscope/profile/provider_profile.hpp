@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/protocol.hpp"
 
 namespace smppscope::profile {
@@ -160,8 +161,19 @@ struct provider_profile {
   bool data_coding_supported(std::uint8_t dc) const noexcept;
   bool bind_allowed(bind_type t) const noexcept;
   bool counts_as_message(std::uint32_t command_id) const noexcept;
+
+  // The vendor rows above as the decoder's JSON writer takes them (row vendor = name; no hints).
+  // Spans into this object: built by finalize(), so a copy must be finalized again.
+  decoder::vendor_names names;
+  std::vector<decoder::tlv_spec> tlv_rows;
+  std::vector<decoder::status_spec> status_rows;
+  std::vector<decoder::receipt_err_meaning> receipt_error_rows;
 };
 
 using profile_ptr = std::shared_ptr<const provider_profile>;
+
+// Sorts the tables and builds `names`; the way to share a profile edited in code (tests,
+// --profile overrides): finalize(std::move(copy)).
+profile_ptr finalize(provider_profile p);
 
 }  // namespace smppscope::profile
