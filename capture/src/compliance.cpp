@@ -114,6 +114,18 @@ struct compliance_checker::shared_state {
   std::unordered_map<std::uint64_t, std::string> lints;  // event id -> JSON array items
   std::deque<std::uint64_t> lint_order;
   std::unordered_map<std::string, std::shared_ptr<const profile_names>> names_cache;  // analysis thread only
+
+  // Appends lint items to an event's list, keeping the newest `max` events. Caller holds mu.
+  void add_lints(std::uint64_t event_id, std::string_view items, std::size_t max) {
+    auto [it, fresh] = lints.try_emplace(event_id);
+    if (fresh) lint_order.push_back(event_id);
+    if (!it->second.empty()) it->second += ',';
+    it->second += items;
+    while (lint_order.size() > max) {
+      lints.erase(lint_order.front());
+      lint_order.pop_front();
+    }
+  }
 };
 
 struct compliance_checker::account {
@@ -226,15 +238,8 @@ void compliance_checker::breach(session& s, compliance_rule r, std::uint64_t eve
     std::lock_guard lock(shared_->mu);
     ++shared_->sessions[s.id].counts[i];
     if (event_id != 0) {
-      auto [it, fresh] = shared_->lints.try_emplace(event_id);
-      if (fresh) shared_->lint_order.push_back(event_id);
-      if (!it->second.empty()) it->second += ',';
-      it->second += item;
-      while (shared_->lint_order.size() > opt_.max_lint_events) {
-        shared_->lints.erase(shared_->lint_order.front());
-        shared_->lint_order.pop_front();
-      }
-    } else {
+      shared_->add_lints(event_id, item, opt_.max_lint_events);
+    } else if (r == compliance_rule::tls) {  // found at open: shown on the session's first PDU
       if (!s.pending_lints.empty()) s.pending_lints += ',';
       s.pending_lints += item;
     }
@@ -252,15 +257,24 @@ void compliance_checker::breach(session& s, compliance_rule r, std::uint64_t eve
   if (!alert) return;
   // An active alert is refreshed (new measured value) at most once a second.
   if (s.alert_active[i] && ts_us - s.alert_updated_us[i] < 1'000'000) return;
+  const bool refresh = s.alert_active[i];
   s.alert_active[i] = true;
   s.alert_updated_us[i] = ts_us;
-  std::string extra = "\"rule\":";
+  // The ESME is the party at fault for every rule (it sends what the provider refuses, binds too
+  // often, keeps a link idle, connects without TLS); TLS concerns the connection as a whole.
+  const std::string_view dir = r == compliance_rule::tls ? "both" : "esme_to_smsc";
+  std::string extra = "\"side\":\"esme\",\"direction\":\"";
+  extra += dir;
+  extra += "\",\"rule\":";
   d::append_json_string(extra, compliance_rule_name(r));
   append_json_member(extra, "profile", pname);
   append_json_member(extra, "limit", limit);
   append_json_member(extra, "measured", measured);
   const std::string kind = "profile_" + std::string(compliance_rule_name(r));
   ctx.raise_alert(s.id, kind, pname + ": " + message, ts_us, extra);
+  if (opt_.log && !refresh)
+    opt_.log("session " + std::to_string(s.id) + " alert " + kind + ": " + pname + ": " + message + " [side esme, direction " +
+             std::string(dir) + "]");
 }
 
 void compliance_checker::on_bound(session& s, std::uint64_t event_id, std::int64_t ts_us, analysis_context& ctx) {
@@ -462,10 +476,7 @@ void compliance_checker::on_pdu(const pdu_info& pi, analysis_context& ctx) {
 
   if (!s.pending_lints.empty() && pi.event_id != 0) {
     std::lock_guard lock(shared_->mu);
-    auto [li, fresh] = shared_->lints.try_emplace(pi.event_id);
-    if (fresh) shared_->lint_order.push_back(pi.event_id);
-    if (!li->second.empty()) li->second += ',';
-    li->second += s.pending_lints;
+    shared_->add_lints(pi.event_id, s.pending_lints, opt_.max_lint_events);
     s.pending_lints.clear();
   }
 
@@ -540,7 +551,9 @@ void compliance_checker::on_tick(std::int64_t now_us, analysis_context& ctx) {
       if (!per_pdu) continue;
       s.alert_active[i] = false;
       s.recent[i].clear();
-      ctx.clear_alert(s.id, "profile_" + std::string(compliance_rule_name(r)), now_us);
+      const std::string kind = "profile_" + std::string(compliance_rule_name(r));
+      ctx.clear_alert(s.id, kind, now_us);
+      if (opt_.log) opt_.log("session " + std::to_string(s.id) + " alert " + kind + " cleared [side esme, direction esme_to_smsc]");
     }
   }
   // The ESME did not bind again after the SMSC's unbind.

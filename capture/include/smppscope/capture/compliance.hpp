@@ -63,6 +63,9 @@ struct compliance_options {
   std::int64_t sustain_window_us = 10'000'000;  // ...within this long
   std::int64_t alert_quiet_us = 30'000'000;  // a per-PDU rule's alert clears after this long clean
   std::int64_t response_expiry_us = 60'000'000;  // an unanswered request stops counting in the window
+  // One line per alert raised or cleared ("session 3 alert profile_window: ... [side esme,
+  // direction esme_to_smsc]"), like the diagnostics' lines; empty: none. Analysis thread.
+  std::function<void(std::string_view line)> log;
 };
 
 class compliance_checker final : public observer, public pdu_annotator {
