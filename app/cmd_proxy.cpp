@@ -16,12 +16,15 @@
 
 #include "commands.hpp"
 #include "diag_wiring.hpp"
+#include "profile_wiring.hpp"
 #include "web_wiring.hpp"
 #include "smppscope/capture/analyzer.hpp"
+#include "smppscope/capture/compliance.hpp"
 #include "smppscope/capture/event_ring.hpp"
 #include "smppscope/capture/pcap_writer.hpp"
 #include "smppscope/capture/session_table.hpp"
 #include "smppscope/capture/tap.hpp"
+#include "smppscope/decoder/json.hpp"
 #include "smppscope/proxy/proxy.hpp"
 
 namespace smppscope::app {
@@ -53,6 +56,7 @@ struct proxy_cli {
   double ring_mb = 64;
   double tap_mb = 64;
   diag_cli_options diag;
+  profile_cli_options profile;
 };
 
 proxy::host_port endpoint_flag(const std::string& flag, const std::string& value, bool port_zero_ok) {
@@ -212,6 +216,14 @@ int run_proxy(const proxy_cli& cli) {
   ring_opt.max_bytes = megabytes("--ring-mb", cli.ring_mb, 1);
   const std::size_t tap_bytes = megabytes("--tap-mb", cli.tap_mb, 1);
   auto diagnostics = make_diagnostics(cli.diag);
+  // One profile for every session today; compliance_options::select can pick one per upstream.
+  capture::compliance_options compliance_opt{.profile = resolve_profile(cli.profile)};
+  if (cli.diag.log_alerts)
+    compliance_opt.log = [](std::string_view line) {  // escaped: alert lines quote what peers sent
+      const std::string safe = decoder::log_safe(line);
+      std::fprintf(stderr, "smppscope: %.*s\n", static_cast<int>(safe.size()), safe.data());
+    };
+  capture::compliance_checker compliance(std::move(compliance_opt));
 
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill the proxy
   const sigset_t stop_signals = shutdown_signals();
@@ -234,9 +246,11 @@ int run_proxy(const proxy_cli& cli) {
   capture::analyzer analyzer(ring, sessions, an_opt);
   for (auto& q : taps) analyzer.add_queue(*q);
   analyzer.add_observer(*diagnostics);
+  analyzer.add_observer(compliance);
   if (pcap) analyzer.add_sink(*pcap);
   web_frontend web(cli.web, ring, sessions, analyzer, pcap.get());  // before analyzer.start()
   web.add_diagnostics(*diagnostics);
+  web.add_compliance(compliance);
 
   opt.system_id_of = [&sessions](std::uint64_t id) {
     auto s = sessions.get(id);
@@ -253,6 +267,7 @@ int run_proxy(const proxy_cli& cli) {
   web.start();  // binds too: a busy --web port fails before the analyzer thread runs
   analyzer.start();
   if (pcap) relay.options().log("pcap files in " + cli.pcap_dir);
+  relay.options().log("checking sessions against provider profile " + compliance.default_profile()->name);
   if (web.enabled()) relay.options().log("web UI on " + web.url());
 
   int sig = 0;
@@ -337,6 +352,7 @@ command_runner add_proxy_command(CLI::App& app) {
   cmd->add_option("--tap-mb", cli->tap_mb, "MiB queued per relay thread for analysis before dropping")->capture_default_str()->group(cap);
 
   add_diag_options(*cmd, cli->diag);
+  add_profile_options(*cmd, cli->profile, "check every session against this provider's rules");
   add_web_options(*cmd, cli->web);
 
   return [cli] { return run_proxy(*cli); };

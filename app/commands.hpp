@@ -14,5 +14,6 @@ command_runner add_decode_command(CLI::App& app);
 command_runner add_sim_command(CLI::App& app);
 command_runner add_load_command(CLI::App& app);
 command_runner add_demo_command(CLI::App& app);
+command_runner add_profiles_command(CLI::App& app);
 
 }  // namespace smppscope::app

@@ -6,6 +6,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "smppscope/capture/analyzer.hpp"
+#include "smppscope/capture/compliance.hpp"
 #include "smppscope/capture/diag/diagnostics.hpp"
 #include "smppscope/proxy/host_port.hpp"
 #include "smppscope/proxy/tls.hpp"
@@ -104,6 +105,12 @@ void web_frontend::add_diagnostics(const capture::diag::diagnostics& d) {
   if (opts_) {
     opts_->timeline = [&d](std::uint64_t session, std::int64_t since) { return d.timeline_json(session, since); };
   }
+}
+
+void web_frontend::add_compliance(const capture::compliance_checker& c) {
+  if (!opts_) return;
+  opts_->annotate = &c;
+  opts_->session_compliance = [&c](std::uint64_t session) { return c.session_summary_json(session); };
 }
 
 web_frontend::~web_frontend() { stop(); }

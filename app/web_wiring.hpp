@@ -23,6 +23,7 @@ namespace diag {
 class diagnostics;
 }
 class analyzer;
+class compliance_checker;
 class event_ring;
 class pcap_writer;
 class session_table;
@@ -62,6 +63,8 @@ class web_frontend {
 
   // Its metrics on /metrics and its timelines on GET /api/sessions/{id}/timeline. Before start().
   void add_diagnostics(const capture::diag::diagnostics& d);
+  // Provider names and profile lints on pdu events, "compliance" on /api/sessions. Before start().
+  void add_compliance(const capture::compliance_checker& c);
   web::metrics_registry& metrics() noexcept { return registry_; }
 
   void start();  // binds and serves; no-op without --web. Throws std::runtime_error.

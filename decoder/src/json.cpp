@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <type_traits>
 
 #include "smppscope/decoder/dlr.hpp"
 #include "smppscope/decoder/message.hpp"
@@ -320,11 +321,48 @@ bool append_composite(sink& out, std::uint16_t tag, bytes_view v) {
   }
 }
 
-void append_tlv(sink& out, const tlv& t) {
+// Names of the profiles among `rows` that define `key` (a vendor tag or status): ["ovhcloud"].
+template <class Row, class Key>
+void append_vendor_hint(sink& out, std::string_view member, std::span<const Row> rows, Key key_value) {
+  bool any = false;
+  for (const Row& r : rows) {
+    if constexpr (std::is_same_v<Row, tlv_spec>) {
+      if (r.tag != key_value) continue;
+    } else {
+      if (r.value != key_value) continue;
+    }
+    if (!any) {
+      key(out, member);
+      out.put('[');
+    } else {
+      out.put(',');
+    }
+    any = true;
+    write_json_string(out, r.vendor);
+  }
+  if (any) out.put(']');
+}
+
+const tlv_spec* vendor_tlv(const vendor_names* v, std::uint16_t tag) noexcept {
+  if (v)
+    for (const tlv_spec& s : v->tlvs)
+      if (s.tag == tag) return &s;
+  return nullptr;
+}
+
+const status_spec* vendor_status(const vendor_names* v, std::uint32_t value) noexcept {
+  if (v)
+    for (const status_spec& s : v->statuses)
+      if (s.value == value) return &s;
+  return nullptr;
+}
+
+void append_tlv(sink& out, const tlv& t, const vendor_names* vendor) {
   out.write("{\"tag\":");
   append_int(out, t.tag);
   key(out, "name");
   const tlv_spec* s = t.spec();
+  if (!s) s = vendor_tlv(vendor, t.tag);
   if (!s) {
     if (t.tag >= 0x1400 && t.tag <= 0x3FFF) {
       static constexpr char digits[] = "0123456789abcdef";
@@ -337,6 +375,7 @@ void append_tlv(sink& out, const tlv& t) {
     }
     key(out, "value");
     append_hex_string(out, t.value);
+    if (vendor) append_vendor_hint(out, "vendor_hint", vendor->hint_tlvs, t.tag);
     out.put('}');
     return;
   }
@@ -382,13 +421,13 @@ void append_tlv(sink& out, const tlv& t) {
   out.put('}');
 }
 
-void append_tlvs(sink& out, const pdu& p) {
+void append_tlvs(sink& out, const pdu& p, const vendor_names* vendor) {
   out.write(",\"tlvs\":[");
   bool first = true;
   for (const tlv& t : p.tlvs()) {
     if (!first) out.put(',');
     first = false;
-    append_tlv(out, t);
+    append_tlv(out, t, vendor);
   }
   out.put(']');
 }
@@ -500,6 +539,22 @@ void append_receipt(sink& out, const delivery_receipt& r) {
   out.put('}');
 }
 
+// The provider's meaning of the receipt's err: code (decimal digits, leading zeros allowed).
+void append_receipt_err_meaning(sink& out, const delivery_receipt& r, const vendor_names* vendor) {
+  if (!vendor || vendor->receipt_errors.empty() || r.err.empty() || r.err.size() > 9) return;
+  std::uint32_t code = 0;
+  for (const char c : r.err) {
+    if (c < '0' || c > '9') return;
+    code = code * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  const auto errs = vendor->receipt_errors;
+  const auto it = std::lower_bound(errs.begin(), errs.end(), code,
+                                   [](const receipt_err_meaning& e, std::uint32_t c) { return e.code < c; });
+  if (it == errs.end() || it->code != code) return;
+  key(out, "receipt_err_meaning");
+  write_json_string(out, it->meaning);
+}
+
 // Returns extra lint bits found while decoding the text.
 std::uint16_t append_message(sink& out, const pdu& p, const json_context& ctx) {
   const auto m = find_message(p);
@@ -530,7 +585,10 @@ std::uint16_t append_message(sink& out, const pdu& p, const json_context& ctx) {
   if (const auto r = parse_receipt(p, info.binary ? std::string_view{} : std::string_view(text))) {
     // esm_class says receipt, or a receipted_message_id TLV, or text with both id: and stat:.
     if (m->is_receipt() || !r->receipted_message_id.empty() || (!r->id.empty() && !r->stat.empty()))
+    {
       append_receipt(out, *r);
+      append_receipt_err_meaning(out, *r, ctx.vendor);
+    }
   }
   return lints;
 }
@@ -718,13 +776,20 @@ void append_pdu_json(std::string& out_string, const pdu& p, bytes_view frame, co
   key(out, "command_status");
   append_int(out, p.hdr.command_status);
   key(out, "status_name");
-  write_json_string(out, status_name(p.hdr.command_status));
+  const status_spec* st = find_status(p.hdr.command_status);
+  if (!st) st = vendor_status(ctx.vendor, p.hdr.command_status);
+  write_json_string(out, st ? st->name : std::string_view{});
+  if (st && p.hdr.command_status != 0 && !st->description.empty()) {
+    key(out, "status_meaning");
+    write_json_string(out, st->description);
+  }
+  if (!st && ctx.vendor) append_vendor_hint(out, "status_vendor_hint", ctx.vendor->hint_statuses, p.hdr.command_status);
   key(out, "sequence_number");
   append_int(out, p.hdr.sequence_number);
   key(out, "command_length");
   append_int(out, p.hdr.command_length);
   append_fields(out, p);
-  append_tlvs(out, p);
+  append_tlvs(out, p, ctx.vendor);
   const std::uint16_t lints = p.lints | append_message(out, p, ctx);
   append_lints(out, lints);
   if (ctx.include_hex) append_frame_hex(out, p, frame);

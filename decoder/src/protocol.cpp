@@ -361,20 +361,10 @@ constexpr tlv_spec standard_tlvs[] = {
     {0x1383, "its_session_info", tt::composite, 2, 2, v4x, {}},  // session I1 + sequence/end bits
 };
 
-// Vendor-specific TLVs (tags 0x1400-0x3FFF, §1). OVHcloud: its "Spécifications techniques du SMPP" page.
-constexpr tlv_spec vendor_tlvs[] = {
-    {0x1401, "outgoing_id", tt::c_string, 1, 65, 0, "OVHcloud"},
-    {0x1402, "incoming_id", tt::c_string, 1, 65, 0, "OVHcloud"},
-};
-
-template <std::size_t A, std::size_t B>
-constexpr std::array<tlv_spec, A + B> concat(const tlv_spec (&a)[A], const tlv_spec (&b)[B]) {
-  std::array<tlv_spec, A + B> r{};
-  for (std::size_t i = 0; i < A; ++i) r[i] = a[i];
-  for (std::size_t i = 0; i < B; ++i) r[A + i] = b[i];
-  return r;
-}
-constexpr auto tlvs = concat(standard_tlvs, vendor_tlvs);
+// No vendor TLVs (tags 0x1400-0x3FFF, §1) in this table: the same tag means different things at
+// different providers, so vendor names live in the provider profiles (profiles/*.toml) and reach
+// the JSON writer through json_context::vendor.
+constexpr auto tlvs = std::to_array(standard_tlvs);
 static_assert(tlvs.size() < 0xFF);
 
 // ---- command_status (§5) --------------------------------------------------------------------
@@ -449,21 +439,8 @@ constexpr status_spec standard_statuses[] = {
     {0x00000112, "ESME_RINVBCASTCHANIND", "invalid broadcast channel indicator", {}},
 };
 
-// Vendor statuses (0x400-0x4FF, §5). OVHcloud: its "Spécifications techniques du SMPP" page.
-constexpr status_spec vendor_statuses[] = {
-    {0x00000400, "ESME_RBINDTHROTTLED", "too many bind authentications", "OVHcloud"},
-    {0x00000401, "ESME_RUNSDATACODING", "data coding unsupported", "OVHcloud"},
-    {0x00000402, "ESME_RINVGSM7CODING", "short message GSM7 (GSM 03.38) encoding issues", "OVHcloud"},
-};
-
-template <std::size_t A, std::size_t B>
-constexpr std::array<status_spec, A + B> concat(const status_spec (&a)[A], const status_spec (&b)[B]) {
-  std::array<status_spec, A + B> r{};
-  for (std::size_t i = 0; i < A; ++i) r[i] = a[i];
-  for (std::size_t i = 0; i < B; ++i) r[A + i] = b[i];
-  return r;
-}
-constexpr auto statuses = concat(standard_statuses, vendor_statuses);
+// Vendor statuses (0x400-0x4FF, §5) are not here either: see the provider profiles.
+constexpr auto statuses = std::to_array(standard_statuses);
 static_assert(statuses.size() < 0xFF);
 
 // ---- O(1) lookup indexes, built at compile time ---------------------------------------------

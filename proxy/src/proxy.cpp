@@ -600,12 +600,30 @@ struct proxy::impl {
     co_await open_and_relay(c, us, s, info);
   }
 
+  // The session_open record's text: the TLS versions the handshakes settled on, as
+  // "client_tls_version=TLSv1.3 upstream_tls_version=TLSv1.3" (a leg in clear is left out), for
+  // checks against a provider's minimum version.
+  template <class Client, class Upstream>
+  static std::string negotiated_tls(Client& c, Upstream& u) {
+    std::string text;
+    auto add = [&text](const char* key, auto& stream) {
+      if constexpr (requires { SSL_get_version(stream.native_handle()); }) {
+        if (!text.empty()) text += ' ';
+        text += key;
+        text += SSL_get_version(stream.native_handle());
+      }
+    };
+    add("client_tls_version=", c);
+    add("upstream_tls_version=", u);
+    return text;
+  }
+
   template <class Client, class Upstream>
   asio::awaitable<void> open_and_relay(Client& c, Upstream& u, session_core& s, session_info& info) {
     s.stage = session_stage::relaying;
     stats.opened.fetch_add(1, std::memory_order_relaxed);
     log(session_prefix(s, info) + " open -> upstream " + endpoint_text(info.upstream));
-    push_event(s, info, capture::record_kind::session_open, {});
+    push_event(s, info, capture::record_kind::session_open, negotiated_tls(c, u));
 
     s.relay_start_us = detail::steady_us();  // the relay thread's watchdog looks from here on
     co_await (detail::relay(c, u, s, direction::esme_to_smsc) && detail::relay(u, c, s, direction::smsc_to_esme));

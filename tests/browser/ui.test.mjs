@@ -424,3 +424,63 @@ test('no script errors, and screenshots in both themes', async () => {
   await page.click('#f-clear');
   assert.deepEqual(page.errors, []);
 });
+
+test('provider profile: the compliance summary in the sessions view and a receipt err: code explained', async () => {
+  // A proxy checking against the shipped OVHcloud profile; "uitest" is not of OVHcloud's
+  // system_id form (smpp-...), so the session breaks exactly that rule.
+  const p = { sim: await freePort(), proxy: await freePort(), web: await freePort() };
+  startProcess('profile-sim', BIN, ['sim', '--listen', `127.0.0.1:${p.sim}`, '--dlr-delay', '50']);
+  startProcess('profile-proxy', BIN, ['proxy', '--listen', `127.0.0.1:${p.proxy}`, '--upstream', `127.0.0.1:${p.sim}`,
+    '--web', `127.0.0.1:${p.web}`, '--profile', 'ovhcloud']);
+  const base = `http://127.0.0.1:${p.web}/`;
+  await waitFor(async () => (await fetch(base + 'healthz')).ok, 'the profile proxy web server');
+  await runProcess('profile-load', BIN, ['load', '--target', `127.0.0.1:${p.proxy}`, '--system-id', 'uitest',
+    '--password', 'pw', '--count', '5', '--window', '5', '--registered-delivery', '--quiet']);
+  let session;
+  await waitFor(async () => {
+    session = (await (await fetch(base + 'api/sessions')).json()).find(s => s.system_id === 'uitest');
+    return session?.compliance?.breaches?.system_id >= 1;
+  }, 'the compliance summary in /api/sessions');
+  assert.equal(session.compliance.profile, 'ovhcloud');
+  assert.equal(session.compliance.compliant, false);
+  assert.deepEqual(Object.keys(session.compliance.breaches), ['system_id']);
+  let receipt;
+  await waitFor(async () => {
+    const events = await (await fetch(base + `api/pdus?session=${session.id}&command=deliver_sm&limit=100`)).json();
+    receipt = events.find(e => e.receipt && e.receipt_err_meaning);
+    return receipt;
+  }, 'a receipt with its err: code explained');
+  assert.equal(receipt.receipt.err, '000');
+  assert.equal(receipt.receipt_err_meaning, 'No Error');
+
+  const page3 = await context.newPage();
+  const errors = [];
+  page3.on('pageerror', e => errors.push(e.message));
+  page3.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    await page3.goto(base);
+    await page3.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
+    const badge = page3.locator(`.session[data-id="${session.id}"] .s-compliance`);
+    await badge.waitFor({ timeout: 15000 });
+    assert.match(await badge.textContent(), /ovhcloud: system_id ×1/);
+    assert.match(await badge.getAttribute('title'), /Breaks ovhcloud/);
+    // The receipt in the detail pane: its err: row carries OVHcloud's meaning.
+    await page3.fill('#f-command', 'deliver_sm');
+    await page3.press('#f-text', 'Enter');
+    await waitFor(async () => (await page3.$$('.trow:not([hidden])')).length > 0, 'deliver_sm rows');
+    await page3.locator('.trow:not([hidden])').first().click();
+    const row = page3.locator('#detail .d-sec:has(h4:text-is("Delivery receipt")) .f-row.r-err');
+    await row.waitFor({ timeout: 15000 });
+    assert.match(await row.textContent(), /err.*000.*No Error/s);
+    // The bind breaks the system_id rule: its warning names the profile.
+    await page3.fill('#f-command', 'bind_transceiver');
+    await page3.press('#f-text', 'Enter');
+    await waitFor(async () => (await page3.$$('.trow:not([hidden])')).length > 0, 'the bind row');
+    await page3.locator('.trow:not([hidden])').first().click();
+    await waitFor(async () => /ovhcloud: system_id 'uitest'/.test(await page3.textContent('#detail')), 'the profile lint on the bind');
+    await page3.screenshot({ path: path.join(artifacts, 'ui-profile.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await page3.close();
+  }
+});

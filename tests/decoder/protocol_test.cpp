@@ -266,25 +266,16 @@ TEST(protocol, tlvs_of_section_4) {
   EXPECT_EQ(standard, 64u);
 }
 
-TEST(protocol, vendor_entries_from_seed_001) {
-  for (std::uint16_t tag : {0x1401, 0x1402}) {
-    const tlv_spec* t = find_tlv(tag);
-    ASSERT_NE(t, nullptr);
-    EXPECT_EQ(t->vendor, "OVHcloud");
-    EXPECT_EQ(t->type, tlv_type::c_string);
-    EXPECT_EQ(t->max_len, 65);
+// Vendor TLVs and statuses mean different things at different providers: the provider profiles
+// name them (tests/profile/), the global table does not.
+TEST(protocol, no_vendor_entries_in_the_global_table) {
+  for (std::uint16_t tag : {0x1401, 0x1402}) EXPECT_EQ(find_tlv(tag), nullptr) << tag;
+  for (std::uint32_t v : {0x400u, 0x401u, 0x402u}) {
+    EXPECT_EQ(find_status(v), nullptr) << v;
+    EXPECT_EQ(status_name(v), "");
   }
-  EXPECT_EQ(find_tlv(0x1401)->name, "outgoing_id");
-  EXPECT_EQ(find_tlv(0x1402)->name, "incoming_id");
-  const std::pair<std::uint32_t, std::string_view> vendor[] = {
-      {0x400, "ESME_RBINDTHROTTLED"}, {0x401, "ESME_RUNSDATACODING"}, {0x402, "ESME_RINVGSM7CODING"}};
-  for (const auto& [v, name] : vendor) {
-    const status_spec* s = find_status(v);
-    ASSERT_NE(s, nullptr);
-    EXPECT_EQ(s->name, name);
-    EXPECT_EQ(s->vendor, "OVHcloud");
-  }
-  EXPECT_EQ(find_status(0x403), nullptr);
+  for (const auto& t : all_tlvs()) EXPECT_TRUE(t.vendor.empty()) << t.name;
+  for (const auto& s : all_statuses()) EXPECT_TRUE(s.vendor.empty()) << s.name;
 }
 
 TEST(protocol, statuses_of_section_5) {

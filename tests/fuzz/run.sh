@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Fuzzes with libFuzzer: configures a clang build in build-fuzz/ (next to the other build dirs),
 # builds every fuzz target, seeds each corpus from the reference vectors in tests/data/vectors/
-# and runs each target for N seconds (default 30; five targets, so 150 s in all). Exits non-zero
+# and runs each target for N seconds (default 30; six targets, so 180 s in all). Exits non-zero
 # if any target crashes; the crashing input is left in build-fuzz/fuzz-artifacts/TARGET/.
 #   decoder        framer + decode + encode round trip on raw PDU bytes
 #   event_json     the event JSON writer never lets a bind password through
 #   capture_input  pcap/pcapng files and raw packets: TCP parse, reassembly, offline decode
 #   pcap_redact    the pcap writer's password masking keeps lengths and masks every octet
 #   web_query      REST query strings, the endpoints that take them, WebSocket filter messages
+#   profile        provider profile TOML: the loader returns one profile or one positioned error
 # Usage: tests/fuzz/run.sh [seconds-per-target] [target...]
 set -euo pipefail
 
@@ -17,7 +18,7 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || ((secs == 0)); then
   exit 2
 fi
 shift $(($# > 0 ? 1 : 0))
-all=(decoder event_json capture_input pcap_redact web_query)
+all=(decoder event_json capture_input pcap_redact web_query profile)
 targets=("${@:-${all[@]}}")
 for t in "${targets[@]}"; do
   [[ " ${all[*]} " == *" $t "* ]] || { echo "run.sh: unknown target '$t' (${all[*]})" >&2; exit 2; }
@@ -79,6 +80,8 @@ seed() {  # seed TARGET CORPUS_DIR
       printf '\x041?since=0' >"$c/timeline"
       printf '\x05{"type":"filter","session":3,"commands":["submit_sm"],"direction":"esme_to_smsc","errors_only":true,"text":"hello","types":["pdu"]}' >"$c/filter"
       n=6 ;;
+    profile)
+      for f in "$here"/../../profiles/*.toml; do cp "$f" "$c/$(basename "$f")"; n=$((n + 1)); done ;;
   esac
   echo "run.sh: $t: $n seeds in $c"
 }
@@ -86,6 +89,7 @@ seed() {  # seed TARGET CORPUS_DIR
 dict_of() {
   case $1 in
     web_query) echo "$here/web_query.dict" ;;
+    profile) echo "$here/profile.dict" ;;
     *) echo "$here/smpp.dict" ;;
   esac
 }

@@ -253,12 +253,32 @@ http_reply api::sessions(const query_params& q) const {
     if (!info) return json_error(404, "session " + *s + " is not known (closed long ago?)");
     r.body = "[";
     capture::append_session_json(r.body, *info);
+    append_compliance(r.body, info->id);
+    r.body += ']';
+  } else if (opt_.session_compliance) {
+    r.body = "[";
+    for (const auto& s : sessions_.snapshot()) {
+      if (r.body.size() > 1) r.body += ',';
+      capture::append_session_json(r.body, s);
+      append_compliance(r.body, s.id);
+    }
     r.body += ']';
   } else {
     r.body = sessions_.json();
   }
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
+}
+
+// Adds "compliance" (the session's provider-profile summary) to the session object just written.
+void api::append_compliance(std::string& out, std::uint64_t session) const {
+  if (!opt_.session_compliance || out.empty() || out.back() != '}') return;
+  const auto c = opt_.session_compliance(session);
+  if (!c) return;
+  out.pop_back();
+  out += ",\"compliance\":";
+  out += *c;
+  out += '}';
 }
 
 http_reply api::timeline(std::string_view id, const query_params& q) const {
@@ -384,6 +404,7 @@ http_reply api::pdus(const query_params& q) const {
   // Pass 2.
   capture::render_options ropt;
   ropt.include_hex = hex;
+  ropt.annotate = opt_.annotate;
   std::vector<std::pair<std::uint64_t, std::string>> pieces;  // rendered events, walking order
   std::size_t bytes = 2, i = 0;
   std::string one;

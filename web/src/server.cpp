@@ -100,7 +100,9 @@ struct shared_state {
         api(detail::api_options{.pdus_default_limit = opt.pdus_default_limit,
                                 .pdus_max_limit = opt.pdus_max_limit,
                                 .max_response_bytes = opt.api_max_response_bytes,
-                                .timeline = opt.timeline},
+                                .timeline = opt.timeline,
+                                .annotate = opt.annotate,
+                                .session_compliance = opt.session_compliance},
             ring, sessions, metrics),
         token(opt.token), count(c) {}
 };
@@ -716,6 +718,7 @@ void server::start() {
   m.state = std::make_shared<shared_state>(m.opt, m.ring, m.sessions, m.registry, m.count);
   m.state->hub = std::make_shared<detail::ws_hub>(m.ioc, m.ring, m.opt.ws_batch_interval,
                                                   m.opt.ws_batch_events, m.count.hub);
+  m.state->hub->set_annotator(m.opt.annotate);
   m.state->hub->start();
   for (auto& a : m.acceptors) net::co_spawn(m.ioc, accept_loop(m.state, *a), net::detached);
   m.registry.add(m.metrics);

@@ -90,7 +90,7 @@ void ws_hub::poll() {
   cursor_ = events.back().id;
 
   // Render each event once; filtered clients pick slices of this text.
-  const capture::render_options ropt{.include_hex = true};
+  const capture::render_options ropt{.include_hex = true, .annotate = annotate_};
   auto all = std::make_shared<std::string>();
   all->reserve(events.size() * 512);
   offsets_.clear();

@@ -174,6 +174,8 @@ export class Detail {
 
   warnings(e) {
     const list = [];
+    // profile_lints: breaches of the session's provider profile ({rule, profile, message}).
+    for (const w of e.profile_lints || []) list.push(`${w.profile}: ${w.message} [${w.rule}]`);
     for (const key of ['lints', 'warnings', 'lint']) {
       const v = e[key];
       if (Array.isArray(v)) for (const w of v) list.push(typeof w === 'string' ? w : (w.message || w.name || JSON.stringify(w)));
@@ -189,7 +191,10 @@ export class Detail {
     const st = this.protocol?.status.get(e.command_status >>> 0);
     this.kvRow(kv, 'command_length', String(e.command_length), '', 'h:command_length');
     this.kvRow(kv, 'command_id', hex8(e.command_id), e.command, 'h:command_id');
-    this.kvRow(kv, 'command_status', hex8(e.command_status), st ? `${st.name}${st.description ? ': ' + st.description : ''}` : (e.status_name || ''), 'h:command_status');
+    // A vendor status: the provider profile's name and meaning, or a hint of who defines it.
+    const vendor = e.status_name ? `${e.status_name}${e.status_meaning ? ': ' + e.status_meaning : ''}`
+      : e.status_vendor_hint ? `vendor status (named by ${e.status_vendor_hint.join(', ')})` : '';
+    this.kvRow(kv, 'command_status', hex8(e.command_status), st ? `${st.name}${st.description ? ': ' + st.description : ''}` : vendor, 'h:command_status');
     this.kvRow(kv, 'sequence_number', String(e.sequence_number), '', 'h:sequence_number');
     this.section('Header').appendChild(kv);
   }
@@ -289,7 +294,11 @@ export class Detail {
     if (receipt) {
       const s = this.section('Delivery receipt');
       const kv = el('div', 'kv');
-      for (const [k, v] of receipt) this.kvRow(kv, k, v, k === 'stat' ? statMeaning(v) : '');
+      // err: in the session's provider profile's terms ("receipt_err_meaning"), when it has them.
+      for (const [k, v] of receipt) {
+        const note = k === 'stat' ? statMeaning(v) : k === 'err' && e.receipt_err_meaning ? e.receipt_err_meaning : '';
+        this.kvRow(kv, k, v, note).classList.toggle('r-err', k === 'err' && !!e.receipt_err_meaning);
+      }
       s.appendChild(kv);
     }
   }

@@ -62,6 +62,14 @@ export class Sessions {
         a.title = s.alerts.map(x => `${x.kind}: ${x.message}`).join('\n');
         nums.appendChild(a);
       }
+      if (s.compliance) {  // the provider profile the session is checked against, and how it fares
+        const c = s.compliance;
+        const broken = Object.entries(c.breaches || {});
+        const b = el('span', `badge ${c.compliant ? 'ok' : 'warn'} s-compliance`,
+          c.compliant ? `✓ ${c.profile}` : `${c.profile}: ${broken.map(([r, n]) => `${r} ×${n}`).join(', ')}`);
+        b.title = c.compliant ? `Compliant with ${c.profile}` : `Breaks ${c.profile}: ${broken.map(([r, n]) => `${r} (${n})`).join(', ')}`;
+        nums.appendChild(b);
+      }
       if (s.lossy) {  // the tap dropped octets: what is shown for this session is incomplete
         const l = s.lost_bytes || {};
         const b = el('span', 'badge warn s-lossy', 'lossy');

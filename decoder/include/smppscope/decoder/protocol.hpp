@@ -140,14 +140,14 @@ struct tlv_spec {
   std::uint16_t min_len;
   std::uint16_t max_len;
   std::uint8_t versions;  // version_bits; 0 = vendor-specific
-  std::string_view vendor;  // empty for standard TLVs, else who defines it
+  std::string_view vendor;  // empty in the table; a provider profile's rows hold its name
 };
 
 struct status_spec {
   std::uint32_t value;
   std::string_view name;
   std::string_view description;
-  std::string_view vendor;  // empty for standard statuses
+  std::string_view vendor;  // empty in the table; a provider profile's rows hold its name
 };
 
 // Lookups. Each returns nullptr when the value is unknown (unknowns are kept raw, never fatal).
@@ -158,8 +158,8 @@ const tlv_spec* find_tlv(std::string_view name) noexcept;
 const status_spec* find_status(std::uint32_t value) noexcept;
 
 std::span<const pdu_spec> all_pdus() noexcept;
-std::span<const tlv_spec> all_tlvs() noexcept;      // standard and vendor TLVs
-std::span<const status_spec> all_statuses() noexcept;  // standard and vendor statuses
+std::span<const tlv_spec> all_tlvs() noexcept;      // standard TLVs (vendor ones: provider profiles)
+std::span<const status_spec> all_statuses() noexcept;  // standard statuses (vendor ones: provider profiles)
 
 // Name of a command id; "unknown" when not in the table.
 std::string_view command_name(std::uint32_t id) noexcept;

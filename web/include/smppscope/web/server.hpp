@@ -30,6 +30,7 @@ class context;
 
 namespace smppscope::capture {
 class event_ring;
+class pdu_annotator;
 class session_table;
 }  // namespace smppscope::capture
 
@@ -57,6 +58,11 @@ struct server_options {
   std::size_t pdus_max_limit = 10'000;
   // GET /api/sessions/{id}/timeline[?since=UNIX_SECONDS]; empty: 404. Called on a web thread.
   std::function<std::optional<std::string>(std::uint64_t session, std::int64_t since_second)> timeline;
+  // Provider names and compliance lints on pdu events (GET /api/pdus, WebSocket); null: none.
+  // Must outlive the server. Called on web threads.
+  const capture::pdu_annotator* annotate = nullptr;
+  // The "compliance" member of each session in GET /api/sessions (JSON); empty: no member.
+  std::function<std::optional<std::string>(std::uint64_t session)> session_compliance;
 
   std::chrono::milliseconds ws_batch_interval{50};  // hub poll period
   std::size_t ws_batch_events = 500;                // events per WebSocket message at most

@@ -14,6 +14,7 @@
 
 namespace smppscope::capture {
 class event_ring;
+class pdu_annotator;
 class session_table;
 }  // namespace smppscope::capture
 
@@ -61,6 +62,9 @@ struct api_options {
   std::size_t max_response_bytes = 4u << 20;
   std::size_t pcap_piece_bytes = 256u << 10;  // GET /api/pcap: octets produced per piece
   timeline_provider timeline;  // GET /api/sessions/{id}/timeline; empty: 404
+  const capture::pdu_annotator* annotate = nullptr;  // pdu events: provider names, compliance lints
+  // GET /api/sessions: each session's "compliance" member; empty: none.
+  std::function<std::optional<std::string>(std::uint64_t session)> session_compliance;
 };
 
 class api {
@@ -77,6 +81,7 @@ class api {
   http_reply metrics() const;
   http_reply protocol() const;
   http_reply timeline(std::string_view id, const query_params& q) const;
+  void append_compliance(std::string& out, std::uint64_t session) const;
   http_reply static_file(std::string_view path, std::string_view if_none_match) const;
 
  private:

@@ -22,6 +22,7 @@
 
 namespace smppscope::capture {
 class event_ring;
+class pdu_annotator;
 }
 
 namespace smppscope::web::detail {
@@ -46,6 +47,8 @@ class ws_hub : public std::enable_shared_from_this<ws_hub> {
   ws_hub(boost::asio::io_context& ioc, const capture::event_ring& ring,
          std::chrono::milliseconds interval, std::size_t batch_events, ws_hub_counters& counters);
 
+  // Provider names and compliance lints on pdu events; before start().
+  void set_annotator(const capture::pdu_annotator* a) noexcept { annotate_ = a; }
   void start();
   void stop();
   // The client receives {"type":"hello","last_id":N} and then every event with id > N.
@@ -72,6 +75,7 @@ class ws_hub : public std::enable_shared_from_this<ws_hub> {
   // hub strand only
   std::vector<entry> clients_;
   std::uint64_t cursor_ = 0;
+  const capture::pdu_annotator* annotate_ = nullptr;
   bool stopped_ = false;
   std::vector<std::size_t> offsets_;  // reused: where each event's JSON starts in the batch
 };
