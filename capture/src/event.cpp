@@ -81,7 +81,14 @@ void append_event_json(std::string& out, const event& e, const render_options& o
       message = err.message(p);
       ctx.error = message;
     }
+    std::shared_ptr<const decoder::vendor_names> names;
+    if (opt.annotate) ctx.vendor = (names = opt.annotate->vendor_names(e.session)).get();
     decoder::append_pdu_json(out, p, frame, ctx);
+    if (opt.annotate) {  // reopen the object for the annotator's members
+      out.pop_back();
+      opt.annotate->append_members(out, e);
+      out += '}';
+    }
     return;
   }
   const std::string_view body = e.payload;

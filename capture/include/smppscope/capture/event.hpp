@@ -5,11 +5,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "smppscope/capture/tap.hpp"
+
+namespace smppscope::decoder {
+struct vendor_names;
+}
 
 namespace smppscope::capture {
 
@@ -43,8 +48,21 @@ struct event : event_info {
   std::string payload;  // pdu: raw PDU octets; other types: JSON object text
 };
 
+// What a session's analysis adds to its pdu events at render time: the provider profile's vendor
+// names (decoder::json_context::vendor) and extra members such as compliance lints. Called on
+// reader threads; implementations guard their own state.
+class pdu_annotator {
+ public:
+  virtual ~pdu_annotator() = default;
+  // nullptr: the specification alone.
+  virtual std::shared_ptr<const decoder::vendor_names> vendor_names(std::uint64_t session) const = 0;
+  // Appends members (",\"name\":value...") to the event's object; nothing when it has none.
+  virtual void append_members(std::string& out, const event_info& e) const = 0;
+};
+
 struct render_options {
   bool include_hex = false;  // pdu events: add "hex" with the PDU octets
+  const pdu_annotator* annotate = nullptr;  // pdu events: provider names and extra members
 };
 
 // Appends the event's JSON object to `out`:
