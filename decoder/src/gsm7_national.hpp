@@ -20,9 +20,12 @@ struct gsm7_shift_entry {
 };
 
 // National language identifiers (3GPP TS 23.038 section 6.2.1.2.4).
-enum class gsm7_language : std::uint8_t { reserved = 0, turkish = 1, spanish = 2, portuguese = 3 };
+enum class gsm7_language : std::uint8_t {
+  reserved = 0, turkish = 1, spanish = 2, portuguese = 3, bengali = 4, gujarati = 5, hindi = 6,
+  kannada = 7, malayalam = 8, oriya = 9, punjabi = 10, tamil = 11, telugu = 12, urdu = 13,
+};
 
-// nullptr when the language has no locking shift table here (Spanish has none in the specification).
+// nullptr when the language has no locking shift table (Spanish has none in the specification).
 const gsm7_table* gsm7_locking_table(std::uint8_t language) noexcept;
 // Empty when the language has no single shift table here.
 std::span<const gsm7_shift_entry> gsm7_single_shift_table(std::uint8_t language) noexcept;

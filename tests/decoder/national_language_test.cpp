@@ -82,6 +82,26 @@ TEST(NationalLanguage, PortugueseLockingAndSingleShift) {
   EXPECT_FALSE(outside);
 }
 
+TEST(NationalLanguage, IndicAndUrduTables) {
+  // Hindi locking (language 6): 04 आ, 2F न, 0A LF; Hindi single shift: ESC 2C क़ (U+0958, not
+  // decomposed), ESC 65 €.
+  EXPECT_EQ(text_of({0x04, 0x2F, 0x0A, 0x1B, 0x2C, 0x1B, 0x65}, lang(6, 6)),
+            "\xE0\xA4\x86\xE0\xA4\xA8\n\xE0\xA5\x98\xE2\x82\xAC");
+  // Urdu locking (13): 00 ا, 02 ب; Urdu single shift keeps the Latin capitals (ESC 41 A).
+  EXPECT_EQ(text_of({0x00, 0x02, 0x20, 0x1B, 0x41}, lang(13, 13)), "\xD8\xA7\xD8\xA8 A");
+  // Tamil locking (11): 0x09 is undefined there: replacement character, flagged.
+  bool outside = false;
+  EXPECT_EQ(text_of({0x09}, lang(11, 0), &outside), "\xEF\xBF\xBD");
+  EXPECT_TRUE(outside);
+  // Every table of languages 1-13 decodes all 128 septets (undefined ones as U+FFFD), and the
+  // letters a-z stay where the default alphabet has them.
+  for (std::uint8_t l = 1; l <= 13; ++l) {
+    octets all;
+    for (std::uint8_t s = 0x61; s <= 0x7A; ++s) all.push_back(s);
+    EXPECT_EQ(text_of(all, lang(l, l)), "abcdefghijklmnopqrstuvwxyz") << int(l);
+  }
+}
+
 TEST(NationalLanguage, UnknownLanguageFallsBackToTheDefault) {
   const octets s{0x48, 0x69, 0x1B, 0x65};  // "Hi€"
   EXPECT_EQ(text_of(s, lang(0x7F, 0x7F)), "Hi\xE2\x82\xAC");

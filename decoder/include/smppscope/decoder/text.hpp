@@ -36,8 +36,8 @@ struct text_options {
   gsm7_packing packing = gsm7_packing::auto_detect;
   // GSM7 national language tables (3GPP TS 23.038 section 6.2.1.2.4), from the UDH's IEs 0x25
   // (locking shift: replaces the basic table) and 0x24 (single shift: replaces the extension
-  // table after ESC). 0: the default alphabet. A language without such a table here
-  // (Turkish, Spanish, Portuguese are known) falls back to the default.
+  // table after ESC). 0: the default alphabet. Languages 1-13 (Turkish to Urdu) are known; a
+  // language without such a table (Spanish has no locking shift) falls back to the default.
   std::uint8_t locking_shift = 0;
   std::uint8_t single_shift = 0;
 };
