@@ -151,7 +151,9 @@ TEST(SimCli, LoadWindowAutoSettlesOnTheSimulatorsWindow) {
 // it, and nothing is throttled or refused.
 TEST(SimCli, LoadWithTheOvhcloudProfileAgainstSimWithIt) {
   sim_process sim({"--profile", "ovhcloud", "--dlr-delay", "10"});
-  EXPECT_NE(sim.proc.err_text.find("behaving like ovhcloud"), std::string::npos) << sim.proc.err_text;
+  EXPECT_TRUE(sim.proc.wait_stderr(
+      [](const std::string& e) { return e.find("behaving like ovhcloud") != std::string::npos; }, 5s))
+      << sim.proc.err_text;
   child_process load(cmd({"load", "--target", sim.target(), "--system-id", "smpp-ab12345-1", "--count", "20",
                           "--sessions", "1", "--registered-delivery", "--profile", "ovhcloud", "--json"}));
   ASSERT_EQ(load.wait(30s), 0) << load.err_text;
