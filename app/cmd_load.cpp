@@ -1,12 +1,15 @@
 // smppscope load: the SMPP load generator (sim/include/smppscope/sim/load_generator.hpp).
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "commands.hpp"
+#include "smppscope/profile/loader.hpp"
 #include "smppscope/sim/host_port.hpp"
 #include "smppscope/sim/load_generator.hpp"
 #include "smppscope/sim/stop_signal.hpp"
@@ -18,7 +21,10 @@ struct load_args {
   std::string target;
   std::string system_id, password, system_type;
   std::uint64_t count = 1000;
-  unsigned window = 10;
+  std::string window = "10";
+  unsigned window_max = 1000;
+  unsigned retry_max = 10;
+  unsigned retry_backoff_ms = 10, retry_backoff_max_ms = 2000;
   double rate = 0;
   unsigned sessions = 1;
   std::string bind = "trx";
@@ -30,7 +36,23 @@ struct load_args {
   bool tls = false, insecure = false;
   std::string ca;
   bool quiet = false;
+  // Provider profile: keep to its limits.
+  std::string profile, profile_file;
 };
+
+// --profile NAME (a shipped profile) or --profile-file PATH; nullptr for neither.
+profile::profile_ptr resolve_load_profile(const load_args& a) {
+  if (!a.profile_file.empty()) {
+    auto r = profile::load_profile_file(a.profile_file);
+    if (!r) throw std::runtime_error("--profile-file: " + r.error.to_string());
+    return r.profile;
+  }
+  if (a.profile.empty()) return nullptr;
+  if (auto p = profile::find_builtin(a.profile)) return p;
+  std::string names;
+  for (const auto& p : profile::builtin_profiles()) names += (names.empty() ? "" : ", ") + p->name;
+  throw std::runtime_error("--profile: no shipped profile '" + a.profile + "' (" + names + ")");
+}
 
 }  // namespace
 
@@ -49,25 +71,58 @@ command_runner add_load_command(CLI::App& app) {
   cmd->add_option("--system-type", a->system_type, "bind system_type");
   cmd->add_option("--count", a->count, "messages to send (a long message is several submit_sm; 0: until Ctrl-C)")
       ->capture_default_str();
-  cmd->add_option("--window", a->window, "submit_sm in flight per session")->check(CLI::Range(1u, 1000000u))
+  auto* window_opt = cmd->add_option("--window", a->window,
+                  "submit_sm in flight per session, or 'auto': start at 10 (or the profile's window), halve on "
+                  "throttling, grow by one per clean window")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            if (s == "auto") return {};
+            unsigned v = 0;
+            const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+            return ec == std::errc{} && p == s.data() + s.size() && v >= 1 && v <= 1000000
+                       ? std::string{}
+                       : "must be a number from 1 to 1000000 or 'auto' (got '" + s + "')";
+          },
+          "N|auto"))
       ->capture_default_str();
-  cmd->add_option("--rate", a->rate, "messages per second over all sessions (0: as fast as the window allows)")
+  cmd->add_option("--window-max", a->window_max, "ceiling of --window auto")->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  cmd->add_option("--retry-max", a->retry_max,
+                  "times a submit_sm answered ESME_RTHROTTLED or ESME_RMSGQFUL is sent again (0: count them as failures)")
+      ->check(CLI::Range(0u, 255u))
+      ->capture_default_str();
+  cmd->add_option("--retry-backoff-ms", a->retry_backoff_ms,
+                  "pause after a throttled burst, doubled for each further burst answered only with throttling")
+      ->check(CLI::Range(1u, 600000u))
+      ->capture_default_str();
+  cmd->add_option("--retry-backoff-max-ms", a->retry_backoff_max_ms, "longest pause")
+      ->check(CLI::Range(1u, 600000u))
+      ->capture_default_str();
+  auto* rate_opt = cmd->add_option("--rate", a->rate, "messages per second over all sessions (0: as fast as the window allows)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--sessions", a->sessions, "parallel binds")->check(CLI::Range(1u, 1000u))->capture_default_str();
-  cmd->add_option("--bind", a->bind, "trx (transceiver) or tx (transmitter, plus a receiver for receipts)")
+  auto* sessions_opt =
+      cmd->add_option("--sessions", a->sessions, "parallel binds")->check(CLI::Range(1u, 1000u))->capture_default_str();
+  auto* bind_opt = cmd->add_option("--bind", a->bind, "trx (transceiver) or tx (transmitter, plus a receiver for receipts)")
       ->check(CLI::IsMember({"trx", "tx"}))->capture_default_str();
   cmd->add_option("--mix", a->mix, "message kinds in turn: gsm7, ucs2, long")->capture_default_str();
   cmd->add_flag("--registered-delivery", a->registered_delivery, "ask for delivery receipts and wait for them");
   cmd->add_flag("--json", a->json, "print the report as JSON");
   cmd->add_option("--timeout", a->timeout_s, "seconds without a response or receipt before giving up")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--enquire-link-interval", a->enquire_link_interval, "seconds between our enquire_links (0: off)");
+  auto* enquire_opt =
+      cmd->add_option("--enquire-link-interval", a->enquire_link_interval, "seconds between our enquire_links (0: off)");
   cmd->add_flag("--tls", a->tls, "connect with TLS");
   cmd->add_flag("--insecure", a->insecure, "TLS without certificate verification");
   cmd->add_option("--ca", a->ca, "PEM trust anchors for TLS")->check(CLI::ExistingFile);
   cmd->add_flag("--quiet", a->quiet, "no progress lines");
+  auto* prof = cmd->add_option("--profile", a->profile,
+                               "keep to this provider's limits (a shipped profile): its window, rate per connection, "
+                               "bind types and counts, enquire_link interval; flags given explicitly win");
+  cmd->add_option("--profile-file", a->profile_file, "keep to the limits of this profile file (TOML)")
+      ->check(CLI::ExistingFile)
+      ->excludes(prof);
 
-  return [a] {
+  return [a, window_opt, rate_opt, sessions_opt, bind_opt, enquire_opt] {
     std::string err;
     const auto mix = sim::parse_message_mix(a->mix, &err);
     if (!mix) {
@@ -86,7 +141,13 @@ command_runner add_load_command(CLI::App& app) {
     o.password = a->password;
     o.system_type = a->system_type;
     o.count = a->count;
-    o.window = a->window;
+    o.window_auto = a->window == "auto";
+    o.window = o.window_auto ? 10u : static_cast<unsigned>(std::stoul(a->window));
+    o.window_max = a->window_max;
+    if (o.window_auto) o.window = std::min(o.window, o.window_max);
+    o.retry_max = a->retry_max;
+    o.retry_backoff = std::chrono::milliseconds(a->retry_backoff_ms);
+    o.retry_backoff_max = std::chrono::milliseconds(std::max(a->retry_backoff_ms, a->retry_backoff_max_ms));
     o.rate = a->rate;
     o.sessions = a->sessions;
     o.bind = a->bind == "tx" ? sim::bind_mode::transmitter : sim::bind_mode::transceiver;
@@ -97,15 +158,28 @@ command_runner add_load_command(CLI::App& app) {
     o.tls = a->tls;
     o.insecure = a->insecure;
     o.ca_file = a->ca;
+    if (const auto p = resolve_load_profile(*a)) {
+      o.profile = p;
+      sim::profile_overrides keep;
+      keep.keep_window = window_opt->count() > 0 && !o.window_auto;
+      keep.keep_rate = rate_opt->count() > 0;
+      keep.keep_sessions = sessions_opt->count() > 0;
+      keep.keep_bind = bind_opt->count() > 0;
+      keep.keep_enquire_link = enquire_opt->count() > 0;
+      for (const auto& note : sim::apply_profile_limits(o, *p, keep))
+        if (!a->quiet) std::fprintf(stderr, "load: %s\n", note.c_str());
+    }
 
     sim::load_generator gen(o);
     const bool tty = isatty(fileno(stderr)) != 0;
     if (!a->quiet) {
       gen.on_progress(
           [tty](const sim::load_progress& p) {
-            std::fprintf(stderr, "%s%7.1fs  sent %llu  acked %llu  errors %llu  in flight %llu  DLRs %llu  %.0f/s%s",
+            std::fprintf(stderr,
+                         "%s%7.1fs  sent %llu  acked %llu  throttled %llu  errors %llu  in flight %llu  DLRs %llu  %.0f/s%s",
                          tty ? "\r\033[K" : "", p.elapsed_s, static_cast<unsigned long long>(p.sent),
-                         static_cast<unsigned long long>(p.acknowledged), static_cast<unsigned long long>(p.errors),
+                         static_cast<unsigned long long>(p.acknowledged), static_cast<unsigned long long>(p.throttled),
+                         static_cast<unsigned long long>(p.errors),
                          static_cast<unsigned long long>(p.in_flight), static_cast<unsigned long long>(p.dlrs),
                          p.rate_per_s, tty ? "" : "\n");
             std::fflush(stderr);

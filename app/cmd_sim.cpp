@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "smppscope/decoder/protocol.hpp"
+#include "smppscope/profile/loader.hpp"
 #include "smppscope/sim/host_port.hpp"
 #include "smppscope/sim/simulator.hpp"
 #include "smppscope/sim/stop_signal.hpp"
@@ -38,7 +39,25 @@ struct sim_args {
   std::string cert, key;
   std::string system_id = "smppscope";
   bool quiet = false;
+  // Provider profile: the simulator stands in for that provider.
+  std::string profile, profile_file;
+  double time_scale = 1;
+  bool window_given = false, rate_given = false;
 };
+
+// --profile NAME (a shipped profile) or --profile-file PATH; nullptr for neither.
+profile::profile_ptr resolve_profile(const std::string& name, const std::string& file) {
+  if (!file.empty()) {
+    auto r = profile::load_profile_file(file);
+    if (!r) throw std::runtime_error("--profile-file: " + r.error.to_string());
+    return r.profile;
+  }
+  if (name.empty()) return nullptr;
+  if (auto p = profile::find_builtin(name)) return p;
+  std::string names;
+  for (const auto& p : profile::builtin_profiles()) names += (names.empty() ? "" : ", ") + p->name;
+  throw std::runtime_error("--profile: no shipped profile '" + name + "' (" + names + ")");
+}
 
 const CLI::Validator host_port_check(
     [](std::string& s) -> std::string {
@@ -109,6 +128,15 @@ sim::simulator_options to_options(const sim_args& a) {
   o.cert_file = a.cert;
   o.key_file = a.key;
   o.log = a.quiet ? nullptr : stderr;
+  o.profile = resolve_profile(a.profile, a.profile_file);
+  o.time_scale = a.time_scale;
+  if (o.profile) {  // the provider's window and rate, unless given on the command line
+    const auto w = o.window;
+    const auto r = o.rate;
+    sim::apply_profile_limits(o, *o.profile);
+    if (a.window_given) o.window = w;
+    if (a.rate_given) o.rate = r;
+  }
   return o;
 }
 
@@ -134,10 +162,13 @@ command_runner add_sim_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--enquire-link-interval", a->enquire_link_interval, "seconds between our enquire_links (0: off)")
       ->capture_default_str();
-  cmd->add_option("--window", a->window, "unanswered requests per session before ESME_RTHROTTLED (0: no limit)")
-      ->capture_default_str();
-  cmd->add_option("--rate", a->rate, "messages per second per session before ESME_RTHROTTLED (0: no limit)")
-      ->check(CLI::NonNegativeNumber);
+  auto* window = cmd->add_option("--window", a->window,
+                                 "unanswered requests per session before ESME_RTHROTTLED (0: no limit; default: the "
+                                 "profile's, else 10)");
+  auto* rate = cmd->add_option("--rate", a->rate,
+                               "messages per second per session before ESME_RTHROTTLED (0: no limit; default: the "
+                               "profile's, else 0)")
+                   ->check(CLI::NonNegativeNumber);
   cmd->add_option("--latency-ms", a->latency_ms, "delay every response by this many ms");
   cmd->add_option("--stop-submit-after", a->stop_submit_after, "stop answering submit_sm after N per session")
       ->check(CLI::NonNegativeNumber);
@@ -153,18 +184,34 @@ command_runner add_sim_command(CLI::App& app) {
   cmd->add_option("--key", a->key, "PEM private key")->check(CLI::ExistingFile);
   (void)tls;
   cmd->add_flag("--quiet", a->quiet, "no session log on stderr");
+  auto* prof = cmd->add_option("--profile", a->profile,
+                               "behave like this provider (a shipped profile: see 'smppscope profiles'): its bind "
+                               "limits, window, rate, unsupported PDUs and data_codings, statuses, receipt format "
+                               "and forced unbind");
+  cmd->add_option("--profile-file", a->profile_file, "behave like the provider of this profile file (TOML)")
+      ->check(CLI::ExistingFile)
+      ->excludes(prof);
+  cmd->add_option("--time-scale", a->time_scale,
+                  "run the profile's periods (forced unbind) this many times faster, for tests")
+      ->check(CLI::Range(1e-3, 1e9))
+      ->capture_default_str();
 
-  return [a] {
+  return [a, window, rate] {
+    a->window_given = window->count() > 0;
+    a->rate_given = rate->count() > 0;
     if (a->tls && (a->cert.empty() || a->key.empty())) {
       std::fprintf(stderr, "smppscope sim: --tls needs --cert FILE and --key FILE\n");
       return 2;
     }
-    sim::simulator s(to_options(*a));
+    auto options = to_options(*a);
+    const profile::profile_ptr prof = options.profile;
+    sim::simulator s(std::move(options));
     sim::stop_signal sig([&s] { s.stop(); });
     s.start();
     const auto hp = sim::parse_host_port(a->listen);
     std::fprintf(stderr, "sim: listening on %s%s\n", sim::host_port{hp->host, s.port()}.to_string().c_str(),
                  a->tls ? " (tls)" : "");
+    if (prof) std::fprintf(stderr, "sim: behaving like %s (%s)\n", prof->name.c_str(), prof->title.c_str());
     s.run();
     const auto st = s.stats();
     if (!a->quiet)

@@ -570,6 +570,8 @@ std::uint16_t append_message(sink& out, const pdu& p, const json_context& ctx) {
   write_json_string(out, info.encoding);
   if (info.outside_alphabet && info.encoding.starts_with("gsm7")) lints |= static_cast<std::uint16_t>(lint::gsm7_outside_alphabet);
   if (m->udhi_without_udh) lints |= static_cast<std::uint16_t>(lint::udhi_without_udh);
+  if (m->data_coding == 0 && info.encoding == "gsm7-packed" && ctx.text.packing == gsm7_packing::auto_detect)
+    lints |= static_cast<std::uint16_t>(lint::gsm7_packed_in_default_coding);
   if (m->header) append_udh(out, *m->header);
   if (m->concat) {
     out.write(",\"concat\":{\"ref\":");

@@ -88,12 +88,20 @@ std::optional<message> find_message(const pdu& p) noexcept {
   return m;
 }
 
+text_options message_text_options(const message& m, text_options opts) noexcept {
+  if (m.header) {
+    if (m.header->locking_shift) opts.locking_shift = *m.header->locking_shift;
+    if (m.header->single_shift) opts.single_shift = *m.header->single_shift;
+  }
+  return opts;
+}
+
 text_info append_message_text(std::string& out, const message& m, const text_options& opts) {
-  return append_text(out, m.text_octets, m.data_coding, opts, m.fill_bits);
+  return append_text(out, m.text_octets, m.data_coding, message_text_options(m, opts), m.fill_bits);
 }
 
 decoded_text message_text(const message& m, const text_options& opts) {
-  return decode_text(m.text_octets, m.data_coding, opts, m.fill_bits);
+  return decode_text(m.text_octets, m.data_coding, message_text_options(m, opts), m.fill_bits);
 }
 
 std::optional<decoded_message> decode_message(const pdu& p, const text_options& opts) {

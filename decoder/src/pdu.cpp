@@ -295,6 +295,7 @@ std::string_view lint_name(lint l) noexcept {
     case lint::tlv_length_mismatch: return "tlv_length_mismatch";
     case lint::tlv_truncated: return "tlv_truncated";
     case lint::tlvs_in_v33_pdu: return "tlvs_in_v33_pdu";
+    case lint::gsm7_packed_in_default_coding: return "gsm7_packed_in_default_coding";
   }
   return "unknown";
 }
@@ -309,6 +310,8 @@ std::string_view lint_message(lint l) noexcept {
     case lint::tlv_length_mismatch: return "a TLV length is outside the bounds of its type";
     case lint::tlv_truncated: return "the TLV region ends inside a TLV";
     case lint::tlvs_in_v33_pdu: return "TLVs or extra octets follow the body of a PDU that allows none";
+    case lint::gsm7_packed_in_default_coding:
+      return "data_coding 0 octets are GSM 7-bit packed, while most SMSCs read one septet per octet";
   }
   return "unknown lint";
 }
@@ -380,9 +383,10 @@ decode_error decode(bytes_view frame, pdu& out) noexcept {
         if (auto e = c.c_string(f.max_len, v.bytes); e != decode_errc::none) return fail(e, start, limit(e, f.max_len));
         break;
       case field_type::time:
-        // §9: NUL only, or 16 characters + NUL.
+        // §7.1.1: NUL only, or 16 characters + NUL (absolute, or relative with 'R'); an MC may
+        // also report a time as the 12-character YYMMDDhhmmss form.
         if (auto e = c.c_string(17, v.bytes); e != decode_errc::none) return fail(e, start, limit(e, 17));
-        if (v.bytes.size() != 0 && v.bytes.size() != 16)
+        if (v.bytes.size() != 0 && v.bytes.size() != 12 && v.bytes.size() != 16)
           return fail(decode_errc::bad_time_length, start, static_cast<std::uint32_t>(v.bytes.size() + 1));
         break;
       case field_type::octet_string: {
@@ -503,7 +507,7 @@ std::string decode_error::message(const pdu& p) const {
       s += "C-Octet String exceeds " + d + " octets";
       break;
     case decode_errc::bad_time_length:
-      s += "time must be 1 or 17 octets, found " + d;
+      s += "time must be 1, 13 or 17 octets, found " + d;
       break;
     case decode_errc::sm_length_overrun: {
       const std::size_t end = header_size + p.body.size();

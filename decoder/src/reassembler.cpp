@@ -41,6 +41,16 @@ void reassembler::evict_oldest(const std::string* keep) {
   }
 }
 
+namespace {
+template <class Part>
+Part make_part_of(const message& m) {
+  const auto& h = m.header;
+  return Part{{m.text_octets.begin(), m.text_octets.end()}, m.fill_bits, m.data_coding, true,
+              h && h->locking_shift ? *h->locking_shift : std::uint8_t{0},
+              h && h->single_shift ? *h->single_shift : std::uint8_t{0}};
+}
+}  // namespace
+
 reassembled_message reassembler::join(entry& e, const text_options& opts) const {
   reassembled_message r;
   r.id = std::move(e.id);
@@ -67,7 +77,11 @@ reassembled_message reassembler::join(entry& e, const text_options& opts) const 
         septets.insert(septets.end(), p.octets.begin(), p.octets.end());
       }
     }
-    r.text.utf8 = gsm7_to_utf8(septets, &r.text.outside_alphabet);
+    // The national language tables of the first part (every part of one message carries the same).
+    text_options lang = opts;
+    lang.locking_shift = e.parts.front().locking_shift;
+    lang.single_shift = e.parts.front().single_shift;
+    r.text.utf8 = gsm7_to_utf8(septets, lang, &r.text.outside_alphabet);
     r.text.encoding = packing == gsm7_packing::packed ? "gsm7-packed" : "gsm7";
     return r;
   }
@@ -90,7 +104,7 @@ reassembler::add_result reassembler::add(const part_key& key, const message& m, 
     entry e;
     e.id = std::move(id);
     e.parts.resize(1);
-    e.parts[0] = part{{m.text_octets.begin(), m.text_octets.end()}, m.fill_bits, m.data_coding, true};
+    e.parts[0] = make_part_of<part>(m);
     e.first_us = e.last_us = now_us;
     res.status = part_status::completed;
     res.message = join(e, opts);
@@ -128,7 +142,7 @@ reassembler::add_result reassembler::add(const part_key& key, const message& m, 
     res.status = part_status::duplicate;
     return res;
   }
-  p = part{{m.text_octets.begin(), m.text_octets.end()}, m.fill_bits, m.data_coding, true};
+  p = make_part_of<part>(m);
   ++e.received;
   e.bytes += p.octets.size();
   bytes_ += p.octets.size();

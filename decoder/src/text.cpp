@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "gsm7_national.hpp"
+
 namespace smppscope::decoder {
 namespace {
 
@@ -102,10 +104,29 @@ struct unpacked_reader {
   std::size_t size() const noexcept { return data.size(); }
 };
 
+// The tables a message's septets are read with: the basic table (or a national locking shift
+// table) and the extension table after ESC (or a national single shift table).
+struct gsm7_tables {
+  const std::array<char16_t, 128>* basic = &gsm7_basic;
+  std::span<const detail::gsm7_shift_entry> single{};  // empty: the default extension table
+
+  explicit gsm7_tables(const text_options& o = {}) noexcept {
+    if (const auto* t = detail::gsm7_locking_table(o.locking_shift)) basic = t;
+    single = detail::gsm7_single_shift_table(o.single_shift);
+  }
+  char32_t after_escape(std::uint8_t septet) const noexcept {
+    if (single.empty()) return gsm7_ext_lookup(septet);
+    for (const auto& e : single)
+      if (e.septet == septet) return e.cp;
+    return 0;
+  }
+};
+
 // Decodes septets to UTF-8; returns true when every septet was in the alphabet.
 template <class Reader>
-bool gsm7_decode(std::string& out, const Reader& r) {
+bool gsm7_decode(std::string& out, const Reader& r, const gsm7_tables& tables = gsm7_tables{}) {
   bool ok = true;
+  const auto& basic = *tables.basic;
   const std::size_t n = r.size();
   out.reserve(out.size() + n);  // at least one octet per septet
   for (std::size_t i = 0; i < n; ++i) {
@@ -116,8 +137,11 @@ bool gsm7_decode(std::string& out, const Reader& r) {
       continue;
     }
     if (s != esc) {
-      const char16_t cp = gsm7_basic[s];
-      if (cp < 0x80) {  // most text: one octet, no call
+      const char16_t cp = basic[s];
+      if (cp == 0) {  // undefined in a national locking shift table
+        append_utf8(out, replacement);
+        ok = false;
+      } else if (cp < 0x80) {  // most text: one octet, no call
         out.push_back(static_cast<char>(cp));
       } else {
         append_utf8(out, cp);
@@ -130,10 +154,11 @@ bool gsm7_decode(std::string& out, const Reader& r) {
       continue;
     }
     const std::uint8_t x = r[++i];
-    if (const char32_t cp = x <= 0x7F ? gsm7_ext_lookup(x) : 0) {
+    if (const char32_t cp = x <= 0x7F ? tables.after_escape(x) : 0) {
       append_utf8(out, cp);
     } else {  // undefined escape: 23.038 shows the basic character (1B 1B: a space)
-      append_utf8(out, x == esc ? char32_t{0x20} : x <= 0x7F ? char32_t{gsm7_basic[x]} : replacement);
+      const char32_t shown = x <= 0x7F ? char32_t{basic[x]} : 0;
+      append_utf8(out, x == esc ? char32_t{0x20} : shown != 0 ? shown : replacement);
       ok = false;
     }
   }
@@ -334,12 +359,13 @@ text_info append_text(std::string& out, std::span<const std::uint8_t> data, std:
     case text_alphabet::gsm7: {
       gsm7_packing p = opts.packing;
       if (p == gsm7_packing::auto_detect) p = detect_gsm7_packing(data, fill_bits);
+      const gsm7_tables tables(opts);
       if (p == gsm7_packing::packed) {
         info.encoding = "gsm7-packed";
-        info.outside_alphabet = !gsm7_decode(out, packed_reader(data, fill_bits));
+        info.outside_alphabet = !gsm7_decode(out, packed_reader(data, fill_bits), tables);
       } else {
         info.encoding = "gsm7";
-        info.outside_alphabet = !gsm7_decode(out, unpacked_reader{data});
+        info.outside_alphabet = !gsm7_decode(out, unpacked_reader{data}, tables);
       }
       return info;
     }
@@ -425,9 +451,13 @@ std::optional<std::vector<std::uint8_t>> utf8_to_gsm7(std::string_view utf8) {
 }
 
 std::string gsm7_to_utf8(std::span<const std::uint8_t> septets, bool* outside) {
+  return gsm7_to_utf8(septets, text_options{}, outside);
+}
+
+std::string gsm7_to_utf8(std::span<const std::uint8_t> septets, const text_options& opts, bool* outside) {
   std::string out;
   out.reserve(septets.size());
-  const bool ok = gsm7_decode(out, unpacked_reader{septets});
+  const bool ok = gsm7_decode(out, unpacked_reader{septets}, gsm7_tables(opts));
   if (outside) *outside = !ok;
   return out;
 }

@@ -82,6 +82,12 @@ udh_error parse_udh(std::span<const std::uint8_t> user_data, udh& out) noexcept 
         if (d.size() == 4)
           h.ports = udh_ports{static_cast<std::uint16_t>(d[0] << 8 | d[1]), static_cast<std::uint16_t>(d[2] << 8 | d[3]), true};
         break;
+      case udh_iei::national_language_single_shift:
+        if (d.size() == 1) h.single_shift = d[0];
+        break;
+      case udh_iei::national_language_locking_shift:
+        if (d.size() == 1) h.locking_shift = d[0];
+        break;
       default:
         break;
     }

@@ -16,6 +16,7 @@
 #include "smppscope/decoder/protocol.hpp"
 #include "smppscope/decoder/text.hpp"
 #include "smppscope/sim/detail/byte_buffer.hpp"
+#include "smppscope/sim/detail/fifo.hpp"
 #include "smppscope/sim/detail/flat_map.hpp"
 #include "smppscope/sim/host_port.hpp"
 #include "stream_util.hpp"
@@ -62,6 +63,29 @@ using detail::put_be32;
 
 constexpr std::uint32_t id_of(command_id c) noexcept { return static_cast<std::uint32_t>(c); }
 
+// Answers that mean "not now" rather than "no" (SMPP v3.4 section 5.1.3): the submit is sent again
+// after a pause instead of being counted as failed.
+constexpr std::uint32_t status_msgqful = 0x14, status_throttled = 0x58;
+constexpr bool is_retryable(std::uint32_t status) noexcept {
+  return status == status_throttled || status == status_msgqful;
+}
+
+// What a submit_sm in flight was, so that it can be sent again: packed into the 64-bit value of a
+// flat_map beside its send time.
+struct submit_ref {
+  std::uint32_t mix = 0;     // index into load_state::templates
+  std::uint8_t part = 0;     // part of a concatenated message
+  std::uint8_t ref = 0;      // its concatenation reference
+  std::uint8_t attempt = 0;  // 0: first send
+  std::uint64_t pack() const noexcept {
+    return std::uint64_t{mix} << 24 | std::uint64_t{part} << 16 | std::uint64_t{ref} << 8 | attempt;
+  }
+  static submit_ref unpack(std::uint64_t v) noexcept {
+    return {static_cast<std::uint32_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+            static_cast<std::uint8_t>(v)};
+  }
+};
+
 std::int64_t now_ns(steady::time_point t) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -90,9 +114,12 @@ std::optional<std::uint64_t> decimal_key(std::string_view id) noexcept {
   return v;
 }
 
-std::string status_label(std::uint32_t status) {
+// A status's name: the standard one, else the provider's (when a profile is given), else hex.
+std::string status_label(std::uint32_t status, const profile::provider_profile* p = nullptr) {
   const auto name = decoder::status_name(status);
   if (!name.empty()) return std::string(name);
+  if (p)
+    if (const auto* v = p->find_status(status)) return v->name;
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08" PRIX32, status);
   return buf;
@@ -167,6 +194,10 @@ class session_iface {
   virtual bool closed() const = 0;
   virtual bool binding() const = 0;
   virtual std::uint64_t forget_outstanding() = 0;  // drops the in-flight submits, returns how many
+  virtual unsigned window_now() const = 0;          // submit_sm it may have in flight now
+  virtual bool sends() const = 0;                    // not a receiver
+  // Submits of a session the SMSC unbound, to send once this one is bound (packed submit_refs).
+  virtual void adopt(const std::vector<std::uint64_t>& refs) = 0;
   steady::time_point bind_sent{};
 };
 
@@ -178,6 +209,7 @@ struct detail::load_state {
   load_options opt;
   std::unique_ptr<ssl::context> tls;  // outlives the context whose sessions use it
   asio::io_context ctx{1};
+  std::function<std::shared_ptr<session_iface>(role)> make_session;
   std::function<void(const load_progress&)> progress_cb;
   steady::duration progress_every = std::chrono::seconds(1);
   std::atomic<bool> stop_flag{false};
@@ -199,6 +231,7 @@ struct detail::load_state {
   std::array<std::uint64_t, dlr_state_count> dlr_counts{};
   std::uint64_t dlr_other_state = 0;
   std::vector<std::pair<std::uint32_t, std::uint64_t>> errors;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> throttles;
   steady::time_point next_report{};
   std::uint64_t acked_at_report = 0;
   steady::time_point report_at{};
@@ -206,27 +239,58 @@ struct detail::load_state {
   bool unlimited() const noexcept { return opt.count == 0; }
   bool sending() const noexcept { return ph == phase::running && (unlimited() || messages_left > 0) && !stop_flag; }
 
-  // Takes the next message if the count and the rate allow; returns its templates.
-  const std::vector<submit_template>* take_message() {
-    if (!sending()) return nullptr;
-    if (opt.rate > 0) {
-      if (tokens < 1.0) return nullptr;
-      tokens -= 1.0;
-    }
+  // Takes the next message if the count and the rate allow; returns its index in templates.
+  std::optional<std::uint32_t> take_message() {
+    if (!sending()) return std::nullopt;
+    if (!take_token()) return std::nullopt;
+    // Counting submit_sm (a provider's rate): the other parts of a long message are a debt.
+    if (opt.rate > 0 && opt.rate_counts_pdus) tokens -= static_cast<double>(templates[mix_pos].size() - 1);
     if (!unlimited()) --messages_left;
-    const auto* t = &templates[mix_pos];
+    const auto m = static_cast<std::uint32_t>(mix_pos);
     mix_pos = (mix_pos + 1) % templates.size();
-    return t;
+    return m;
+  }
+  // The SMSC unbound a session mid-run (a provider's periodic unbind): bind a new one in its place
+  // and hand it what the old one still owed.
+  void rebind(role r, const std::vector<std::uint64_t>& owed) {
+    if ((ph != phase::running && ph != phase::waiting_dlrs) || stop_flag || !make_session) return;
+    auto s = make_session(r);
+    s->adopt(owed);
+    sessions.push_back(s);
+    ++rep.rebinds;
+    s->start();
   }
 
-  void count_error(std::uint32_t status) {
-    ++rep.errors_total;
-    for (auto& [s, n] : errors)
+  // A retry spends rate like a new message: the SMSC counts submit_sm, not messages.
+  bool take_token() noexcept {
+    if (opt.rate <= 0) return true;
+    if (tokens < 1.0) return false;
+    tokens -= 1.0;
+    return true;
+  }
+
+  static void bump(std::vector<std::pair<std::uint32_t, std::uint64_t>>& counts, std::uint32_t status) {
+    for (auto& [s, n] : counts)
       if (s == status) {
         ++n;
         return;
       }
-    errors.emplace_back(status, 1);
+    counts.emplace_back(status, 1);
+  }
+  void count_error(std::uint32_t status) {
+    ++rep.errors_total;
+    bump(errors, status);
+  }
+  void count_throttled(std::uint32_t status) {
+    ++rep.throttled_total;
+    bump(throttles, status);
+  }
+
+  // How long a session pauses after the attempt-th "not now" answer to one submit.
+  steady::duration backoff(unsigned attempt) const noexcept {
+    auto d = opt.retry_backoff;
+    for (unsigned i = 1; i < attempt && d < opt.retry_backoff_max; ++i) d *= 2;
+    return std::min(d, opt.retry_backoff_max);
   }
 
   void on_receipt(std::string_view id, std::optional<dlr_state> state, steady::time_point at) {
@@ -340,6 +404,7 @@ struct detail::load_state {
       p.acknowledged = rep.acknowledged;
       p.errors = rep.errors_total;
       p.in_flight = in_flight;
+      p.throttled = rep.throttled_total;
       p.dlrs = rep.dlrs_received;
       const double dt = std::chrono::duration<double>(now - report_at).count();
       p.rate_per_s = report_at != steady::time_point{} && dt > 0 ? static_cast<double>(rep.acknowledged - acked_at_report) / dt : 0;
@@ -351,7 +416,8 @@ struct detail::load_state {
 
   asio::awaitable<void> ticker() {
     asio::steady_timer t(ctx);
-    const auto period = opt.rate > 0 ? std::chrono::milliseconds(5) : std::chrono::milliseconds(50);
+    // Short ticks when a rate or a retry back-off decides when the next submit may go.
+    const auto period = opt.rate > 0 || opt.retry_max > 0 ? std::chrono::milliseconds(5) : std::chrono::milliseconds(50);
     while (ph != phase::done) {
       t.expires_after(period);
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -366,7 +432,17 @@ struct detail::load_state {
     rep.elapsed_s = std::chrono::duration<double>(end - start_at).count();
     const double answered = static_cast<double>(rep.acknowledged + rep.errors_total);
     rep.throughput = rep.elapsed_s > 0 ? answered / rep.elapsed_s : 0;
-    for (const auto& [s, n] : errors) rep.errors[status_label(s)] += n;
+    for (const auto& [s, n] : errors) rep.errors[status_label(s, opt.profile.get())] += n;
+    for (const auto& [s, n] : throttles) rep.throttled[status_label(s, opt.profile.get())] += n;
+    rep.window_auto = opt.window_auto;
+    bool first = true;
+    for (const auto& s : sessions) {
+      const unsigned w = s->window_now();
+      if (!s->sends()) continue;
+      rep.window_final_min = first ? w : std::min(rep.window_final_min, w);
+      rep.window_final_max = first ? w : std::max(rep.window_final_max, w);
+      first = false;
+    }
     for (std::size_t i = 0; i < dlr_state_count; ++i)
       if (dlr_counts[i]) rep.dlr_states[std::string(dlr_stat_text(static_cast<dlr_state>(i)))] = dlr_counts[i];
     if (dlr_other_state) rep.dlr_states["other"] = dlr_other_state;
@@ -390,37 +466,67 @@ class load_session final : public session_iface, public std::enable_shared_from_
   bool binding() const override { return state_ == state::connecting || state_ == state::binding; }
 
   std::uint64_t forget_outstanding() override {
-    const std::uint64_t n = outstanding_;
+    const std::uint64_t n = outstanding_ + retries_.size();
     seqs_.clear();
+    refs_.clear();
+    retries_.clear();
     outstanding_ = 0;
     return n;
   }
 
+  void adopt(const std::vector<std::uint64_t>& refs) override {
+    for (std::uint64_t v : refs) retries_.push(submit_ref::unpack(v));
+  }
+
+  unsigned window_now() const override {
+    return owner_.opt.window_auto ? static_cast<unsigned>(cwnd_) : std::max(1u, owner_.opt.window);
+  }
+  bool sends() const override { return role_ != role::receiver; }
+
   void fill(steady::time_point now) override {
     if (state_ != state::bound || role_ == role::receiver) return;
+    if (now < paused_until_) return;  // backing off after a "not now"
     const std::int64_t t = now_ns(now);
-    const unsigned window = std::max(1u, owner_.opt.window);
+    const unsigned window = window_now();
+    // Retries first, oldest first: they have waited longest.
+    while (!retries_.empty() && outstanding_ < window && owner_.take_token()) {
+      const submit_ref r = retries_.front();
+      retries_.pop();
+      --owner_.in_flight;  // send() counts it again
+      owner_.last_progress = now;
+      send(r, t);
+      ++owner_.rep.retries;
+    }
+    if (!retries_.empty()) {
+      flush();
+      return;
+    }
     while (outstanding_ < window) {
       // A concatenated message goes out whole; it may exceed the window only when nothing is in flight.
       const auto& next = owner_.templates[owner_.mix_pos];
       if (outstanding_ > 0 && outstanding_ + next.size() > window) break;
-      const auto* parts = owner_.take_message();
-      if (!parts) break;
+      const auto mix = owner_.take_message();
+      if (!mix) break;
       if (owner_.in_flight == 0) owner_.last_progress = now;  // the response timeout starts now
       const std::uint8_t ref = ++owner_.concat_ref;
-      for (const auto& part : *parts) {
-        std::uint8_t* p = out_.append_patchable(part.bytes);
-        const std::uint32_t seq = next_seq();
-        put_be32(p + 12, seq);
-        if (part.ref_offset) p[part.ref_offset] = ref;
-        seqs_.insert(seq, static_cast<std::uint64_t>(t));
-        ++outstanding_;
-        ++owner_.in_flight;
-        ++owner_.rep.sent;
-      }
+      const auto& parts = owner_.templates[*mix];
+      for (std::size_t i = 0; i < parts.size(); ++i) send({*mix, static_cast<std::uint8_t>(i), ref, 0}, t);
       ++owner_.rep.messages;
     }
     flush();
+  }
+
+  void send(const submit_ref& r, std::int64_t t) {
+    const submit_template& part = owner_.templates[r.mix][r.part];
+    std::uint8_t* p = out_.append_patchable(part.bytes);
+    const std::uint32_t seq = next_seq();
+    put_be32(p + 12, seq);
+    if (part.ref_offset) p[part.ref_offset] = r.ref;
+    seqs_.insert(seq, static_cast<std::uint64_t>(t));
+    refs_.insert(seq, r.pack());
+    ++outstanding_;
+    ++owner_.in_flight;
+    ++owner_.rep.sent;
   }
 
   void keepalive(steady::time_point now) override {
@@ -519,11 +625,10 @@ class load_session final : public session_iface, public std::enable_shared_from_
       owner_.fail("connection closed during bind: " + why, true);
       return;
     }
-    // Mid-run: what was in flight on this session will never be answered.
-    owner_.rep.timed_out += outstanding_;
-    owner_.in_flight -= outstanding_;
-    outstanding_ = 0;
-    seqs_.clear();
+    // Mid-run: what was in flight (or waiting for a retry) on this session will never be answered.
+    const std::uint64_t lost_submits = forget_outstanding();
+    owner_.rep.timed_out += lost_submits;
+    owner_.in_flight -= lost_submits;
     if (owner_.rep.failure.empty()) owner_.rep.failure = "session lost: " + why;
     bool any_open = false;
     for (auto& s : owner_.sessions) any_open |= !s->closed();
@@ -550,6 +655,7 @@ class load_session final : public session_iface, public std::enable_shared_from_
         break;
       case command_id::unbind:
         write_header_only(id_of(command_id::unbind_resp), 0, h.sequence_number);
+        if (state_ == state::bound) unbound_by_smsc_ = true;
         if (state_ != state::unbinding) state_ = state::closing;
         break;
       case command_id::unbind_resp:
@@ -574,7 +680,8 @@ class load_session final : public session_iface, public std::enable_shared_from_
     if (h.command_status != 0) {
       char buf[16];
       std::snprintf(buf, sizeof buf, "0x%08" PRIX32, h.command_status);
-      owner_.fail("bind failed: " + status_label(h.command_status) + " (" + buf + ")", true);
+      const std::string label = status_label(h.command_status, owner_.opt.profile.get());
+      owner_.fail("bind failed: " + (label == buf ? label : label + " (" + buf + ")"), true);
       return;
     }
     state_ = state::bound;
@@ -585,15 +692,23 @@ class load_session final : public session_iface, public std::enable_shared_from_
                       steady::time_point now) {
     const auto sent = seqs_.take(h.sequence_number);
     if (!sent) return;  // already given up on, or not ours
+    const submit_ref ref = submit_ref::unpack(refs_.take(h.sequence_number).value_or(0));
     --outstanding_;
     --owner_.in_flight;
     auto& rep = owner_.rep;
     rep.submit_latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, t - static_cast<std::int64_t>(*sent))));
     owner_.last_progress = owner_.last_response_at = now;
-    if (h.command_status != 0 || h.command_id == id_of(command_id::generic_nack)) {
+    const bool nack = h.command_id == id_of(command_id::generic_nack);
+    if (!nack && is_retryable(h.command_status) && ref.attempt < owner_.opt.retry_max) {
+      on_not_now(h.command_status, ref, static_cast<std::int64_t>(*sent), now);
+      return;
+    }
+    if (h.command_status != 0 || nack) {
       owner_.count_error(h.command_status);
       return;
     }
+    if (owner_.opt.window_auto) cwnd_ = std::min<double>(owner_.opt.window_max, cwnd_ + 1.0 / cwnd_);
+    throttle_streak_ = 0;
     ++rep.acknowledged;
     if (!owner_.opt.registered_delivery) return;
     // message_id: the C-Octet String right after the header.
@@ -602,6 +717,20 @@ class load_session final : public session_iface, public std::enable_shared_from_
     const std::size_t len = strnlen(p, body.size());
     owner_.dlrs.insert(id_key({p, len}), *sent);
     ++rep.dlrs_expected;
+  }
+
+  // The SMSC said "not now": queue the submit again and pause this session. One pause (and one
+  // window cut) per burst, as TCP cuts once per round trip: answers to submits sent before the
+  // last pause began do not extend it. Pauses grow while bursts meet nothing but "not now".
+  void on_not_now(std::uint32_t status, submit_ref ref, std::int64_t sent_ns, steady::time_point now) {
+    owner_.count_throttled(status);
+    ++ref.attempt;
+    retries_.push(ref);
+    ++owner_.in_flight;  // still owed an answer
+    if (sent_ns < last_cut_ns_) return;
+    last_cut_ns_ = now_ns(now);
+    paused_until_ = now + owner_.backoff(++throttle_streak_);
+    if (owner_.opt.window_auto) cwnd_ = std::max(1.0, std::floor(cwnd_ / 2));
   }
 
   void on_deliver_sm(const decoder::header& h, std::span<const std::uint8_t> frame, steady::time_point now) {
@@ -680,6 +809,21 @@ class load_session final : public session_iface, public std::enable_shared_from_
     auto& sock = detail::lowest(stream_);
     sock.shutdown(tcp::socket::shutdown_both, ignored);
     sock.close(ignored);
+    if (unbound_by_smsc_) {
+      // What was in flight when the SMSC unbound us is sent again on the next session.
+      unbound_by_smsc_ = false;
+      std::vector<std::uint64_t> owed;
+      refs_.for_each([&owed](std::uint64_t, std::uint64_t v) { owed.push_back(v); });
+      while (!retries_.empty()) {
+        owed.push_back(retries_.front().pack());
+        retries_.pop();
+      }
+      owner_.rebind(role_, owed);
+      // They stay in owner_.in_flight: the new session owes them now.
+      seqs_.clear();
+      refs_.clear();
+      outstanding_ = 0;
+    }
   }
 
   detail::load_state& owner_;
@@ -693,6 +837,13 @@ class load_session final : public session_iface, public std::enable_shared_from_
   bool writing_ = false;
   std::uint32_t seq_ = 0;
   detail::flat_map seqs_{256};  // sequence_number -> send time (ns)
+  detail::flat_map refs_{256};  // sequence_number -> submit_ref::pack()
+  detail::fifo<submit_ref> retries_{64};
+  steady::time_point paused_until_{};
+  std::int64_t last_cut_ns_ = 0;
+  bool unbound_by_smsc_ = false;
+  unsigned throttle_streak_ = 0;  // pauses since the last accepted submit
+  double cwnd_ = std::max(1u, owner_.opt.window);  // the window when it adapts (window_auto)
   std::uint64_t outstanding_ = 0;
   steady::time_point next_enquire_{};
 };
@@ -702,6 +853,7 @@ class load_session final : public session_iface, public std::enable_shared_from_
 load_generator::load_generator(load_options options) : impl_(std::make_unique<detail::load_state>(std::move(options))) {}
 load_generator::~load_generator() {
   impl_->sessions.clear();
+  impl_->make_session = nullptr;
 }
 
 void load_generator::on_progress(std::function<void(const load_progress&)> cb, std::chrono::milliseconds every) {
@@ -727,14 +879,12 @@ load_report load_generator::run() {
   im.messages_left = o.count;
   if (o.tls) im.tls = detail::make_client_tls(o.insecure, o.ca_file);
   const unsigned n = std::max(1u, o.sessions);
-  auto add = [&](role r) {
-    std::shared_ptr<session_iface> s;
+  im.make_session = [&im](role r) -> std::shared_ptr<session_iface> {
     if (im.tls)
-      s = std::make_shared<load_session<ssl::stream<tcp::socket>>>(im, ssl::stream<tcp::socket>(im.ctx, *im.tls), r);
-    else
-      s = std::make_shared<load_session<tcp::socket>>(im, tcp::socket(im.ctx), r);
-    im.sessions.push_back(std::move(s));
+      return std::make_shared<load_session<ssl::stream<tcp::socket>>>(im, ssl::stream<tcp::socket>(im.ctx, *im.tls), r);
+    return std::make_shared<load_session<tcp::socket>>(im, tcp::socket(im.ctx), r);
   };
+  auto add = [&](role r) { im.sessions.push_back(im.make_session(r)); };
   for (unsigned i = 0; i < n; ++i) add(o.bind == bind_mode::transmitter ? role::transmitter : role::transceiver);
   if (o.bind == bind_mode::transmitter && o.registered_delivery) add(role::receiver);
   for (auto& s : im.sessions) s->start();
@@ -743,6 +893,67 @@ load_report load_generator::run() {
   if (im.aborted && im.ph != phase::done && im.rep.failure.empty()) im.rep.failure = "aborted";
   im.finish_report();
   return im.rep;
+}
+
+std::vector<std::string> apply_profile_limits(load_options& o, const profile::provider_profile& p,
+                                              profile_overrides keep) {
+  using profile::bind_type;
+  std::vector<std::string> notes;
+  const std::string& who = p.name;
+  if (!keep.keep_bind) {
+    if (o.bind == bind_mode::transceiver && !p.bind_allowed(bind_type::transceiver) &&
+        p.bind_allowed(bind_type::transmitter)) {
+      o.bind = bind_mode::transmitter;
+      notes.push_back("bind tx: " + who + " allows no transceiver");
+    } else if (o.bind == bind_mode::transmitter && !p.bind_allowed(bind_type::transmitter) &&
+               p.bind_allowed(bind_type::transceiver)) {
+      o.bind = bind_mode::transceiver;
+      notes.push_back("bind trx: " + who + " allows no transmitter");
+    }
+  }
+  if (!keep.keep_sessions) {
+    // Sending sessions the account may hold at once (a transmitter run adds one receiver).
+    const auto& b = p.binds;
+    const bool trx = o.bind == bind_mode::transceiver;
+    const std::uint32_t receiver = !trx && o.registered_delivery ? 1 : 0;
+    std::optional<std::uint32_t> cap;
+    auto lower = [&cap](std::optional<std::uint32_t> v) {
+      if (v && (!cap || *v < *cap)) cap = v;
+    };
+    auto minus = [](std::optional<std::uint32_t> v, std::uint32_t k) -> std::optional<std::uint32_t> {
+      if (!v) return std::nullopt;
+      return *v > k ? *v - k : 0;
+    };
+    lower(trx ? b.max_transceivers : b.max_transmitters);
+    if (b.max_per_account) lower(trx ? *b.max_per_account / std::max(1u, b.transceiver_weight) : *minus(b.max_per_account, receiver));
+    lower(minus(b.max_per_server, receiver));
+    lower(minus(b.max_per_host, receiver));
+    if (cap && *cap >= 1 && o.sessions > *cap) {
+      o.sessions = *cap;
+      notes.push_back("sessions " + std::to_string(*cap) + ": what " + who + " lets one account bind");
+    }
+  }
+  if (!keep.keep_window && p.window) {
+    if (o.window_auto) {
+      o.window_max = *p.window;
+      o.window = std::min(o.window, o.window_max);
+    } else {
+      o.window = *p.window;
+    }
+    notes.push_back("window " + std::to_string(*p.window) + " per session (" + who + ")");
+  }
+  if (!keep.keep_rate && p.rate_per_connection) {
+    o.rate = *p.rate_per_connection * std::max(1u, o.sessions);
+    o.rate_counts_pdus = true;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", *p.rate_per_connection);
+    notes.push_back(std::string("rate ") + buf + " submit_sm/s per session (" + who + ")");
+  }
+  if (!keep.keep_enquire_link && p.enquire_link_interval_s) {
+    o.enquire_link_interval = std::chrono::seconds(*p.enquire_link_interval_s);
+    notes.push_back("enquire_link every " + std::to_string(*p.enquire_link_interval_s) + " s (" + who + ")");
+  }
+  return notes;
 }
 
 // ---- report output ----------------------------------------------------------------------------
@@ -828,6 +1039,15 @@ std::string to_json(const load_report& r) {
   out += ",\"errors\":";
   json_counts(out, r.errors);
   num("timed_out", r.timed_out);
+  num("throttled_total", r.throttled_total);
+  out += ",\"throttled\":";
+  json_counts(out, r.throttled);
+  num("retries", r.retries);
+  num("rebinds", r.rebinds);
+  if (r.window_auto) {
+    num("window_final_min", r.window_final_min);
+    num("window_final_max", r.window_final_max);
+  }
   num("generic_nacks", r.generic_nacks);
   real("elapsed_s", r.elapsed_s);
   real("throughput_per_s", r.throughput);
@@ -870,6 +1090,10 @@ std::string to_text(const load_report& r) {
   }
   out += "\n";
   line("timed out       %" PRIu64 "\n", r.timed_out);
+  line("throttled       %" PRIu64 " (retried %" PRIu64 " submit_sm", r.throttled_total, r.retries);
+  for (const auto& [k, v] : r.throttled) line(", %s %" PRIu64, k.c_str(), v);
+  out += ")\n";
+  if (r.window_auto) line("window (auto)   %u..%u at the end\n", r.window_final_min, r.window_final_max);
   line("throughput      %.0f submit_sm/s over %.3f s\n", r.throughput, r.elapsed_s);
   const auto& s = r.submit_latency;
   line("submit->resp    p50 %s  p90 %s  p99 %s  max %s\n", ms_text(s.percentile(0.5)).c_str(),
@@ -886,6 +1110,7 @@ std::string to_text(const load_report& r) {
          ms_text(d.percentile(0.9)).c_str(), ms_text(d.percentile(0.99)).c_str(), ms_text(d.max()).c_str());
   }
   if (r.mo_received) line("MO received     %" PRIu64 "\n", r.mo_received);
+  if (r.rebinds) line("rebinds         %" PRIu64 " (the SMSC unbound a session mid-run)\n", r.rebinds);
   return out;
 }
 

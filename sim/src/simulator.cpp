@@ -138,7 +138,7 @@ class connection final : public connection_base,
                          public detail::smsc_events,
                          public std::enable_shared_from_this<connection<Stream>> {
  public:
-  connection(detail::simulator_state& owner, Stream stream, std::uint64_t id, std::string peer)
+  connection(detail::simulator_state& owner, Stream stream, std::uint64_t id, std::string peer, std::string host)
       : owner_(owner),
         stream_(std::move(stream)),
         id_(id),
@@ -150,6 +150,7 @@ class connection final : public connection_base,
         rbuf_(new std::uint8_t[read_size]) {
     timer_.expires_at(steady::time_point::max());
     drained_.expires_at(steady::time_point::max());
+    core_.set_peer_host(std::move(host));
   }
 
   void start() {
@@ -251,7 +252,12 @@ class connection final : public connection_base,
         timer_.expires_at(armed_);
         continue;
       }
-      core_.on_tick(now_time(), out_, foreign);
+      const auto t = now_time();
+      core_.on_tick(t, out_, foreign);
+      if (core_.close_due(t.now)) {
+        close("the ESME did not answer the simulator's unbind");
+        break;
+      }
       if (!foreign.empty()) {
         if (!owner_.reg.route(core_.system_id(), std::move(foreign)))
           owner_.log("sim: session %llu: receipt backlog full, receipts dropped\n", static_cast<unsigned long long>(id_));
@@ -304,7 +310,9 @@ class connection final : public connection_base,
   void on_bind(detail::bind_kind kind, std::string_view system_id, std::uint32_t status) override {
     const std::string sid(system_id);
     if (status != 0) {
-      const auto name = decoder::status_name(status);
+      std::string_view name = decoder::status_name(status);
+      if (const auto* p = owner_.opt.profile.get(); name.empty() && p)
+        if (const auto* vs = p->find_status(status)) name = vs->name;
       owner_.log("sim: session %llu bind_%s refused for system_id '%s': %.*s\n", static_cast<unsigned long long>(id_),
                  std::string(detail::bind_kind_name(kind)).c_str(), sid.c_str(), static_cast<int>(name.size()),
                  name.data());
@@ -330,6 +338,9 @@ class connection final : public connection_base,
     timer_.cancel();
     drained_.cancel();
     if (registered_) owner_.reg.remove(core_.system_id(), this);
+    std::vector<dlr_record> orphans;
+    core_.on_closed(orphans);
+    if (!orphans.empty()) owner_.reg.route(core_.system_id(), std::move(orphans));
     core_.publish_counters();
     owner_.shared.counters.sessions_closed.fetch_add(1, std::memory_order_relaxed);
     owner_.log("sim: session %llu closed: %s (pdus in %llu, out %llu)\n", static_cast<unsigned long long>(id_), why,
@@ -373,11 +384,11 @@ asio::awaitable<void> detail::simulator_state::accept_loop() {
     std::shared_ptr<connection_base> c;
     if (tls) {
       auto conn = std::make_shared<connection<ssl::stream<tcp::socket>>>(
-          *this, ssl::stream<tcp::socket>(std::move(sock), *tls), id, peer);
+          *this, ssl::stream<tcp::socket>(std::move(sock), *tls), id, peer, remote.address().to_string());
       conn->start();
       c = conn;
     } else {
-      auto conn = std::make_shared<connection<tcp::socket>>(*this, std::move(sock), id, peer);
+      auto conn = std::make_shared<connection<tcp::socket>>(*this, std::move(sock), id, peer, remote.address().to_string());
       conn->start();
       c = conn;
     }
@@ -459,7 +470,15 @@ simulator_stats simulator::stats() const noexcept {
   s.dlrs_sent = v(c.dlrs_sent);
   s.mo_sent = v(c.mo_sent);
   s.unbinds = v(c.unbinds);
+  s.binds_refused = v(c.binds_refused);
+  s.unsupported = v(c.unsupported);
+  s.forced_unbinds = v(c.forced_unbinds);
   return s;
+}
+
+void apply_profile_limits(simulator_options& o, const profile::provider_profile& p) {
+  if (p.window) o.window = *p.window;
+  if (p.rate_per_connection) o.rate = *p.rate_per_connection;
 }
 
 }  // namespace smppscope::sim

@@ -15,7 +15,8 @@ namespace {
 using decoder::command_id;
 namespace st {  // command_status values (SMPP v3.4 section 5.1.3)
 constexpr std::uint32_t ok = 0x00, invmsglen = 0x01, invcmdlen = 0x02, invcmdid = 0x03, invbndsts = 0x04,
-                        alybnd = 0x05, invsrcadr = 0x0A, invdstadr = 0x0B, invmsgid = 0x0C, invpaswd = 0x0E,
+                        alybnd = 0x05, invsrcadr = 0x0A, invdstadr = 0x0B, invmsgid = 0x0C, bindfail = 0x0D,
+                        invpaswd = 0x0E, submitfail = 0x45,
                         invsysid = 0x0F, cancelfail = 0x11, replacefail = 0x13, invdlname = 0x34,
                         invdestflag = 0x40, throttled = 0x58, invsched = 0x61, invexpiry = 0x62,
                         queryfail = 0x67;
@@ -145,7 +146,110 @@ std::vector<std::uint8_t> response_template(command_id id) {
   return decoder::pdu_builder(id).set("message_id", zeros).bytes();
 }
 
+profile::bind_type profile_bind_type(bind_kind k) noexcept {
+  switch (k) {
+    case bind_kind::transmitter: return profile::bind_type::transmitter;
+    case bind_kind::receiver: return profile::bind_type::receiver;
+    default: return profile::bind_type::transceiver;
+  }
+}
+
+// Receipt text from the profile's template: {id} {sub} {dlvrd} {submit_date} {done_date} {stat}
+// {err} {text}; an unknown {name} is copied as it stands. Returns the octets written, 0 when
+// `out` is too small.
+std::size_t format_receipt_template(std::span<char> out, std::string_view tmpl, const receipt_fields& r,
+                                    unsigned err_digits) noexcept {
+  std::size_t n = 0;
+  auto put = [&](std::string_view s) {
+    if (n + s.size() > out.size()) return false;
+    std::memcpy(out.data() + n, s.data(), s.size());
+    n += s.size();
+    return true;
+  };
+  auto put_number = [&](unsigned v, unsigned digits) {
+    char buf[12];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    const auto len = static_cast<std::size_t>(end - buf);
+    for (std::size_t i = len; i < digits; ++i)
+      if (!put("0")) return false;
+    return put({buf, len});
+  };
+  while (!tmpl.empty()) {
+    const std::size_t open = tmpl.find('{');
+    if (!put(tmpl.substr(0, open))) return 0;
+    if (open == std::string_view::npos) break;
+    tmpl.remove_prefix(open);
+    const std::size_t close = tmpl.find('}');
+    if (close == std::string_view::npos) {
+      if (!put(tmpl)) return 0;
+      break;
+    }
+    const std::string_view key = tmpl.substr(1, close - 1);
+    bool ok = true;
+    if (key == "id") ok = put(r.id);
+    else if (key == "sub") ok = put_number(r.sub, 3);
+    else if (key == "dlvrd") ok = put_number(r.dlvrd, 3);
+    else if (key == "submit_date") ok = put(r.submit_date);
+    else if (key == "done_date") ok = put(r.done_date);
+    else if (key == "stat") ok = put(r.stat);
+    else if (key == "err") ok = put_number(r.err, err_digits);
+    else if (key == "text") ok = put(r.text);
+    else ok = put(tmpl.substr(0, close + 1));
+    if (!ok) return 0;
+    tmpl.remove_prefix(close + 1);
+  }
+  return n;
+}
+
+// Does a receipt error's meaning name this final state ("Expired" for EXPIRED, "Undeliverable"
+// for UNDELIV)? Compared on the first five letters, case-insensitively.
+bool meaning_names(std::string_view meaning, dlr_state s) noexcept {
+  const std::string_view stat = dlr_stat_text(s);
+  if (meaning.size() < 5 || stat.size() < 5) return false;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const char a = static_cast<char>(meaning[i] | 0x20), b = static_cast<char>(stat[i] | 0x20);
+    if (a != b) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::uint32_t bind_counts::try_bind(const profile::provider_profile& p, bind_kind kind, const std::string& system_id,
+                                    const std::string& host) {
+  const auto& b = p.binds;
+  if (!p.bind_allowed(profile_bind_type(kind))) return st::bindfail;
+  const std::uint32_t too_many = p.replies.too_many_binds.value_or(st::bindfail);
+  std::lock_guard lock(mu_);
+  account& a = accounts_[system_id];
+  const std::uint32_t host_binds = hosts_[host];
+  auto over = [](const std::optional<std::uint32_t>& limit, std::uint32_t would_be) {
+    return limit && would_be > *limit;
+  };
+  const std::uint32_t tx = a.tx + (kind == bind_kind::transmitter), rx = a.rx + (kind == bind_kind::receiver),
+                      trx = a.trx + (kind == bind_kind::transceiver);
+  if (over(b.max_transmitters, tx) || over(b.max_receivers, rx) || over(b.max_transceivers, trx) ||
+      over(b.max_per_account, tx + rx + trx * b.transceiver_weight) || over(b.max_per_server, tx + rx + trx) ||
+      over(b.max_per_host, host_binds + 1)) {
+    if (a.tx + a.rx + a.trx == 0) accounts_.erase(system_id);
+    if (host_binds == 0) hosts_.erase(host);
+    return too_many;
+  }
+  a = {tx, rx, trx};
+  ++hosts_[host];
+  return st::ok;
+}
+
+void bind_counts::release(bind_kind kind, const std::string& system_id, const std::string& host) {
+  std::lock_guard lock(mu_);
+  if (auto it = accounts_.find(system_id); it != accounts_.end()) {
+    account& a = it->second;
+    std::uint32_t& n = kind == bind_kind::transmitter ? a.tx : kind == bind_kind::receiver ? a.rx : a.trx;
+    if (n > 0) --n;
+    if (a.tx + a.rx + a.trx == 0) accounts_.erase(it);
+  }
+  if (auto it = hosts_.find(host); it != hosts_.end() && --it->second == 0) hosts_.erase(it);
+}
 
 std::size_t field_pos(const decoder::pdu_spec* spec, std::string_view name) {
   if (spec)
@@ -163,7 +267,20 @@ std::string_view bind_kind_name(bind_kind b) noexcept {
   }
 }
 
-smsc_shared::smsc_shared(const simulator_options& o) : opt(o), schedule(o.dlr_mix) {
+smsc_shared::smsc_shared(const simulator_options& o) : opt(o), profile(o.profile.get()), schedule(o.dlr_mix) {
+  if (profile && profile->forced_unbind_period_s) {
+    const double scale = o.time_scale > 0 ? o.time_scale : 1.0;
+    forced_unbind_period = std::chrono::duration_cast<steady::duration>(
+        std::chrono::duration<double>(static_cast<double>(*profile->forced_unbind_period_s) / scale));
+  }
+  if (profile) {
+    for (const auto& name : profile->receipt.tlvs) {
+      if (const auto* v = profile->find_tlv(name))
+        receipt_vendor_tlvs.push_back(v);
+      else if (const auto* t = decoder::find_tlv(std::string_view(name)))
+        receipt_tlvs.push_back(t->tag);
+    }
+  }
   submit_sm = decoder::find_pdu(id_of(command_id::submit_sm));
   data_sm = decoder::find_pdu(id_of(command_id::data_sm));
   deliver_sm = decoder::find_pdu(id_of(command_id::deliver_sm));
@@ -257,12 +374,21 @@ smsc_core::verdict smsc_core::on_frame(decoder::bytes_view frame, const sim_time
   const bool drop_now = opt.drop_after_pdus && pdus_in_total_ >= *opt.drop_after_pdus;
   const verdict after = drop_now ? verdict::close_after_flush : verdict::keep;
 
-  // Responses to our own requests (deliver_sm_resp, enquire_link_resp, generic_nack): nothing to do.
-  if (decoder::is_response(h.command_id)) return after;
+  // Responses to our own requests (deliver_sm_resp, enquire_link_resp, generic_nack): nothing to
+  // do, except the answer to our own unbind, which ends the session.
+  if (decoder::is_response(h.command_id)) {
+    if (h.command_id == resp_of(id_of(command_id::unbind)) && unbind_deadline_ != steady::time_point::max()) {
+      unbind_deadline_ = steady::time_point::max();
+      return verdict::close_after_flush;
+    }
+    return after;
+  }
 
   reply_ctx r{h, frame, t, reply_target(out)};
   const rule* rl = find_rule(h.command_id);
-  if (!rl) {
+  if (refuse_unsupported(r)) {
+    // answered as the provider documents
+  } else if (!rl) {
     write_header_only(r.to, id_of(command_id::generic_nack), st::invcmdid, h.sequence_number);
     r.pdus = 1;
   } else if (rl->bind == need::transmit && bind_ != bind_kind::transmitter && bind_ != bind_kind::transceiver) {
@@ -279,8 +405,16 @@ smsc_core::verdict smsc_core::on_frame(decoder::bytes_view frame, const sim_time
       }
     }
     if (rl->message) {
-      if ((opt.window && unanswered_ >= opt.window) || (opt.rate > 0 && !take_rate_token(t.now))) {
-        write_header_only(r.to, resp_of(h.command_id), st::throttled, h.sequence_number);
+      // A profile says which requests its rate counts (OVHcloud: submit_sm) and how it answers.
+      const auto* prof = shared_.profile;
+      const bool rated = prof ? prof->counts_as_message(h.command_id) : true;
+      std::uint32_t refuse = 0;
+      if (opt.window && unanswered_ >= opt.window)
+        refuse = prof ? prof->replies.window_full : st::throttled;
+      else if (rated && opt.rate > 0 && !take_rate_token(t.now))
+        refuse = prof ? prof->replies.throttled : st::throttled;
+      if (refuse) {
+        write_header_only(r.to, resp_of(h.command_id), refuse, h.sequence_number);
         ++c_.throttled;
         r.pdus = 1;
         handled = true;
@@ -324,6 +458,37 @@ void smsc_core::on_framing_error(std::uint32_t sequence_number, byte_buffer& out
   ++pdus_out_total_;
 }
 
+bool smsc_core::refuse_unsupported(reply_ctx& r) {
+  const auto* prof = shared_.profile;
+  if (!prof || prof->pdu_supported(r.h.command_id)) return false;
+  const auto& rep = prof->replies;
+  // A request without a response PDU (alert_notification) can only be refused with generic_nack.
+  const bool nack = rep.unsupported_pdu_generic_nack || !decoder::find_pdu(resp_of(r.h.command_id));
+  write_header_only(r.to, nack ? id_of(command_id::generic_nack) : resp_of(r.h.command_id), rep.unsupported_pdu_status,
+                    r.h.sequence_number);
+  r.pdus = 1;
+  ++c_.unsupported;
+  return true;
+}
+
+std::uint32_t smsc_core::coding_status(std::uint8_t dc, std::uint8_t esm_class,
+                                       std::span<const std::uint8_t> sm) const noexcept {
+  const auto* prof = shared_.profile;
+  if (!prof) return st::ok;
+  if (!prof->data_coding_supported(dc)) return prof->replies.unsupported_data_coding.value_or(st::submitfail);
+  // An account that reads one septet per octet cannot take an octet above 0x7F under data_coding 0:
+  // the text was packed (or is not GSM 7-bit at all).
+  if (dc == 0 && prof->gsm7 == profile::gsm7_packing::unpacked && prof->replies.invalid_gsm7) {
+    if ((esm_class & 0x40) && !sm.empty()) {  // skip the UDH (3GPP TS 23.040 section 9.2.3.24)
+      const std::size_t udh = std::size_t{sm[0]} + 1;
+      sm = udh <= sm.size() ? sm.subspan(udh) : std::span<const std::uint8_t>{};
+    }
+    for (std::uint8_t b : sm)
+      if (b > 0x7F) return *prof->replies.invalid_gsm7;
+  }
+  return st::ok;
+}
+
 bool smsc_core::take_rate_token(steady::time_point now) noexcept {
   const double rate = shared_.opt.rate;
   const double burst = std::max(2.0, rate / 5.0);  // 200 ms worth, at least 2
@@ -362,6 +527,13 @@ void smsc_core::on_bind(reply_ctx& r) {
     else if (it->second != (pw ? pw->text() : std::string_view{}))
       status = st::invpaswd;
   }
+  if (status == st::ok && shared_.profile) {
+    status = shared_.binds.try_bind(*shared_.profile, kind, std::string(system_id), peer_host_);
+    if (status != st::ok)
+      ++c_.binds_refused;
+    else
+      counted_bind_ = true;
+  }
   r.pdus = 1;
   if (status != st::ok) {
     write_header_only(r.to, resp, status, r.h.sequence_number);
@@ -378,7 +550,23 @@ void smsc_core::on_bind(reply_ctx& r) {
   if (shared_.opt.enquire_link_interval.count() > 0) next_enquire_link_ = r.t.now + shared_.opt.enquire_link_interval;
   if (can_receive() && shared_.opt.mo_rate > 0)
     next_mo_ = r.t.now + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(1.0 / shared_.opt.mo_rate));
+  if (shared_.forced_unbind_period.count() > 0) next_forced_unbind_ = r.t.now + shared_.forced_unbind_period;
   events_.on_bind(kind, system_id, status);
+}
+
+void smsc_core::release_bind() {
+  if (!counted_bind_) return;
+  counted_bind_ = false;
+  shared_.binds.release(bind_, system_id_, peer_host_);
+}
+
+void smsc_core::on_closed(std::vector<dlr_record>& orphans) {
+  release_bind();
+  if (!forced_unbind_sent_) return;
+  while (!dlrs_.empty()) {
+    orphans.push_back(dlrs_.front());
+    dlrs_.pop();
+  }
 }
 
 std::uint64_t smsc_core::accept_message(const sim_time& t, const decoder::pdu& p, const smsc_shared::msg_fields& f,
@@ -423,6 +611,13 @@ void smsc_core::on_submit_sm(reply_ctx& r) {
   std::span<const std::uint8_t> text = pdu_.fields[f.short_message].bytes;
   if (text.empty())
     if (auto payload = pdu_.tlvs().find(decoder::tlv_tag::message_payload)) text = payload->value;
+  if (const std::uint32_t refuse = coding_status(static_cast<std::uint8_t>(pdu_.fields[f.data_coding].integer),
+                                                 static_cast<std::uint8_t>(pdu_.fields[f.esm_class].integer), text)) {
+    write_header_only(r.to, resp_of(r.h.command_id), refuse, r.h.sequence_number);
+    ++c_.unsupported;
+    r.pdus = 1;
+    return;
+  }
   const std::uint64_t n =
       accept_message(r.t, pdu_, f, static_cast<std::uint8_t>(pdu_.fields[f.registered_delivery].integer), text,
                      static_cast<std::uint8_t>(pdu_.fields[f.data_coding].integer));
@@ -437,6 +632,13 @@ void smsc_core::on_data_sm(reply_ctx& r) {
   const auto& f = shared_.data_f;
   std::span<const std::uint8_t> text;
   if (auto payload = pdu_.tlvs().find(decoder::tlv_tag::message_payload)) text = payload->value;
+  if (const std::uint32_t refuse = coding_status(static_cast<std::uint8_t>(pdu_.fields[f.data_coding].integer),
+                                                 static_cast<std::uint8_t>(pdu_.fields[f.esm_class].integer), text)) {
+    write_header_only(r.to, resp_of(r.h.command_id), refuse, r.h.sequence_number);
+    ++c_.unsupported;
+    r.pdus = 1;
+    return;
+  }
   const std::uint64_t n =
       accept_message(r.t, pdu_, f, static_cast<std::uint8_t>(pdu_.fields[f.registered_delivery].integer), text,
                      static_cast<std::uint8_t>(pdu_.fields[f.data_coding].integer));
@@ -568,16 +770,17 @@ void smsc_core::on_enquire_link(reply_ctx& r) {
 void smsc_core::on_unbind(reply_ctx& r) {
   write_header_only(r.to, resp_of(r.h.command_id), st::ok, r.h.sequence_number);
   r.pdus = 1;
+  release_bind();
   bind_ = bind_kind::none;
   ++c_.unbinds;
-  next_enquire_link_ = next_mo_ = steady::time_point::max();
+  next_enquire_link_ = next_mo_ = next_forced_unbind_ = steady::time_point::max();
   r.v = verdict::close_after_flush;
 }
 
 // ---- timed work ---------------------------------------------------------------------------
 
 steady::time_point smsc_core::next_deadline() const noexcept {
-  steady::time_point t = std::min(next_enquire_link_, next_mo_);
+  steady::time_point t = std::min({next_enquire_link_, next_mo_, next_forced_unbind_, unbind_deadline_});
   if (!held_.empty()) t = std::min(t, held_.front().due);
   if (!dlrs_.empty()) t = std::min(t, dlrs_.front().due);
   return t;
@@ -612,6 +815,18 @@ void smsc_core::on_tick(const sim_time& t, byte_buffer& out, std::vector<dlr_rec
     ++c_.pdus_out;
     ++pdus_out_total_;
     next_enquire_link_ = t.now + shared_.opt.enquire_link_interval;
+  }
+  if (t.now >= next_forced_unbind_) {
+    // The provider ends every session after its period; the ESME answers and binds again.
+    write_header_only(out, id_of(command_id::unbind), 0, next_seq());
+    ++c_.pdus_out;
+    ++pdus_out_total_;
+    ++c_.forced_unbinds;
+    release_bind();  // the session is over for the provider: the ESME may bind again at once
+    forced_unbind_sent_ = true;
+    next_forced_unbind_ = next_enquire_link_ = next_mo_ = steady::time_point::max();
+    // Then close without its answer; no longer than the period itself (short under --time-scale).
+    unbind_deadline_ = t.now + std::min<steady::duration>(std::chrono::seconds(5), shared_.forced_unbind_period);
   }
   if (t.now >= next_mo_) {
     const auto period =
@@ -653,10 +868,13 @@ void smsc_core::write_receipt(const dlr_record& d, const sim_time& t, byte_buffe
   rf.submit_date = {submit_date, sizeof submit_date};
   rf.done_date = done;
   rf.stat = dlr_stat_text(outcome.state);
-  rf.err = outcome.err;
+  rf.err = receipt_err(outcome);
   rf.text = {d.text.data(), d.text_len};
   std::array<char, 200> text;  // written before read: no zeroing on the hot path
-  const std::size_t text_len = format_receipt(text, rf);
+  const auto* prof = shared_.profile;
+  const std::size_t text_len = prof && !prof->receipt.text.empty()
+                                   ? format_receipt_template(text, prof->receipt.text, rf, prof->receipt.err_digits)
+                                   : format_receipt(text, rf);
 
   // Receipt text is limited to characters that are the same in ASCII and GSM7.
   std::array<std::uint8_t, 200> sm;
@@ -670,17 +888,51 @@ void smsc_core::write_receipt(const dlr_record& d, const sim_time& t, byte_buffe
   std::array<std::uint8_t, 25> rid;
   std::memcpy(rid.data(), id, id_len);  // C-Octet String: NUL included
   rid[id_len] = 0;
-  tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::receipted_message_id), {rid.data(), id_len + 1});
+  // Without a profile: the standard three. With one: the TLVs its receipts carry, in its order.
+  auto wants = [&](decoder::tlv_tag tag) {
+    const auto& list = shared_.receipt_tlvs;
+    return !prof || std::find(list.begin(), list.end(), static_cast<std::uint16_t>(tag)) != list.end();
+  };
+  if (wants(decoder::tlv_tag::receipted_message_id))
+    tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::receipted_message_id), {rid.data(), id_len + 1});
   const std::uint8_t state = message_state_of(outcome.state);
-  tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::message_state), {&state, 1});
-  if (is_failure(outcome.state)) {  // network_error_code: type 3 (GSM) + code (SMPP v3.4 section 5.3.2)
+  if (wants(decoder::tlv_tag::message_state)) tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::message_state), {&state, 1});
+  if (is_failure(outcome.state) && wants(decoder::tlv_tag::network_error_code)) {
+    // network_error_code: type 3 (GSM) + code (SMPP v3.4 section 5.3.2)
     const std::uint8_t nec[3] = {3, static_cast<std::uint8_t>(outcome.err >> 8), static_cast<std::uint8_t>(outcome.err)};
     tlvs.add(static_cast<std::uint16_t>(decoder::tlv_tag::network_error_code), nec);
+  }
+  for (const auto* v : shared_.receipt_vendor_tlvs) {
+    // The provider's own id for the receipt: the message id again, in the type it declares.
+    static constexpr std::uint8_t zeros[4] = {};
+    switch (v->type) {
+      case decoder::tlv_type::int1: tlvs.add(v->tag, {zeros, 1}); break;
+      case decoder::tlv_type::int2: tlvs.add(v->tag, {zeros, 2}); break;
+      case decoder::tlv_type::int4: tlvs.add(v->tag, {zeros, 4}); break;
+      case decoder::tlv_type::empty: tlvs.add(v->tag, {}); break;
+      case decoder::tlv_type::c_string: tlvs.add(v->tag, {rid.data(), id_len + 1}); break;
+      default: tlvs.add(v->tag, {rid.data(), id_len}); break;
+    }
   }
   // A receipt goes from the original destination back to the original source.
   write_deliver_sm(out, {d.dst.data(), d.dst_len}, d.dst_ton, d.dst_npi, {d.src.data(), d.src_len}, d.src_ton,
                    d.src_npi, 0x04, 0x00, {sm.data(), sm_len}, tlvs.bytes());
   ++c_.dlrs_sent;
+}
+
+// The err: code of a receipt: the mix's when the profile has no table, or when the mix names a
+// code (not the built-in default) the table lists; else the profile's code whose meaning names
+// the final state (the last such: OVHcloud's 800-804 rather than its generic 9 "Undeliverable");
+// 0 for a delivered message.
+std::uint16_t smsc_core::receipt_err(const dlr_mix_entry& outcome) const noexcept {
+  const auto* prof = shared_.profile;
+  if (!prof || prof->receipt.errors.empty()) return outcome.err;
+  if (outcome.err != default_dlr_err(outcome.state) && prof->find_receipt_error(outcome.err)) return outcome.err;
+  if (!is_failure(outcome.state)) return 0;
+  const profile::receipt_error* found = nullptr;
+  for (const auto& e : prof->receipt.errors)
+    if (meaning_names(e.meaning, outcome.state)) found = &e;
+  return found ? static_cast<std::uint16_t>(found->code) : outcome.err;
 }
 
 void smsc_core::write_mo(const sim_time& t, byte_buffer& out) {
@@ -807,6 +1059,9 @@ void smsc_core::publish_counters() noexcept {
   add(s.dlrs_sent, c_.dlrs_sent);
   add(s.mo_sent, c_.mo_sent);
   add(s.unbinds, c_.unbinds);
+  add(s.binds_refused, c_.binds_refused);
+  add(s.unsupported, c_.unsupported);
+  add(s.forced_unbinds, c_.forced_unbinds);
 }
 
 }  // namespace smppscope::sim::detail

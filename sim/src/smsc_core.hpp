@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,19 +41,47 @@ struct sim_counters {
   std::atomic<std::uint64_t> sessions_opened{0}, sessions_bound{0}, sessions_closed{0};
   std::atomic<std::uint64_t> pdus_in{0}, pdus_out{0}, submits{0}, submits_ok{0}, throttled{0};
   std::atomic<std::uint64_t> errors_injected{0}, unanswered{0}, dlrs_sent{0}, mo_sent{0}, unbinds{0};
+  std::atomic<std::uint64_t> binds_refused{0}, unsupported{0}, forced_unbinds{0};
 };
 
 // Per-session counts, published to sim_counters in batches (no shared cache line per PDU).
 struct session_counters {
   std::uint64_t pdus_in = 0, pdus_out = 0, submits = 0, submits_ok = 0, throttled = 0;
   std::uint64_t errors_injected = 0, unanswered = 0, dlrs_sent = 0, mo_sent = 0, unbinds = 0;
+  std::uint64_t binds_refused = 0, unsupported = 0, forced_unbinds = 0;
+};
+
+enum class bind_kind : std::uint8_t { none, transmitter, receiver, transceiver };
+std::string_view bind_kind_name(bind_kind b) noexcept;
+
+// Bound sessions per system_id and per client host, for a profile's bind limits. Reached from
+// every connection thread: one mutex, taken only on bind and close.
+class bind_counts {
+ public:
+  // 0 when the bind may proceed (and is counted), else the status to refuse it with.
+  std::uint32_t try_bind(const profile::provider_profile& p, bind_kind kind, const std::string& system_id,
+                         const std::string& host);
+  void release(bind_kind kind, const std::string& system_id, const std::string& host);
+
+ private:
+  struct account {
+    std::uint32_t tx = 0, rx = 0, trx = 0;
+  };
+  std::mutex mu_;
+  std::map<std::string, account, std::less<>> accounts_;
+  std::map<std::string, std::uint32_t, std::less<>> hosts_;
 };
 
 // State every session of one simulator shares; const after construction except the atomics.
 struct smsc_shared {
   explicit smsc_shared(const simulator_options& o);
   const simulator_options& opt;
+  const profile::provider_profile* profile = nullptr;  // opt.profile.get()
   dlr_schedule schedule;
+  bind_counts binds;
+  steady::duration forced_unbind_period{};  // the profile's, divided by time_scale; 0: none
+  std::vector<std::uint16_t> receipt_tlvs;   // standard TLV tags the profile's receipts carry
+  std::vector<const profile::vendor_tlv*> receipt_vendor_tlvs;
   std::uint64_t first_message = 0;            // message numbers start here (time-derived)
   std::atomic<std::uint64_t> next_message{0};  // next number to hand out
   std::atomic<bool> stalled{false};
@@ -89,9 +119,6 @@ struct dlr_record {
   std::array<char, 20> text{};
 };
 
-enum class bind_kind : std::uint8_t { none, transmitter, receiver, transceiver };
-std::string_view bind_kind_name(bind_kind b) noexcept;
-
 // Notified on bind (runs on the connection's thread).
 class smsc_events {
  public:
@@ -121,6 +148,13 @@ class smsc_core {
     in_out_ = 0;
   }
   void publish_counters() noexcept;  // adds this session's counts to the shared ones
+  // The client's host (for a profile's per-host bind limit); set before the first frame.
+  void set_peer_host(std::string host) { peer_host_ = std::move(host); }
+  // The connection is gone: its bind no longer counts against the profile's limits. After our
+  // own (forced) unbind, the receipts still due move to `orphans`: the ESME binds again for them.
+  void on_closed(std::vector<dlr_record>& orphans);
+  // The simulator unbound the session (profile's period) and the ESME did not answer in time.
+  bool close_due(steady::time_point now) const noexcept { return now >= unbind_deadline_; }
 
   bind_kind bound() const noexcept { return bind_; }
   bool can_receive() const noexcept { return bind_ == bind_kind::receiver || bind_ == bind_kind::transceiver; }
@@ -171,6 +205,13 @@ class smsc_core {
     return seq_;
   }
   std::string_view receipt_date(std::int64_t unix_seconds) noexcept;
+  // The profile's answer to a request it does not support; false when it is supported.
+  bool refuse_unsupported(reply_ctx& r);
+  // The profile's status for this short message's data_coding / GSM7 layout; 0 when acceptable.
+  std::uint32_t coding_status(std::uint8_t data_coding, std::uint8_t esm_class,
+                              std::span<const std::uint8_t> sm) const noexcept;
+  std::uint16_t receipt_err(const dlr_mix_entry& outcome) const noexcept;
+  void release_bind();
 
   smsc_shared& shared_;
   smsc_events& events_;
@@ -202,6 +243,11 @@ class smsc_core {
   fifo<dlr_record> dlrs_{256};
   steady::time_point next_enquire_link_ = steady::time_point::max();
   steady::time_point next_mo_ = steady::time_point::max();
+  steady::time_point next_forced_unbind_ = steady::time_point::max();
+  steady::time_point unbind_deadline_ = steady::time_point::max();  // our unbind unanswered until then
+  std::string peer_host_;
+  bool counted_bind_ = false;  // holds a place in shared_.binds
+  bool forced_unbind_sent_ = false;
   std::uint64_t mo_count_ = 0;
   // The encoded deliver_sm up to sm_length for the last (addresses, esm_class, data_coding):
   // receipts to one ESME repeat it, so only sm_length, short_message and TLVs are written anew.

@@ -360,6 +360,33 @@ TEST(PduJson, Lints) {
   EXPECT_EQ(str(at(g.obj, "text")), "Hi\uFFFDA");
 }
 
+// data_coding 0 that reads as packed septets: most SMSCs read one septet per octet there.
+TEST(PduJson, PackedGsm7InDefaultCodingIsALint) {
+  auto lint_names = [](const rendered& r) {
+    std::vector<std::string> names;
+    if (const auto* l = r.obj.if_contains("lints"))
+      for (const auto& x : l->as_array()) names.push_back(str(at(obj(x), "name")));
+    return names;
+  };
+  const auto packed = gsm7_pack(*utf8_to_gsm7("Your code is 4711, valid for ten minutes"));
+  const rendered p = render(pdu_builder(command_id::submit_sm, 1).short_message(packed).bytes());
+  EXPECT_EQ(str(at(p.obj, "encoding")), "gsm7-packed");
+  auto names = lint_names(p);
+  EXPECT_NE(std::find(names.begin(), names.end(), "gsm7_packed_in_default_coding"), names.end());
+  // One septet per octet raises nothing; nor does packed text the session declared packed.
+  const rendered u = render(pdu_builder(command_id::submit_sm, 1)
+                                .short_message(*utf8_to_gsm7("Your code is 4711, valid for ten minutes"))
+                                .bytes());
+  EXPECT_EQ(str(at(u.obj, "encoding")), "gsm7");
+  EXPECT_TRUE(lint_names(u).empty());
+  json_context ctx;
+  ctx.text.packing = gsm7_packing::packed;
+  EXPECT_TRUE(lint_names(render(pdu_builder(command_id::submit_sm, 1).short_message(packed).bytes(), ctx)).empty());
+  // Packed octets under another GSM7 data_coding (0xF0, message class 0) are not data_coding 0.
+  EXPECT_TRUE(lint_names(render(pdu_builder(command_id::submit_sm, 1).set("data_coding", 0xF0u).short_message(packed).bytes()))
+                  .empty());
+}
+
 TEST(PduJson, InvalidUtf8AndControlCharactersInFields) {
   const std::string nasty = std::string("a\xFF\xC3\x01\"\\\n\t\x7F", 9);
   const rendered r = render(pdu_builder(command_id::submit_sm, 1)

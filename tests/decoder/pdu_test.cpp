@@ -171,7 +171,7 @@ TEST(decode, c_string_without_nul_at_end_is_accepted_with_a_lint) {
   EXPECT_EQ(p.field("system_id")->text(), "abcd");
 }
 
-TEST(decode, time_fields_are_1_or_17_octets) {
+TEST(decode, time_fields_are_1_13_or_17_octets) {
   octets w = pdu_builder(command_id::submit_sm, 1).set("schedule_delivery_time", "2311").bytes();
   pdu p;
   decode_error e = decode(w, p);
@@ -179,7 +179,22 @@ TEST(decode, time_fields_are_1_or_17_octets) {
   EXPECT_EQ(e.field, "schedule_delivery_time");
   EXPECT_EQ(e.offset, 16u + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 3);
   EXPECT_EQ(e.detail, 5u);
-  EXPECT_NE(e.message(p).find("time must be 1 or 17 octets, found 5 at offset 26"), std::string::npos) << e.message(p);
+  EXPECT_NE(e.message(p).find("time must be 1, 13 or 17 octets, found 5 at offset 26"), std::string::npos) << e.message(p);
+  // SMPP v3.4 section 7.1.1: absolute and relative ('R') times are 16 characters; an MC may report
+  // the 12-character YYMMDDhhmmss form. Neither 11 nor 13 characters is a time.
+  for (const std::string t : {"231122134530004+", "000001000000000R", "231122134530"}) {
+    w = pdu_builder(command_id::submit_sm, 1).set("validity_period", t).short_message(from_hex("4869")).bytes();
+    ASSERT_FALSE(decode(w, p)) << t;
+    EXPECT_EQ(p.field("validity_period")->text(), t);
+    EXPECT_EQ(p.field("sm_length")->integer, 2u);
+  }
+  w = pdu_builder(command_id::query_sm_resp, 1).set("message_id", "1").set("final_date", "231122134530").bytes();
+  ASSERT_FALSE(decode(w, p));
+  EXPECT_EQ(p.field("final_date")->text(), "231122134530");
+  for (const std::string t : {"23112213453", "2311221345300"}) {
+    w = pdu_builder(command_id::submit_sm, 1).set("validity_period", t).bytes();
+    EXPECT_EQ(decode(w, p).code, decode_errc::bad_time_length) << t;
+  }
   w = pdu_builder(command_id::submit_sm, 1).set("validity_period", std::string(17, '1')).bytes();
   e = decode(w, p);
   EXPECT_EQ(e.code, decode_errc::c_string_too_long);
@@ -476,7 +491,7 @@ TEST(builder, writes_the_worked_example) {
 
 TEST(lints, have_distinct_names_and_messages) {
   std::vector<std::string_view> names;
-  for (int bit = 0; bit < 8; ++bit) {
+  for (int bit = 0; bit < 9; ++bit) {
     const auto l = static_cast<lint>(1 << bit);
     EXPECT_FALSE(lint_message(l).empty());
     EXPECT_NE(lint_name(l), "unknown");

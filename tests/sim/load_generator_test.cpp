@@ -200,17 +200,146 @@ TEST(LoadGenerator, PackedGsm7ReceiptsAreRead) {
   EXPECT_EQ(r.dlrs_matched, 50u);
 }
 
-TEST(LoadGenerator, WindowLargerThanTheProvidersIsThrottled) {
+TEST(LoadGenerator, WithoutRetriesThrottlingIsAFailure) {
   simulator_options so;
   so.window = 4;
   so.latency = 5ms;
   running_sim s(so);
-  load_generator g(to(s, 200, 20));
+  auto o = to(s, 200, 20);
+  o.retry_max = 0;
+  load_generator g(o);
   const load_report r = g.run();
+  EXPECT_EQ(r.throttled_total, 0u);
+  EXPECT_EQ(r.retries, 0u);
   EXPECT_FALSE(r.ok());
   ASSERT_TRUE(r.errors.count("ESME_RTHROTTLED")) << to_json(r);
   EXPECT_GT(r.errors.at("ESME_RTHROTTLED"), 0u);
   EXPECT_EQ(r.acknowledged + r.errors_total, 200u);
+}
+
+// A window five times the simulator's (10): the excess is answered ESME_RTHROTTLED, retried after
+// a pause, and every message is accepted in the end.
+TEST(LoadGenerator, ThrottledSubmitsAreRetriedUntilAccepted) {
+  running_sim s;  // window 10
+  auto o = to(s, 400, 50);
+  o.registered_delivery = true;
+  load_generator g(o);
+  const load_report r = g.run();
+  EXPECT_TRUE(r.ok()) << to_json(r);
+  EXPECT_EQ(r.messages, 400u);
+  EXPECT_EQ(r.acknowledged, 400u);
+  EXPECT_EQ(r.errors_total, 0u);
+  EXPECT_GT(r.throttled_total, 0u);
+  EXPECT_EQ(r.throttled.at("ESME_RTHROTTLED"), r.throttled_total);
+  EXPECT_EQ(r.retries, r.throttled_total);
+  EXPECT_EQ(r.sent, 400u + r.retries);
+  EXPECT_EQ(r.dlrs_received, 400u);
+  EXPECT_EQ(r.dlrs_matched, 400u);
+  const auto st = s.sim().stats();
+  EXPECT_EQ(st.submits, r.sent);
+  EXPECT_EQ(st.throttled, r.throttled_total);
+  EXPECT_EQ(st.submits_ok, 400u);
+
+  const json::value j = json::parse(to_json(r));
+  EXPECT_EQ(j.at("ok").as_bool(), true);
+  EXPECT_EQ(u(j, "throttled_total"), r.throttled_total);
+  EXPECT_EQ(u(j, "retries"), r.retries);
+  EXPECT_EQ(u(j.at("throttled"), "ESME_RTHROTTLED"), r.throttled_total);
+  EXPECT_EQ(u(j, "errors_total"), 0u);
+  const std::string text = to_text(r);
+  EXPECT_NE(text.find("throttled       " + std::to_string(r.throttled_total) + " (retried"), std::string::npos) << text;
+}
+
+TEST(LoadGenerator, QueueFullIsRetriedToo) {
+  simulator_options so;
+  so.window = 0;
+  so.error_rate = 0.2;
+  so.error_status = 0x14;  // ESME_RMSGQFUL
+  running_sim s(so);
+  load_generator g(to(s, 200, 10));
+  const load_report r = g.run();
+  EXPECT_TRUE(r.ok()) << to_json(r);
+  EXPECT_EQ(r.acknowledged, 200u);
+  ASSERT_TRUE(r.throttled.count("ESME_RMSGQFUL")) << to_json(r);
+  EXPECT_EQ(r.throttled.at("ESME_RMSGQFUL"), r.throttled_total);
+  EXPECT_EQ(r.sent, 200u + r.retries);
+}
+
+TEST(LoadGenerator, RetriesRunOutIntoErrors) {
+  simulator_options so;
+  so.window = 0;
+  so.error_rate = 1.0;  // every submit: ESME_RTHROTTLED, forever
+  so.error_status = 0x58;
+  running_sim s(so);
+  auto o = to(s, 20, 5);
+  o.retry_max = 2;
+  o.retry_backoff = 1ms;
+  o.retry_backoff_max = 4ms;
+  load_generator g(o);
+  const load_report r = g.run();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.acknowledged, 0u);
+  EXPECT_EQ(r.errors_total, 20u);
+  EXPECT_EQ(r.errors.at("ESME_RTHROTTLED"), 20u);
+  EXPECT_EQ(r.throttled_total, 40u);  // two retried answers per message, the third is the error
+  EXPECT_EQ(r.retries, 40u);
+  EXPECT_EQ(r.sent, 60u);
+}
+
+TEST(LoadGenerator, BackOffGrowsWhileOnlyThrottledAnswersCome) {
+  simulator_options so;
+  so.window = 0;
+  so.error_rate = 1.0;
+  so.error_status = 0x58;
+  running_sim s(so);
+  auto o = to(s, 1, 1);
+  o.retry_max = 5;
+  o.retry_backoff = 20ms;
+  o.retry_backoff_max = 80ms;
+  load_generator g(o);
+  const auto t0 = std::chrono::steady_clock::now();
+  const load_report r = g.run();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.throttled_total, 5u);
+  // Pauses 20 + 40 + 80 + 80 + 80 ms (capped) before the five retries.
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 5s);
+}
+
+// --window auto: halves on throttling, grows by one per clean window; it ends near the
+// simulator's window of 10 and far fewer submits are throttled than with a fixed window of 50.
+TEST(LoadGenerator, WindowAutoConvergesOnTheSmscWindow) {
+  simulator_options so;
+  so.latency = 2ms;  // responses stay in the simulator's window for a while
+  running_sim s(so);
+  auto o = to(s, 1500, 50);
+  o.window_auto = true;
+  load_generator g(o);
+  const load_report r = g.run();
+  EXPECT_TRUE(r.ok()) << to_json(r);
+  EXPECT_EQ(r.acknowledged, 1500u);
+  EXPECT_TRUE(r.window_auto);
+  EXPECT_GE(r.window_final_min, 1u);
+  EXPECT_LE(r.window_final_max, 11u) << to_json(r);
+  EXPECT_LT(r.throttled_total, 1500u / 5) << to_json(r);
+  const json::value j = json::parse(to_json(r));
+  EXPECT_LE(u(j, "window_final_max"), 11u);
+}
+
+TEST(LoadGenerator, WindowAutoGrowsWhereTheSmscAllowsMore) {
+  simulator_options so;
+  so.window = 0;
+  so.latency = 1ms;
+  running_sim s(so);
+  auto o = to(s, 1500, 2);
+  o.window_auto = true;
+  o.window_max = 40;
+  load_generator g(o);
+  const load_report r = g.run();
+  EXPECT_TRUE(r.ok()) << to_json(r);
+  EXPECT_EQ(r.throttled_total, 0u);
+  EXPECT_GT(r.window_final_max, 10u) << to_json(r);
+  EXPECT_LE(r.window_final_max, 40u);
 }
 
 TEST(LoadGenerator, RateIsKept) {

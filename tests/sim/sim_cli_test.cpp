@@ -52,6 +52,10 @@ TEST(SimCli, BadArgumentsGiveOneLineAndNonZeroExit) {
       cmd({"load", "--target", "127.0.0.1", "--system-id", "x"}),
       cmd({"load", "--target", "127.0.0.1:2775", "--system-id", "x", "--mix", "gsm7,emoji"}),
       cmd({"load", "--target", "127.0.0.1:2775", "--system-id", "x", "--window", "0"}),
+      cmd({"load", "--target", "127.0.0.1:2775", "--system-id", "x", "--window", "automatic"}),
+      cmd({"load", "--target", "127.0.0.1:2775", "--system-id", "x", "--profile", "no-such-provider"}),
+      cmd({"sim", "--listen", "127.0.0.1:0", "--profile", "no-such-provider"}),
+      cmd({"sim", "--listen", "127.0.0.1:0", "--time-scale", "0"}),
   };
   for (const auto& args : cases) {
     child_process p(args);
@@ -70,7 +74,8 @@ TEST(SimCli, HelpListsTheFaultModes) {
   ASSERT_EQ(p.wait(10s), 0);
   for (const char* flag : {"--latency-ms", "--stop-submit-after", "--no-enquire-link-resp", "--error-rate", "--error-status",
                            "--drop-after-pdus", "--drop-after-enquire-link", "--dlr-id-format", "--gsm7", "--dlr-mix",
-                           "--mo-rate", "--window", "--rate", "--tls", "--threads", "--credentials"})
+                           "--mo-rate", "--window", "--rate", "--tls", "--threads", "--credentials", "--profile",
+                           "--profile-file", "--time-scale"})
     EXPECT_NE(p.out_text.find(flag), std::string::npos) << flag;
 }
 
@@ -96,15 +101,86 @@ TEST(SimCli, LoadAgainstSimReportsJsonAndExitsZero) {
 }
 
 TEST(SimCli, LoadExitsNonZeroOnErrorsAndNamesThem) {
-  sim_process sim({"--error-rate", "0.1", "--error-status", "ESME_RMSGQFUL", "--quiet"});
+  sim_process sim({"--error-rate", "0.1", "--error-status", "ESME_RSUBMITFAIL", "--quiet"});
   child_process load(cmd({"load", "--target", sim.target(), "--system-id", "x", "--count", "200", "--window", "5", "--json"}));
   const auto code = load.wait(30s);
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 1);
   const json::value j = json::parse(load.out_text);
-  EXPECT_EQ(j.at("errors").at("ESME_RMSGQFUL").to_number<int>(), 20);
+  EXPECT_EQ(j.at("errors").at("ESME_RSUBMITFAIL").to_number<int>(), 20);
   EXPECT_EQ(j.at("acknowledged").to_number<int>(), 180);
   EXPECT_NE(load.err_text.find("20 submit_sm failed"), std::string::npos) << load.err_text;
+}
+
+// A window five times the simulator's: the throttled submits are retried and the run succeeds,
+// with the throttling reported apart from failures.
+TEST(SimCli, LoadWithAWindowAboveTheSimulatorsRetriesAndExitsZero) {
+  sim_process sim({"--quiet"});  // window 10
+  child_process load(cmd({"load", "--target", sim.target(), "--system-id", "x", "--count", "1000", "--window", "50",
+                          "--json", "--quiet"}));
+  ASSERT_EQ(load.wait(60s), 0) << load.err_text;
+  const json::value j = json::parse(load.out_text);
+  EXPECT_EQ(j.at("ok").as_bool(), true);
+  EXPECT_EQ(j.at("acknowledged").to_number<int>(), 1000);
+  EXPECT_EQ(j.at("errors_total").to_number<int>(), 0);
+  const int throttled = j.at("throttled_total").to_number<int>();
+  EXPECT_GT(throttled, 0);
+  EXPECT_EQ(j.at("throttled").at("ESME_RTHROTTLED").to_number<int>(), throttled);
+  EXPECT_EQ(j.at("retries").to_number<int>(), throttled);
+  EXPECT_EQ(j.at("sent").to_number<int>(), 1000 + throttled);
+  // Without retries the same run fails on the throttled submits.
+  child_process strict(cmd({"load", "--target", sim.target(), "--system-id", "x", "--count", "200", "--window", "50",
+                            "--retry-max", "0", "--quiet"}));
+  EXPECT_EQ(strict.wait(30s), 1);
+  EXPECT_NE(strict.err_text.find("submit_sm failed"), std::string::npos) << strict.err_text;
+  EXPECT_NE(strict.out_text.find("ESME_RTHROTTLED"), std::string::npos) << strict.out_text;
+}
+
+TEST(SimCli, LoadWindowAutoSettlesOnTheSimulatorsWindow) {
+  sim_process sim({"--quiet", "--latency-ms", "2"});
+  child_process load(cmd({"load", "--target", sim.target(), "--system-id", "x", "--count", "1000", "--window", "auto",
+                          "--json", "--quiet"}));
+  ASSERT_EQ(load.wait(60s), 0) << load.err_text;
+  const json::value j = json::parse(load.out_text);
+  EXPECT_EQ(j.at("acknowledged").to_number<int>(), 1000);
+  EXPECT_LE(j.at("window_final_max").to_number<int>(), 11);
+  EXPECT_GE(j.at("window_final_min").to_number<int>(), 1);
+}
+
+// "OVHcloud" without an account: the simulator enforces the profile, the load generator keeps to
+// it, and nothing is throttled or refused.
+TEST(SimCli, LoadWithTheOvhcloudProfileAgainstSimWithIt) {
+  sim_process sim({"--profile", "ovhcloud", "--dlr-delay", "10"});
+  EXPECT_TRUE(sim.proc.wait_stderr(
+      [](const std::string& e) { return e.find("behaving like ovhcloud") != std::string::npos; }, 5s))
+      << sim.proc.err_text;
+  child_process load(cmd({"load", "--target", sim.target(), "--system-id", "smpp-ab12345-1", "--count", "20",
+                          "--sessions", "1", "--registered-delivery", "--profile", "ovhcloud", "--json"}));
+  ASSERT_EQ(load.wait(30s), 0) << load.err_text;
+  const json::value j = json::parse(load.out_text);
+  EXPECT_EQ(j.at("acknowledged").to_number<int>(), 20);
+  EXPECT_EQ(j.at("errors_total").to_number<int>(), 0);
+  EXPECT_EQ(j.at("throttled_total").to_number<int>(), 0);
+  EXPECT_EQ(j.at("dlr").at("received").to_number<int>(), 20);
+  EXPECT_NE(load.err_text.find("load: window 10 per session (ovhcloud)"), std::string::npos) << load.err_text;
+  EXPECT_NE(load.err_text.find("load: rate 20 submit_sm/s per session (ovhcloud)"), std::string::npos) << load.err_text;
+  // A second transceiver of the same account while the first is bound is refused with 0x400.
+  child_process hold(cmd({"load", "--target", sim.target(), "--system-id", "smpp-dup", "--count", "0", "--rate", "5",
+                          "--quiet"}));
+  ASSERT_TRUE(sim.proc.wait_stderr(
+      [](const std::string& e) { return e.find("system_id 'smpp-dup'") != std::string::npos; }, 10s));
+  child_process second(cmd({"load", "--target", sim.target(), "--system-id", "smpp-dup", "--count", "1", "--quiet"}));
+  EXPECT_EQ(second.wait(10s), 1);
+  EXPECT_NE(second.err_text.find("bind failed"), std::string::npos) << second.err_text;
+  EXPECT_NE(second.err_text.find("0x00000400"), std::string::npos) << second.err_text;
+  EXPECT_TRUE(sim.proc.wait_stderr(
+      [](const std::string& e) { return e.find("refused for system_id 'smpp-dup': ESME_RBINDTHROTTLED") != std::string::npos; },
+      5s))
+      << sim.proc.err_text;
+  hold.signal(SIGINT);
+  EXPECT_EQ(hold.wait(10s), 0) << hold.err_text;
+  sim.proc.signal(SIGINT);
+  EXPECT_EQ(sim.proc.wait(5s), 0);
 }
 
 TEST(SimCli, LoadBindFailureIsOneClearLine) {

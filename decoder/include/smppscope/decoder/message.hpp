@@ -60,11 +60,20 @@ struct decoded_message {
   bool gsm7_outside_alphabet() const noexcept {
     return text.outside_alphabet && text.encoding.starts_with("gsm7");
   }
+  // data_coding 0 whose octets read as packed septets (auto-detected): most SMSCs read one septet
+  // per octet there, so the caller may set lint::gsm7_packed_in_default_coding on the pdu.
+  bool gsm7_packed_in_default_coding() const noexcept {
+    return msg.data_coding == 0 && text.encoding == "gsm7-packed";
+  }
 };
 
 std::optional<decoded_message> decode_message(const pdu& p, const text_options& opts = {});
 
-// Text of a found message: decode_text() of its text octets with the UDH's fill bits.
+// `opts` with the national language tables the message's UDH selects (IEIs 0x24 / 0x25).
+text_options message_text_options(const message& m, text_options opts = {}) noexcept;
+
+// Text of a found message: decode_text() of its text octets with the UDH's fill bits and
+// national language tables.
 decoded_text message_text(const message& m, const text_options& opts = {});
 text_info append_message_text(std::string& out, const message& m, const text_options& opts = {});
 

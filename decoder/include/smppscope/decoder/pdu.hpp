@@ -112,6 +112,7 @@ enum class lint : std::uint16_t {
   tlv_length_mismatch = 1 << 5,        // TLV length outside its type's bounds
   tlv_truncated = 1 << 6,              // TLV region ends inside a TLV
   tlvs_in_v33_pdu = 1 << 7,            // TLVs on a PDU that allows none
+  gsm7_packed_in_default_coding = 1 << 8,  // data_coding 0 octets read as packed septets (auto-detected)
 };
 std::string_view lint_name(lint l) noexcept;
 std::string_view lint_message(lint l) noexcept;
@@ -166,7 +167,7 @@ enum class decode_errc : std::uint8_t {
   length_mismatch,     // command_length differs from the frame size
   truncated_field,     // a field runs past the end of the PDU
   c_string_too_long,   // no NUL within max_len
-  bad_time_length,     // time field neither 1 nor 17 octets
+  bad_time_length,     // time field neither 1, 13 nor 17 octets
   sm_length_overrun,   // sm_length larger than the octets left
   bad_dest_flag,       // submit_multi dest_flag not 1 or 2
 };

@@ -93,6 +93,7 @@ class reassembler {
     unsigned fill_bits = 0;
     std::uint8_t data_coding = 0;
     bool present = false;
+    std::uint8_t locking_shift = 0, single_shift = 0;  // GSM7 national language tables of its UDH
   };
   struct entry {
     reassembly_id id;

@@ -34,6 +34,12 @@ enum class gsm7_packing : std::uint8_t { auto_detect, packed, unpacked };
 
 struct text_options {
   gsm7_packing packing = gsm7_packing::auto_detect;
+  // GSM7 national language tables (3GPP TS 23.038 section 6.2.1.2.4), from the UDH's IEs 0x25
+  // (locking shift: replaces the basic table) and 0x24 (single shift: replaces the extension
+  // table after ESC). 0: the default alphabet. Languages 1-13 (Turkish to Urdu) are known; a
+  // language without such a table (Spanish has no locking shift) falls back to the default.
+  std::uint8_t locking_shift = 0;
+  std::uint8_t single_shift = 0;
 };
 
 struct decoded_text {
@@ -70,6 +76,8 @@ std::optional<std::vector<std::uint8_t>> utf8_to_gsm7(std::string_view utf8);
 // Septets (unpacked, one per octet) -> UTF-8. Sets *outside when a septet is > 0x7F or an escape
 // is undefined.
 std::string gsm7_to_utf8(std::span<const std::uint8_t> septets, bool* outside = nullptr);
+// As above with the national language tables of `opts` (its packing is ignored).
+std::string gsm7_to_utf8(std::span<const std::uint8_t> septets, const text_options& opts, bool* outside = nullptr);
 // Packs septets LSB-first after `fill_bits` zero bits. "Hello" -> C8 32 9B FD 06.
 std::vector<std::uint8_t> gsm7_pack(std::span<const std::uint8_t> septets, unsigned fill_bits = 0);
 // Unpacks `octets` after `fill_bits` into septets; a trailing zero septet produced by padding of

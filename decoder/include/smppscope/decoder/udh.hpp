@@ -91,6 +91,9 @@ struct udh {
   std::optional<udh_concat> concat;   // the last valid concat IE (23.040: last occurrence wins)
   std::optional<udh_ports> ports;
   bool concat_ignored = false;        // a concat IE was present but invalid (total 0, seq 0, seq > total, bad IEDL)
+  // GSM7 national language identifiers (3GPP TS 23.040 sections 9.2.3.24.15-16; IEDL 1, last wins).
+  std::optional<std::uint8_t> single_shift;   // IEI 0x24
+  std::optional<std::uint8_t> locking_shift;  // IEI 0x25
 
   std::uint8_t length() const noexcept { return raw.empty() ? 0 : raw[0]; }  // UDHL
   std::size_t size() const noexcept { return raw.size(); }                   // octets incl. UDHL

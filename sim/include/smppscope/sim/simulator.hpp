@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "smppscope/decoder/text.hpp"
+#include "smppscope/profile/provider_profile.hpp"
 #include "smppscope/sim/dlr.hpp"
 
 namespace smppscope::sim {
@@ -61,6 +62,14 @@ struct simulator_options {
   std::optional<std::uint64_t> drop_after_pdus;  // close after answering the N-th PDU received
   bool drop_after_enquire_link = false;  // close, unanswered, on the first enquire_link
 
+  // The provider the simulator stands in for (nullptr: SMPP v3.4 alone). It refuses binds beyond
+  // the profile's counts and bind types it does not allow, answers unsupported PDUs and
+  // data_codings with the provider's statuses, throttles with its statuses, writes receipts in
+  // its format with its TLVs and err: codes, and unbinds every forced_unbind_period. Its window
+  // and rate are applied to `window` and `rate` by apply_profile_limits().
+  profile::profile_ptr profile;
+  double time_scale = 1;  // the profile's periods run this many times faster (tests)
+
   bool tls = false;
   std::string cert_file, key_file;
   std::uint32_t max_pdu = 64 * 1024;
@@ -81,7 +90,14 @@ struct simulator_stats {
   std::uint64_t dlrs_sent = 0;
   std::uint64_t mo_sent = 0;
   std::uint64_t unbinds = 0;          // unbind requests answered
+  std::uint64_t binds_refused = 0;    // by the profile's bind rules (count or type)
+  std::uint64_t unsupported = 0;      // requests refused as unsupported PDU or data_coding
+  std::uint64_t forced_unbinds = 0;   // unbinds the simulator sent (profile's period)
 };
+
+// Sets options.window and options.rate from the profile's window and rate per connection
+// (where it gives them).
+void apply_profile_limits(simulator_options& options, const profile::provider_profile& p);
 
 class simulator {
  public:
