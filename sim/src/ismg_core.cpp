@@ -62,6 +62,10 @@ std::uint8_t copy_text(std::string_view from, std::array<char, N>& to) noexcept 
 
 }  // namespace
 
+std::size_t cmpp_field_offset(const cmpp::command_spec* spec, std::string_view name) {
+  return offset_of(spec, index_of(spec, name));
+}
+
 // ---- Msg_Id -----------------------------------------------------------------------------------
 
 std::uint64_t msg_id_source::make(std::int64_t unix_seconds, std::uint16_t seq) const noexcept {

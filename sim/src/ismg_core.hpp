@@ -20,6 +20,10 @@ namespace smppscope::sim::detail {
 
 namespace cmpp = decoder::cmpp;
 
+// Offset of a named field in a PDU of `spec`, from the table's widths (for fields before any list
+// or content). Throws std::logic_error when the table has no such field.
+std::size_t cmpp_field_offset(const cmpp::command_spec* spec, std::string_view name);
+
 // Hands out Msg_Ids (CMPP 2.0 section 7): the time of the submit, the gateway code and a 16-bit
 // sequence. The sequence restarts each second; when more than 65536 messages arrive in one
 // second the time part moves on to the next second, so that no two Msg_Ids are ever equal (the
