@@ -464,16 +464,21 @@ void ismg_core::write_deliver(byte_buffer& out, std::string_view dest_id, std::s
                               cmpp::bytes_view content, const sim_time& t) {
   const std::uint32_t seq = next_seq();
   const std::uint64_t id = shared_.ids.next(t.unix_seconds);
-  std::string key;
-  key.reserve(dest_id.size() + service_id.size() + src_terminal.size() + 8);
-  key.append(dest_id).push_back('\0');
-  key.append(service_id).push_back('\0');
-  key.append(src_terminal).push_back('\0');
-  key.push_back(static_cast<char>(msg_fmt));
-  key.push_back(static_cast<char>(registered_delivery));
-  key.push_back(static_cast<char>(content.size()));
-  if (key != deliver_key_ || deliver_cache_.empty()) {
-    deliver_cache_ = cmpp::pdu_builder(command_id::deliver, ver_)
+  // The cache key, on the stack: a report per SUBMIT must not allocate.
+  std::array<char, 80> key;
+  std::size_t k = 0;
+  for (std::string_view part : {dest_id.substr(0, 21), service_id.substr(0, 10), src_terminal.substr(0, 32)}) {
+    std::memcpy(key.data() + k, part.data(), part.size());
+    k += part.size();
+    key[k++] = '\0';
+  }
+  key[k++] = static_cast<char>(msg_fmt);
+  key[k++] = static_cast<char>(registered_delivery);
+  key[k++] = static_cast<char>(content.size());
+  const std::string_view key_text(key.data(), k);
+  if (key_text != deliver_key_ || deliver_cache_.empty()) {
+    try {
+      deliver_cache_ = cmpp::pdu_builder(command_id::deliver, ver_)
                          .set("Dest_Id", dest_id)
                          .set("Service_Id", service_id)
                          .set("Msg_Fmt", msg_fmt)
@@ -481,10 +486,15 @@ void ismg_core::write_deliver(byte_buffer& out, std::string_view dest_id, std::s
                          .set("Registered_Delivery", registered_delivery)
                          .set_bytes("Msg_Content", content)
                          .bytes();
+    } catch (const std::invalid_argument&) {  // a value wider than its field: nothing to send
+      deliver_cache_.clear();
+      deliver_key_.clear();
+      return;
+    }
     const auto& l = layout();
     deliver_content_at_ = offset_of(l.deliver, index_of(l.deliver, "Msg_Content"));
     deliver_msg_id_at_ = offset_of(l.deliver, index_of(l.deliver, "Msg_Id"));
-    deliver_key_ = std::move(key);
+    deliver_key_.assign(key_text);
   }
   std::uint8_t* p = out.append_patchable(deliver_cache_);
   put_be32(p + 8, seq);
