@@ -192,7 +192,16 @@ bool smpp_fits(bytes_view f, std::uint32_t len, std::uint32_t id) noexcept {
   if (!decoder::is_response(id) && status != 0) return false;  // requests carry command_status 0
   decoder::pdu p;
   // A C-Octet String running to the end without its NUL is how CMPP's fixed fields read as SMPP.
-  return !decoder::decode(f, p) && !p.has_lint(decoder::lint::c_string_without_nul);
+  if (decoder::decode(f, p) || p.has_lint(decoder::lint::c_string_without_nul)) return false;
+  // SMPP's C-Octet Strings (ids, addresses, times) are printable text; CMPP's binary Msg_Id and
+  // authenticators read as SMPP put control octets into them.
+  for (std::size_t i = 0; p.spec && i < p.field_count; ++i) {
+    if (p.spec->fields[i].type != decoder::field_type::c_string) continue;
+    for (std::uint8_t c : p.fields[i].bytes) {
+      if (c < 0x20 || c > 0x7E) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace

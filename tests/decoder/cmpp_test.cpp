@@ -410,6 +410,9 @@ TEST(CmppSniff, TellsProtocolsApartFromTheFirstPdu) {
   EXPECT_EQ(sniff(test::vector_pdu("cmpp3_submit")), wire_protocol::cmpp);
   EXPECT_EQ(sniff(test::vector_pdu("cmpp_active_test")), wire_protocol::cmpp);
   EXPECT_EQ(sniff(test::vector_pdu("cmpp2_deliver_report")), wire_protocol::cmpp);
+  // 21 octets: a CMPP 2.0 SUBMIT_RESP, and an SMPP submit_sm_resp length; the binary Msg_Id decides.
+  EXPECT_EQ(sniff(test::vector_pdu("cmpp2_submit_resp")), wire_protocol::cmpp);
+  EXPECT_EQ(sniff(from_hex("00000015 80000004 00000000 00000002 61626364 00")), wire_protocol::smpp);
   EXPECT_EQ(sniff(test::vector_pdu("smpp_bind_transceiver")), wire_protocol::smpp);
   EXPECT_EQ(sniff(test::vector_pdu("smpp_submit_sm_resp")), wire_protocol::smpp);
   EXPECT_EQ(sniff(test::vector_pdu("smpp_enquire_link")), wire_protocol::smpp);
