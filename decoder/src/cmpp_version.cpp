@@ -28,7 +28,8 @@ constexpr int strength(version_source s) noexcept {
 }
 
 // SUBMIT: does the length formula of each version hold, and how plausible is each reading?
-// Offsets from the tables: 2.0 DestUsr_tl at 128, 3.0 at 140 (cmpp_protocol.cpp).
+// Offsets from the tables: 2.0 DestUsr_tl at 128, 3.0 at 140 (cmpp_protocol.cpp). The score
+// counts what a reading gets wrong (0 best): a reading with more fields to check is not favoured.
 struct fit {
   bool holds = false;
   int score = 0;
@@ -48,12 +49,12 @@ fit submit_fit(bytes_view f, version v) noexcept {
   r.holds = fixed + width * n + l == len;
   if (!r.holds) return r;
   const std::size_t udhi_at = v == version::v20 ? 57 : 69;
-  r.score += n >= 1 ? 2 : -4;
-  r.score += flag(f[udhi_at]) ? 1 : -2;
-  r.score += known_fmt(f[udhi_at + 1]) ? 1 : -2;
+  r.score += n >= 1 ? 0 : -2;
+  r.score += flag(f[udhi_at]) ? 0 : -1;
+  r.score += known_fmt(f[udhi_at + 1]) ? 0 : -1;
   if (v == version::v30) {
-    r.score += flag(f[67]) ? 1 : -2;          // Fee_terminal_type
-    r.score += flag(f[l_at - 1]) ? 1 : -2;    // Dest_terminal_type
+    r.score += flag(f[67]) ? 0 : -1;          // Fee_terminal_type
+    r.score += flag(f[l_at - 1]) ? 0 : -1;    // Dest_terminal_type
   }
   return r;
 }
@@ -69,11 +70,11 @@ fit deliver_fit(bytes_view f, version v) noexcept {
   r.holds = fixed + l == len;
   if (!r.holds) return r;
   const std::uint8_t registered = f[l_at - 1];
-  r.score += flag(f[52]) ? 1 : -2;  // TP_udhi
-  r.score += known_fmt(f[53]) ? 1 : -2;
-  r.score += flag(registered) ? 1 : -2;
-  if (v == version::v30) r.score += flag(f[86]) ? 1 : -2;  // Src_terminal_type
-  if (registered == 1) r.score += l == status_report_size(v) ? 2 : -2;
+  r.score += flag(f[52]) ? 0 : -1;  // TP_udhi
+  r.score += known_fmt(f[53]) ? 0 : -1;
+  r.score += flag(registered) ? 0 : -1;
+  if (v == version::v30) r.score += flag(f[86]) ? 0 : -1;  // Src_terminal_type
+  if (registered == 1) r.score += l == status_report_size(v) ? 0 : -1;
   return r;
 }
 
@@ -190,7 +191,17 @@ bool smpp_fits(bytes_view f, std::uint32_t len, std::uint32_t id) noexcept {
   const std::uint32_t status = be32(f.data() + 8);
   if (!decoder::is_response(id) && status != 0) return false;  // requests carry command_status 0
   decoder::pdu p;
-  return !decoder::decode(f, p);
+  // A C-Octet String running to the end without its NUL is how CMPP's fixed fields read as SMPP.
+  if (decoder::decode(f, p) || p.has_lint(decoder::lint::c_string_without_nul)) return false;
+  // SMPP's C-Octet Strings (ids, addresses, times) are printable text; CMPP's binary Msg_Id and
+  // authenticators read as SMPP put control octets into them.
+  for (std::size_t i = 0; p.spec && i < p.field_count; ++i) {
+    if (p.spec->fields[i].type != decoder::field_type::c_string) continue;
+    for (std::uint8_t c : p.fields[i].bytes) {
+      if (c < 0x20 || c > 0x7E) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
