@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cmpp_framer.hpp"
 #include "cmpp_load_run.hpp"
 #include "ismg_core.hpp"
 #include "smppscope/cmpp_auth/authenticator.hpp"
@@ -358,7 +357,7 @@ template <class Stream>
 class cmpp_session final : public cmpp_session_iface, public std::enable_shared_from_this<cmpp_session<Stream>> {
  public:
   cmpp_session(cmpp_run& owner, Stream stream)
-      : owner_(owner), stream_(std::move(stream)), framer_(cmpp::max_pdu_size), rbuf_(new std::uint8_t[read_size]) {}
+      : owner_(owner), stream_(std::move(stream)), framer_(cmpp_framer()), rbuf_(new std::uint8_t[read_size]) {}
 
   void start() override {
     connect_sent = steady::now();
@@ -483,7 +482,7 @@ class cmpp_session final : public cmpp_session_iface, public std::enable_shared_
       const std::int64_t t = now_ns(now);
       const bool in_sync = framer_.feed({rbuf_.get(), n}, [&](std::span<const std::uint8_t> frame) { on_frame(frame, t, now); });
       if (!in_sync) {
-        owner_.fail("framing error from the ISMG: " + framer_.error(), false);
+        owner_.fail("framing error from the ISMG: " + framer_.error().message(framer_.max_pdu()), false);
         co_return;
       }
       if (owner_.ph == phase::running) fill(now);
@@ -641,7 +640,7 @@ class cmpp_session final : public cmpp_session_iface, public std::enable_shared_
   cmpp_run& owner_;
   Stream stream_;
   state state_ = state::connecting;
-  cmpp_framer framer_;
+  decoder::framer framer_;
   cmpp::pdu pdu_{};
   std::unique_ptr<std::uint8_t[]> rbuf_;
   byte_buffer out_{64 * 1024}, wbuf_{64 * 1024};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "smppscope/decoder/cmpp.hpp"
+#include "smppscope/decoder/framer.hpp"
 #include "smppscope/sim/detail/byte_buffer.hpp"
 #include "smppscope/sim/detail/fifo.hpp"
 #include "smppscope/sim/ismg.hpp"
@@ -19,6 +20,13 @@
 namespace smppscope::sim::detail {
 
 namespace cmpp = decoder::cmpp;
+
+// The decoder's framer set up for CMPP's 12-octet header, in stop mode (a peer whose framing
+// breaks is not worth resyncing with).
+inline decoder::framer cmpp_framer(std::uint32_t max_pdu = cmpp::max_pdu_size) noexcept {
+  return decoder::framer(max_pdu, decoder::framer_mode::stop,
+                         decoder::framer_layout{static_cast<std::uint32_t>(cmpp::header_size), &cmpp::known_command});
+}
 
 // Offset of a named field in a PDU of `spec`, from the table's widths (for fields before any list
 // or content). Throws std::logic_error when the table has no such field.

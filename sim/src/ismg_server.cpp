@@ -7,7 +7,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include "cmpp_framer.hpp"
 #include "ismg_core.hpp"
 #include "smppscope/sim/ismg.hpp"
 #include "stream_util.hpp"
@@ -73,7 +72,7 @@ class ismg_connection final : public ismg_connection_base,
         id_(id),
         peer_(std::move(peer)),
         core_(owner.shared, *this),
-        framer_(std::min<std::uint32_t>(owner.opt.max_pdu, decoder::cmpp::max_pdu_size)),
+        framer_(detail::cmpp_framer(std::min<std::uint32_t>(owner.opt.max_pdu, decoder::cmpp::max_pdu_size))),
         timer_(stream_.get_executor()),
         drained_(stream_.get_executor()),
         rbuf_(new std::uint8_t[read_size]) {
@@ -135,7 +134,7 @@ class ismg_connection final : public ismg_connection_base,
       }
       if (!in_sync || v == core_verdict::close_after_flush) {
         // CMPP has no negative acknowledgement: a broken stream is answered by closing it.
-        if (!in_sync) owner_.log("sim: session %llu: %s\n", static_cast<unsigned long long>(id_), framer_.error().c_str());
+        if (!in_sync) owner_.log("sim: session %llu: %s\n", static_cast<unsigned long long>(id_), framer_.error().message(framer_.max_pdu()).c_str());
         closing_ = true;
         const auto& opt = owner_.opt;
         closing_why_ = !in_sync ? "framing error"
@@ -236,7 +235,7 @@ class ismg_connection final : public ismg_connection_base,
   std::uint64_t id_;
   std::string peer_;
   detail::ismg_core core_;
-  detail::cmpp_framer framer_;
+  decoder::framer framer_;
   asio::steady_timer timer_;
   asio::steady_timer drained_;
   steady::time_point armed_ = steady::time_point::max();

@@ -7,7 +7,7 @@
 #include <map>
 #include <thread>
 
-#include "cmpp_framer.hpp"
+#include "ismg_core.hpp"  // cmpp_framer
 #include "smppscope/capture/tap.hpp"
 #include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/proxy/proxy.hpp"
@@ -187,14 +187,14 @@ TEST(CmppLoad, ThroughTheProxyTheRelayPassesEveryByte) {
     EXPECT_EQ(sim.dlrs_sent, 1500u);
     // Byte identity: the tap's copies of each direction, framed again, are whole CMPP PDUs of the
     // session's version, as many as both ends say they exchanged.
-    std::map<std::pair<std::uint64_t, int>, detail::cmpp_framer> framers;
+    std::map<std::pair<std::uint64_t, int>, decoder::framer> framers;
     std::map<std::uint32_t, std::uint64_t> by_command;
     std::uint64_t tapped = 0, undecodable = 0;
     decoder::cmpp::pdu pdu;
     tap.drain([&](const capture::tap_record& rec) {
       if (rec.kind != capture::record_kind::data) return;
       tapped += rec.bytes.size();
-      auto& f = framers[{rec.session, static_cast<int>(rec.dir)}];
+      auto& f = framers.try_emplace({rec.session, static_cast<int>(rec.dir)}, detail::cmpp_framer()).first->second;
       EXPECT_TRUE(f.feed(rec.bytes, [&](std::span<const std::uint8_t> frame) {
         ++by_command[decoder::cmpp::read_header(frame).command_id];
         if (decoder::cmpp::decode(frame, v, pdu)) ++undecodable;

@@ -5,7 +5,6 @@
 
 #include <set>
 
-#include "cmpp_framer.hpp"
 #include "ismg_core.hpp"
 #include "smppscope/cmpp_auth/authenticator.hpp"
 #include "smppscope/decoder/cmpp.hpp"
@@ -31,7 +30,7 @@ struct frame {
 // Splits what the engine wrote into PDUs decoded with `v`.
 std::vector<frame> frames_of(byte_buffer& out, version v) {
   std::vector<frame> r;
-  cmpp_framer f;
+  auto f = cmpp_framer();
   EXPECT_TRUE(f.feed(out.bytes(), [&](std::span<const std::uint8_t> b) {
     frame fr;
     fr.bytes.assign(b.begin(), b.end());
