@@ -36,6 +36,7 @@
 #include "smppscope/capture/tap.hpp"
 #include "smppscope/proxy/host_port.hpp"
 #include "smppscope/proxy/proxy.hpp"
+#include "smppscope/sim/ismg.hpp"
 #include "smppscope/sim/load_generator.hpp"
 #include "smppscope/sim/simulator.hpp"
 #include "web_wiring.hpp"
@@ -186,6 +187,8 @@ int run_demo(demo_args& a) {
   capture::pcap_writer pcap(pcap_opt);
   capture::analyzer analyzer(ring, sessions);
   analyzer.add_queue(tap);
+  capture::tap_queue cmpp_tap(4u << 20);  // the CMPP relay's
+  analyzer.add_queue(cmpp_tap);
   analyzer.add_observer(*diagnostics);
   analyzer.add_sink(pcap);
   web_cli_options web_opt;
@@ -204,6 +207,27 @@ int run_demo(demo_args& a) {
   };
   proxy::proxy relay(po);
   relay.start();
+  // A CMPP 2.0 gateway behind a relay of its own (one upstream per proxy); the analyzer tells the
+  // protocols apart per session. Its session ids start far above the SMPP relay's.
+  sim::ismg_options io;
+  io.host = "127.0.0.1";
+  io.port = 0;
+  io.dlr_delay = so.dlr_delay;
+  io.mo_rate = so.mo_rate;
+  io.enquire_link_interval = so.enquire_link_interval;  // ACTIVE_TEST
+  io.error_rate = so.error_rate;
+  io.error_status = 8;  // flow control now and then
+  io.log = nullptr;
+  sim::ismg ismg(io);
+  ismg.start();
+  std::thread ismg_thread([&ismg] { ismg.run(); });
+  proxy::proxy_options cpo = po;
+  cpo.listen = {listen_hp->host, 0};
+  cpo.upstream = {"127.0.0.1", ismg.port()};
+  cpo.taps = {&cmpp_tap};
+  cpo.first_session_id = std::uint64_t{1} << 32;
+  proxy::proxy cmpp_relay(cpo);
+  cmpp_relay.start();
   analyzer.start();
   web.start();
   const std::uint16_t proxy_port = relay.port();
@@ -231,13 +255,32 @@ int run_demo(demo_args& a) {
   lo.source_addr = "4915112345678";
   lo.destination_addr = "447700900123";
   auto tx = std::make_unique<traffic>(lo);
+  sim::load_options clo;  // one CMPP 2.0 SP: ASCII, GBK, UCS2 and three-part messages, status reports
+  clo.port = cmpp_relay.port();
+  clo.protocol = sim::load_protocol::cmpp2;
+  clo.count = 0;
+  clo.window = 5;
+  clo.cmpp_mix = {sim::cmpp_text::ascii, sim::cmpp_text::gbk, sim::cmpp_text::ucs2, sim::cmpp_text::long_ucs2};
+  clo.registered_delivery = true;
+  clo.timeout = 30s;
+  clo.enquire_link_interval = 15s;  // ACTIVE_TEST
+  clo.system_id = "901234";
+  clo.password = "demo";
+  clo.rate = a.rate * 0.3;
+  clo.source_addr = "1066888";
+  clo.destination_addr = "13800138000";
+  auto cmpp_sp = std::make_unique<traffic>(clo);
 
   const std::string proxy_addr = proxy::host_port{listen_hp->host, proxy_port}.to_string();
   std::printf("smppscope demo is running\n");
   std::printf("  web UI        %s\n", web.url().c_str());
   std::printf("  SMPP proxy    %s -> simulated SMSC 127.0.0.1:%u\n", proxy_addr.c_str(), smsc.port());
+  std::printf("  CMPP proxy    %s -> simulated CMPP 2.0 ISMG 127.0.0.1:%u\n",
+              proxy::host_port{listen_hp->host, cmpp_relay.port()}.to_string().c_str(), ismg.port());
   std::printf("  pcap files    %s\n", pcap_dir.c_str());
-  std::printf("  traffic       3 sessions, about %g messages/s: GSM7, UCS2, concatenated, receipts, MO\n", a.rate);
+  std::printf("  traffic       3 SMPP sessions, about %g messages/s: GSM7, UCS2, concatenated, receipts, MO;\n"
+              "                1 CMPP 2.0 session, about %g messages/s: ASCII, GBK, UCS2, long, status reports\n",
+              a.rate, clo.rate);
   if (a.stall_every > 0)
     std::printf("  faults        ~3%% ESME_RTHROTTLED; the SMSC stalls for %g s every %g s\n", a.stall_for, a.stall_every);
   std::printf("Point your own client at %s (any system_id and password), for example:\n", proxy_addr.c_str());
@@ -263,22 +306,30 @@ int run_demo(demo_args& a) {
     if (!stalled && a.stall_every > 0 && now >= next_stall) {
       std::fprintf(stderr, "demo: the simulated SMSC stalls for %g s\n", a.stall_for);
       smsc.set_stalled(true);
+      ismg.set_stalled(true);
       stalled = true;
       stall_end = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(a.stall_for));
       next_stall = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(a.stall_every));
     }
     if (stalled && now >= stall_end) {
       smsc.set_stalled(false);
+      ismg.set_stalled(false);
       stalled = false;
       std::fprintf(stderr, "demo: the simulated SMSC answers again\n");
     }
   }
   std::fprintf(stderr, "demo: %s, stopping\n", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "time is up");
   smsc.set_stalled(false);
-  std::thread stop_trx([&] { trx.reset(); });  // both stop in parallel
+  ismg.set_stalled(false);
+  std::thread stop_trx([&] { trx.reset(); });  // all stop in parallel
+  std::thread stop_cmpp([&] { cmpp_sp.reset(); });
   tx.reset();
   stop_trx.join();
+  stop_cmpp.join();
   relay.stop();
+  cmpp_relay.stop();
+  ismg.stop();
+  ismg_thread.join();
   smsc.stop();
   smsc_thread.join();
   analyzer.stop();

@@ -38,6 +38,8 @@ struct load_args {
   bool quiet = false;
   // Provider profile: keep to its limits.
   std::string profile, profile_file;
+  // CMPP (--protocol cmpp2|cmpp3): an SP instead of an ESME.
+  std::string protocol = "smpp";
 };
 
 // --profile NAME (a shipped profile) or --profile-file PATH; nullptr for neither.
@@ -122,9 +124,26 @@ command_runner add_load_command(CLI::App& app) {
       ->check(CLI::ExistingFile)
       ->excludes(prof);
 
-  return [a, window_opt, rate_opt, sessions_opt, bind_opt, enquire_opt] {
+  // CMPP: --system-id is Source_Addr (SP_Id, at most 6 characters), --password the shared secret,
+  // --mix takes ascii, gbk, ucs2, long (default all four), --enquire-link-interval sends ACTIVE_TEST.
+  cmd->add_option("--protocol", a->protocol,
+                  "smpp, or cmpp2 / cmpp3 (a CMPP 2.0 / 3.0 SP: --system-id is Source_Addr, --password the shared "
+                  "secret, --mix of ascii, gbk, ucs2, long; default mix all four)")
+      ->check(CLI::IsMember({"smpp", "cmpp2", "cmpp3"}))->capture_default_str();
+
+  return [a, cmd, window_opt, rate_opt, sessions_opt, bind_opt, enquire_opt] {
     std::string err;
-    const auto mix = sim::parse_message_mix(a->mix, &err);
+    const bool cmpp = a->protocol != "smpp";
+    std::optional<std::vector<sim::cmpp_text>> cmpp_mix;
+    if (cmpp) {
+      cmpp_mix = sim::parse_cmpp_mix(cmd->get_option("--mix")->count() ? a->mix : "ascii,gbk,ucs2,long", &err);
+      if (!cmpp_mix) {
+        std::fprintf(stderr, "smppscope load: --mix: %s\n", err.c_str());
+        return 2;
+      }
+    }
+    const auto mix = cmpp ? std::optional<std::vector<sim::message_kind>>(std::vector{sim::message_kind::gsm7})
+                          : sim::parse_message_mix(a->mix, &err);
     if (!mix) {
       std::fprintf(stderr, "smppscope load: --mix: %s\n", err.c_str());
       return 2;
@@ -168,6 +187,12 @@ command_runner add_load_command(CLI::App& app) {
       keep.keep_enquire_link = enquire_opt->count() > 0;
       for (const auto& note : sim::apply_profile_limits(o, *p, keep))
         if (!a->quiet) std::fprintf(stderr, "load: %s\n", note.c_str());
+    }
+    if (cmpp) {
+      o.protocol = a->protocol == "cmpp3" ? sim::load_protocol::cmpp3 : sim::load_protocol::cmpp2;
+      o.cmpp_mix = *cmpp_mix;
+      o.source_addr = "1066888";  // Src_Id: the SP's service code
+      o.destination_addr = "13800138000";
     }
 
     sim::load_generator gen(o);

@@ -7,6 +7,7 @@
 #include "smppscope/decoder/framer.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/pdu.hpp"
+#include "detail/cmpp_analysis.hpp"
 
 #include <pthread.h>
 #include <sched.h>
@@ -63,6 +64,7 @@ struct analyzer::state {
     session(std::uint64_t i, std::uint32_t max_pdu) : id(i), dir{half(max_pdu), half(max_pdu)} {}
     std::uint64_t id;
     half dir[2];
+    detail::session_protocol proto;  // SMPP or CMPP, decided from the first PDU
   };
   std::unordered_map<std::uint64_t, std::unique_ptr<session>> sessions;
   session* last = nullptr;
@@ -75,10 +77,15 @@ struct analyzer::state {
     if (it == sessions.end()) return nullptr;
     return last = it->second.get();
   }
-  session& create(std::uint64_t id, std::uint32_t max_pdu) {
+  session& create(std::uint64_t id, std::uint32_t max_pdu, decoder::cmpp::wire_protocol protocol) {
     auto& p = sessions[id];
     p = std::make_unique<session>(id, max_pdu);
+    p->proto.proto = protocol;
+    if (protocol == decoder::cmpp::wire_protocol::cmpp) use_cmpp(*p, max_pdu);
     return *(last = p.get());
+  }
+  static void use_cmpp(session& s, std::uint32_t max_pdu) {
+    for (half& h : s.dir) h.fr = decoder::framer(max_pdu, decoder::framer_mode::resync, detail::cmpp_framer_layout());
   }
   void erase(std::uint64_t id) {
     if (last && last->id == id) last = nullptr;
@@ -184,7 +191,7 @@ void analyzer::process(const tap_record& r) {
 void analyzer::on_open(const tap_record& r) {
   bump(c_.sessions_opened);
   sessions_.open(r);
-  st_->create(r.session, opt_.max_pdu);
+  st_->create(r.session, opt_.max_pdu, opt_.protocol);
   std::string& m = st_->members;
   m.clear();
   append_member(m, "client", r.client.to_string());
@@ -237,9 +244,34 @@ void analyzer::on_data(const tap_record& r) {
     open_rec.session = r.session;
     open_rec.ts_us = r.ts_us;
     sessions_.open(open_rec);
-    s = &st_->create(r.session, opt_.max_pdu);
+    s = &st_->create(r.session, opt_.max_pdu, opt_.protocol);
   }
   sessions_.add_bytes(r.session, r.dir, r.bytes.size());
+  if (!s->proto.decided()) {
+    // The first octets say SMPP or CMPP: hold them until they do, then frame what was held.
+    if (r.lost_before) {
+      bump(c_.capture_gaps);
+      sessions_.add_lost(r.session, r.dir, r.lost_before);
+    }
+    if (!detail::sniff_protocol(s->proto, r.dir, r.bytes, r.lost_before)) return;
+    if (s->proto.is_cmpp()) state::use_cmpp(*s, opt_.max_pdu);
+    detail::report_protocol(s->proto, r.session, sessions_);
+    for (const direction d : {direction::esme_to_smsc, direction::smsc_to_esme}) {
+      std::vector<std::uint8_t> held = std::move(s->proto.held[static_cast<int>(d)]);
+      if (held.empty()) continue;
+      tap_record replay = r;
+      replay.dir = d;
+      replay.bytes = held;
+      replay.lost_before = 0;
+      frame_data(replay, s);
+    }
+    return;
+  }
+  frame_data(r, s);
+}
+
+void analyzer::frame_data(const tap_record& r, void* session) {
+  state::session* s = static_cast<state::session*>(session);
   state::half& h = s->dir[static_cast<int>(r.dir)];
   if (r.lost_before) {
     // The relay could not queue some octets of this direction: a hole in the analysed stream.
@@ -252,6 +284,10 @@ void analyzer::on_data(const tap_record& r) {
       r.bytes,
       [&](std::span<const std::uint8_t> frame) {
         bump(c_.pdus);
+        if (s->proto.is_cmpp()) {
+          if (!detail::on_cmpp_frame(s->proto, r.session, r.dir, r.ts_us, frame, ring_, sessions_)) bump(c_.decode_errors);
+          return;
+        }
         decoder::pdu p;
         const decoder::decode_error err = decoder::decode(frame, p);
         if (err) bump(c_.decode_errors);

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 
+#include "smppscope/decoder/cmpp_json.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/pdu.hpp"
 
@@ -21,6 +22,26 @@ void append_int(std::string& out, Int v) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   (void)ec;
   out.append(buf, end);
+}
+
+// A CMPP pdu event: decoded with the layout of the version the analyzer recorded.
+void append_cmpp_event_json(std::string& out, const event& e, decoder::bytes_view frame, const render_options& opt) {
+  namespace cmpp = decoder::cmpp;
+  const cmpp::version v = cmpp::version_from_byte(e.protocol).value_or(cmpp::version::v30);
+  cmpp::pdu p;
+  const cmpp::decode_error err = cmpp::decode(frame, v, p);
+  std::string message;
+  decoder::json_context ctx;
+  ctx.session = e.session;
+  ctx.direction = direction_name(e.dir.value_or(direction::esme_to_smsc));
+  ctx.ts_us = e.ts_us;
+  ctx.event_id = e.id;
+  ctx.include_hex = opt.include_hex;
+  if (err) {
+    message = err.message(p);
+    ctx.error = message;
+  }
+  cmpp::append_pdu_json(out, p, frame, ctx);
 }
 
 }  // namespace
@@ -68,6 +89,10 @@ void append_event_json(std::string& out, const event& e, const render_options& o
   if (e.type == event_type::pdu) {
     const decoder::bytes_view frame(reinterpret_cast<const std::uint8_t*>(e.payload.data()),
                                     e.payload.size());
+    if (e.protocol != protocol_smpp) {
+      append_cmpp_event_json(out, e, frame, opt);
+      return;
+    }
     decoder::pdu p;
     const decoder::decode_error err = decoder::decode(frame, p);
     std::string message;

@@ -11,10 +11,11 @@ constexpr std::uint8_t no_direction = 0xFF;
 
 constexpr std::uint64_t align8(std::uint64_t n) noexcept { return (n + 7) & ~std::uint64_t{7}; }
 
-// packed metadata word: payload size (32) | type (8) | direction (8)
-constexpr std::uint64_t pack_meta(std::uint32_t size, event_type t, std::optional<direction> d) noexcept {
-  return (std::uint64_t(size) << 16) | (std::uint64_t(static_cast<std::uint8_t>(t)) << 8) |
-         (d ? static_cast<std::uint8_t>(*d) : no_direction);
+// packed metadata word: protocol (8) | payload size (32) | type (8) | direction (8)
+constexpr std::uint64_t pack_meta(std::uint32_t size, event_type t, std::optional<direction> d,
+                                  std::uint8_t protocol) noexcept {
+  return (std::uint64_t(protocol) << 48) | (std::uint64_t(size) << 16) |
+         (std::uint64_t(static_cast<std::uint8_t>(t)) << 8) | (d ? static_cast<std::uint8_t>(*d) : no_direction);
 }
 
 }  // namespace
@@ -58,6 +59,12 @@ std::uint64_t event_ring::append(event_type type, std::uint64_t session, std::op
 
 std::uint64_t event_ring::append(event_type type, std::uint64_t session, std::optional<direction> dir,
                                  std::int64_t ts_us, std::span<const std::uint8_t> payload) noexcept {
+  return append(type, session, dir, ts_us, payload, protocol_smpp);
+}
+
+std::uint64_t event_ring::append(event_type type, std::uint64_t session, std::optional<direction> dir,
+                                 std::int64_t ts_us, std::span<const std::uint8_t> payload,
+                                 std::uint8_t protocol) noexcept {
   const std::uint64_t arena_bytes = arena_words_ * 8;
   const std::uint64_t len8 = align8(payload.size());
   if (len8 > arena_bytes / 4 || payload.size() > 0xFFFFFFFFu) {
@@ -96,7 +103,7 @@ std::uint64_t event_ring::append(event_type type, std::uint64_t session, std::op
     std::memcpy(&w, src + full * 8, rest);
     std::atomic_ref<std::uint64_t>(words[full]).store(w, std::memory_order_relaxed);
   }
-  s.meta.store(pack_meta(std::uint32_t(payload.size()), type, dir), std::memory_order_relaxed);
+  s.meta.store(pack_meta(std::uint32_t(payload.size()), type, dir, protocol), std::memory_order_relaxed);
   s.session.store(session, std::memory_order_relaxed);
   s.ts_us.store(ts_us, std::memory_order_relaxed);
   s.pos.store(start, std::memory_order_relaxed);
@@ -119,6 +126,7 @@ bool event_ring::read_one(std::uint64_t id, const event_filter* keep, event& out
   event_info info;
   info.id = id;
   info.payload_size = std::uint32_t(meta >> 16);
+  info.protocol = std::uint8_t(meta >> 48);
   info.type = static_cast<event_type>((meta >> 8) & 0xFF);
   if ((meta & 0xFF) != no_direction) info.dir = static_cast<direction>(meta & 0xFF);
   info.session = s.session.load(std::memory_order_relaxed);

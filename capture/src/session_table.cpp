@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "smppscope/decoder/json.hpp"
+#include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/decoder/pdu.hpp"
 
 namespace smppscope::capture {
@@ -68,6 +69,8 @@ struct session_table::entry {
   std::string system_id;
   std::string bind_type;
   std::optional<std::uint8_t> interface_version;
+  std::string protocol = "smpp";
+  std::string protocol_version;
   std::int64_t closed_us = 0;
   std::string close_reason;
   std::vector<session_alert> alerts;
@@ -149,6 +152,53 @@ void session_table::add_skipped(std::uint64_t id, direction d, std::uint64_t n) 
 
 void session_table::set_outstanding(std::uint64_t id, direction d, std::uint32_t n) noexcept {
   if (entry* e = find(id)) e->outstanding[static_cast<int>(d)].store(n, std::memory_order_relaxed);
+}
+
+void session_table::set_protocol(std::uint64_t id, std::string_view protocol, std::string_view version) {
+  entry* e = find(id);
+  if (!e) return;
+  const std::lock_guard lock(mu_);
+  e->protocol.assign(protocol);
+  e->protocol_version.assign(version);
+}
+
+void session_table::on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cmpp::pdu& p, bool decoded) {
+  namespace cmpp = decoder::cmpp;
+  entry* e = find(id);
+  if (!e) return;
+  bump(d == direction::esme_to_smsc ? e->pdus_in : e->pdus_out);
+  if (!decoded) bump(e->malformed);
+  switch (static_cast<cmpp::command_id>(p.hdr.command_id)) {
+    case cmpp::command_id::connect: {
+      const auto src = p.text("Source_Addr");
+      const auto ver = p.integer("Version");
+      const std::lock_guard lock(mu_);
+      if (src) e->system_id.assign(*src);
+      if (ver) e->interface_version = static_cast<std::uint8_t>(*ver);
+      return;
+    }
+    case cmpp::command_id::connect_resp: {
+      const std::lock_guard lock(mu_);
+      if (decoded && p.status() == 0u) {
+        e->state = session_state::bound_trx;
+        e->bind_type = "transceiver";
+      }
+      return;
+    }
+    case cmpp::command_id::terminate: {
+      const std::lock_guard lock(mu_);
+      if (e->state != session_state::unbinding) e->before_unbind = e->state;
+      e->state = session_state::unbinding;
+      return;
+    }
+    case cmpp::command_id::terminate_resp: {
+      const std::lock_guard lock(mu_);
+      if (e->state == session_state::unbinding) e->state = session_state::open;
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 void session_table::on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded) {
@@ -237,6 +287,8 @@ session_info session_table::copy(const entry& e) {
   s.system_id = e.system_id;
   s.bind_type = e.bind_type;
   s.interface_version = e.interface_version;
+  s.protocol = e.protocol;
+  s.protocol_version = e.protocol_version;
   s.closed_us = e.closed_us;
   s.close_reason = e.close_reason;
   s.alerts = e.alerts;
@@ -365,6 +417,8 @@ void append_session_json(std::string& out, const session_info& s) {
   out += s.client_tls ? "true" : "false";
   out += ",\"upstream_tls\":";
   out += s.upstream_tls ? "true" : "false";
+  str("protocol", s.protocol);
+  str("protocol_version", s.protocol_version);
   out += '}';
 }
 

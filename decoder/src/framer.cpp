@@ -7,7 +7,7 @@ std::string framer_error::message(std::uint32_t max_pdu) const {
     case framer_errc::none:
       return "no error";
     case framer_errc::length_too_small:
-      return "command_length " + std::to_string(command_length) + " is below the 16-octet minimum at stream offset " +
+      return "command_length " + std::to_string(command_length) + " is below the " + std::to_string(min_length) + "-octet minimum at stream offset " +
              std::to_string(stream_offset);
     case framer_errc::length_too_large:
       return "command_length " + std::to_string(command_length) + " exceeds the maximum " + std::to_string(max_pdu) +

@@ -758,6 +758,11 @@ std::string log_safe(std::string_view s) {
   return out;
 }
 
+void append_udh_json(std::string& out_string, const udh& h) {
+  sink out(out_string);
+  append_udh(out, h);
+}
+
 void append_pdu_json(std::string& out_string, const pdu& p, bytes_view frame, const json_context& ctx) {
   sink out(out_string);
   out.write("{\"type\":\"pdu\"");
@@ -765,6 +770,7 @@ void append_pdu_json(std::string& out_string, const pdu& p, bytes_view frame, co
     key(out, "id");
     append_int(out, ctx.event_id);
   }
+  out.write(",\"protocol\":\"smpp\"");
   key(out, "session");
   append_int(out, ctx.session);
   key(out, "direction");

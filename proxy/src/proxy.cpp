@@ -293,7 +293,7 @@ struct proxy::impl {
     registration& operator=(const registration&) = delete;
   };
 
-  explicit impl(proxy_options o) : opt(std::move(o)) {
+  explicit impl(proxy_options o) : opt(std::move(o)), next_session(opt.first_session_id) {
     if (opt.threads == 0) throw std::runtime_error("--threads must be at least 1");
     if (!opt.taps.empty() && opt.taps.size() != opt.threads)
       throw std::runtime_error("proxy: one tap queue per relay thread is required");

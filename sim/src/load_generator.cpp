@@ -18,6 +18,7 @@
 #include "smppscope/sim/detail/byte_buffer.hpp"
 #include "smppscope/sim/detail/fifo.hpp"
 #include "smppscope/sim/detail/flat_map.hpp"
+#include "cmpp_load_run.hpp"
 #include "smppscope/sim/host_port.hpp"
 #include "stream_util.hpp"
 
@@ -874,6 +875,8 @@ void load_generator::abort() {
 load_report load_generator::run() {
   auto& im = *impl_;
   auto& o = im.opt;
+  if (o.protocol != load_protocol::smpp)
+    return detail::run_cmpp_load({o, im.ctx, im.stop_flag, im.aborted, im.progress_cb, im.progress_every});
   if (o.mix.empty()) o.mix = {message_kind::gsm7};
   for (auto kind : o.mix) im.templates.push_back(make_templates(kind, o));
   im.messages_left = o.count;

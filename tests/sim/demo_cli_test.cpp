@@ -94,6 +94,19 @@ TEST(DemoCli, RunsTrafficServesTheUiAndStopsOnSigint) {
   EXPECT_EQ(report.at("acknowledged").to_number<int>() + report.at("errors_total").to_number<int>(), 50) << client.out_text;
   EXPECT_EQ(report.at("timed_out").to_number<int>(), 0);
 
+  // The CMPP 2.0 gateway behind its own relay takes an SP of our own too.
+  ASSERT_TRUE(std::regex_search(demo.out_text, m, std::regex("CMPP proxy +([0-9.]+:[0-9]+) -> simulated CMPP 2.0 ISMG")));
+  child_process sp({SMPPSCOPE_BINARY, "load", "--protocol", "cmpp2", "--target", m[1].str(), "--system-id", "me",
+                    "--password", "x", "--count", "20", "--window", "4", "--registered-delivery", "--json", "--timeout", "20"});
+  const auto sp_code = sp.wait(30s);
+  ASSERT_TRUE(sp_code.has_value());
+  const auto sp_report = boost::json::parse(sp.out_text);
+  EXPECT_EQ(sp_report.at("messages").to_number<int>(), 20) << sp.out_text << sp.err_text;
+  EXPECT_EQ(sp_report.at("acknowledged").to_number<int>() + sp_report.at("errors_total").to_number<int>(),
+            sp_report.at("sent").to_number<int>())
+      << sp.out_text;
+  EXPECT_EQ(sp_report.at("dlr").at("received").to_number<int>(), sp_report.at("acknowledged").to_number<int>());
+
   const auto t0 = std::chrono::steady_clock::now();
   demo.signal(SIGINT);
   const auto code = demo.wait(10s);

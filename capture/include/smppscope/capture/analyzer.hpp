@@ -27,6 +27,7 @@
 #include "smppscope/capture/observer.hpp"
 #include "smppscope/capture/session_table.hpp"
 #include "smppscope/capture/tap.hpp"
+#include "smppscope/decoder/cmpp.hpp"
 
 namespace smppscope::decoder {
 struct framer_error;
@@ -46,6 +47,9 @@ struct analyzer_options {
   // thread with bytes to move preempts it at once on a shared core. Analysis then gets the CPU the
   // relay leaves; when there is none the queues fill and drop, counted.
   bool background_priority = false;
+  // The protocol every session speaks (--protocol); unknown = auto: decided per session from its
+  // first PDU (SMPP and CMPP; see decoder::cmpp::sniff).
+  decoder::cmpp::wire_protocol protocol = decoder::cmpp::wire_protocol::unknown;
 };
 
 struct analyzer_stats {
@@ -97,6 +101,8 @@ class analyzer final : private analysis_context {
   void on_open(const tap_record& r);
   void on_close(const tap_record& r);
   struct half_state;
+  // Frames and decodes a chunk of one direction of a session whose protocol is decided.
+  void frame_data(const tap_record& r, void* session);
   void lost_sync(const tap_record& r, half_state& h, const decoder::framer_error& cause);
   void end_episode(std::uint64_t session, direction d, std::int64_t ts_us, half_state& h,
                    const decoder::framer_resync& ep, bool resumed);

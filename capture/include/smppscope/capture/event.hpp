@@ -41,7 +41,12 @@ struct event_info {
   std::uint64_t session = 0;
   std::int64_t ts_us = 0;
   std::uint32_t payload_size = 0;
+  // pdu events: the wire protocol of the payload. 0 = SMPP; a CMPP PDU carries its version's
+  // Version octet (0x20 CMPP 2.0, 0x30 CMPP 3.0), the layout it is decoded with.
+  std::uint8_t protocol = 0;
 };
+
+inline constexpr std::uint8_t protocol_smpp = 0;
 
 // An owning copy of one event, as handed to readers.
 struct event : event_info {

@@ -52,6 +52,9 @@ class event_ring {
                        std::int64_t ts_us, std::span<const std::uint8_t> payload) noexcept;
   std::uint64_t append(event_type type, std::uint64_t session, std::optional<direction> dir,
                        std::int64_t ts_us, std::string_view payload) noexcept;
+  // A pdu event of another protocol (event_info::protocol).
+  std::uint64_t append(event_type type, std::uint64_t session, std::optional<direction> dir,
+                       std::int64_t ts_us, std::span<const std::uint8_t> payload, std::uint8_t protocol) noexcept;
 
   // ---- readers: any thread, concurrently with the writer ----
   // Events with id > after_id, oldest first, at most `limit` kept ones. If the reader fell behind

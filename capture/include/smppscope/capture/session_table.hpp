@@ -24,6 +24,9 @@
 
 namespace smppscope::decoder {
 struct pdu;
+namespace cmpp {
+struct pdu;
+}
 }
 
 namespace smppscope::capture {
@@ -56,6 +59,8 @@ struct session_info {
   std::string system_id;
   std::string bind_type;  // "transmitter" / "receiver" / "transceiver" / "" before any bind
   std::optional<std::uint8_t> interface_version;
+  std::string protocol = "smpp";  // "smpp" or "cmpp" (decided from the first PDU)
+  std::string protocol_version;   // CMPP: "2.0" / "3.0"; "" for SMPP (see interface_version)
   std::uint64_t pdus_in = 0, pdus_out = 0;    // esme_to_smsc / smsc_to_esme
   std::uint64_t bytes_in = 0, bytes_out = 0;  // relayed octets, same convention
   std::uint64_t malformed = 0;                // PDUs that failed decode + out-of-sync directions
@@ -88,6 +93,11 @@ class session_table {
   void add_bytes(std::uint64_t id, direction d, std::size_t n) noexcept;
   // Counts one framed PDU and follows the bind state; `decoded` false = decode() failed.
   void on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded);
+  // The same for a CMPP PDU: CONNECT gives system_id (Source_Addr); CONNECT_RESP Status 0 binds
+  // (a CMPP long connection carries both directions: bound_trx); TERMINATE unbinds.
+  void on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cmpp::pdu& p, bool decoded);
+  // The session's protocol and version as the analyzer decided them.
+  void set_protocol(std::uint64_t id, std::string_view protocol, std::string_view version);
   void add_malformed(std::uint64_t id) noexcept;
   // Octets the tap dropped (the session becomes "lossy") / the framer skipped to resynchronise.
   void add_lost(std::uint64_t id, direction d, std::uint64_t n) noexcept;

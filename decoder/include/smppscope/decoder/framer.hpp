@@ -37,6 +37,7 @@ struct framer_error {
   framer_errc code = framer_errc::none;
   std::uint32_t command_length = 0;  // the offending value
   std::uint64_t stream_offset = 0;   // where the bad header starts in the stream
+  std::uint32_t min_length = 16;     // the framed protocol's smallest PDU (for the message)
   explicit operator bool() const noexcept { return code != framer_errc::none; }
   // e.g. "command_length 4294967295 exceeds the maximum 65536 at stream offset 1234"
   std::string message(std::uint32_t max_pdu) const;
@@ -52,10 +53,18 @@ struct framer_resync {
 
 enum class framer_mode : std::uint8_t { stop, resync };
 
+// What a header of the framed protocol looks like. Both SMPP and CMPP start a PDU with a 4-octet
+// length and a 4-octet command id; SMPP's smallest PDU is 16 octets, CMPP's 12.
+struct framer_layout {
+  std::uint32_t min_length = 16;
+  bool (*known_command)(std::uint32_t) noexcept = nullptr;  // for resync; nullptr: the SMPP table
+};
+
 class framer {
  public:
-  explicit framer(std::uint32_t max_pdu = default_max_pdu, framer_mode mode = framer_mode::stop) noexcept
-      : max_pdu_(max_pdu), mode_(mode) {}
+  explicit framer(std::uint32_t max_pdu = default_max_pdu, framer_mode mode = framer_mode::stop,
+                  framer_layout layout = {}) noexcept
+      : max_pdu_(max_pdu), mode_(mode), layout_(layout) {}
 
   // Feeds one chunk. Calls on_frame(std::span<const std::uint8_t>) for every complete PDU, in
   // order; the span is valid only during the call. Stop mode: returns false once the stream is
@@ -104,6 +113,7 @@ class framer {
 
   std::uint32_t max_pdu_;
   framer_mode mode_;
+  framer_layout layout_;
   std::uint64_t offset_ = 0;
   framer_error error_;
   std::vector<std::uint8_t> partial_;  // bytes of a PDU split across chunks
@@ -114,8 +124,8 @@ class framer {
 // ---- implementation (templated on the callback so the hot path inlines) -------------------
 
 inline std::uint32_t framer::check_length(std::uint32_t len, std::uint64_t at) noexcept {
-  if (len < 16) {
-    error_ = {framer_errc::length_too_small, len, at};
+  if (len < layout_.min_length) {
+    error_ = {framer_errc::length_too_small, len, at, layout_.min_length};
     return 0;
   }
   if (len > max_pdu_) {
@@ -127,7 +137,9 @@ inline std::uint32_t framer::check_length(std::uint32_t len, std::uint64_t at) n
 
 inline bool framer::plausible(const std::uint8_t* p) const noexcept {
   const std::uint32_t len = be32(p);
-  return len >= 16 && len <= max_pdu_ && find_pdu(be32(p + 4)) != nullptr;
+  if (len < layout_.min_length || len > max_pdu_) return false;
+  const std::uint32_t id = be32(p + 4);
+  return layout_.known_command ? layout_.known_command(id) : find_pdu(id) != nullptr;
 }
 
 inline void framer::reset() noexcept {

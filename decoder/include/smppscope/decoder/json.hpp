@@ -1,7 +1,7 @@
 // Writes the PDU event JSON of docs/INTERFACE.md ("type":"pdu"). Passwords are masked.
 //
 // Members, in this order (optional ones only when they apply):
-//   type "pdu", id (event_id != 0), session, direction, ts_us, command, command_id,
+//   type "pdu", id (event_id != 0), protocol "smpp", session, direction, ts_us, command, command_id,
 //   command_status, status_name, status_meaning?, status_vendor_hint?, sequence_number,
 //   command_length,
 //   fields   {spec field name: integer | string (C-Octet String) | hex (octet string) |
@@ -32,6 +32,7 @@
 
 #include "smppscope/decoder/pdu.hpp"
 #include "smppscope/decoder/text.hpp"
+#include "smppscope/decoder/udh.hpp"
 
 namespace smppscope::decoder {
 
@@ -69,6 +70,9 @@ struct json_context {
 
 // Appends one PDU event object to `out`. `frame` is the PDU's bytes (for "hex").
 void append_pdu_json(std::string& out, const pdu& p, bytes_view frame, const json_context& ctx);
+
+// Appends the ,"udh":{...} member (the layout above) for a parsed UDH; shared with the CMPP writer.
+void append_udh_json(std::string& out, const udh& h);
 
 // Appends `s` as a JSON string literal (quoted, escaped; invalid UTF-8 replaced by U+FFFD).
 void append_json_string(std::string& out, std::string_view s);

@@ -58,6 +58,8 @@ struct proxy_options {
   std::vector<capture::tap_queue*> taps;
   // One line without the trailing newline; called from any relay thread. Default: stderr.
   std::function<void(std::string_view)> log;
+  // Id of the first session; later ones count up. Proxies feeding one analyzer start apart.
+  std::uint64_t first_session_id = 1;
   // Asked once when a session closes, from its relay thread; "" when unknown.
   std::function<std::string(std::uint64_t session)> system_id_of;
 };

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "smppscope/profile/provider_profile.hpp"
+#include "smppscope/sim/cmpp_load.hpp"
 #include "smppscope/sim/dlr.hpp"
 #include "smppscope/sim/latency_histogram.hpp"
 
@@ -31,6 +32,10 @@ enum class message_kind : std::uint8_t {
 std::optional<std::vector<message_kind>> parse_message_mix(std::string_view spec, std::string* error = nullptr);
 
 enum class bind_mode : std::uint8_t { transceiver, transmitter };
+
+// The protocol spoken; CMPP runs are driven by cmpp_load.cpp (see cmpp_load.hpp for what the
+// options mean there).
+enum class load_protocol : std::uint8_t { smpp, cmpp2, cmpp3 };
 
 struct load_options {
   std::string host = "127.0.0.1";
@@ -62,6 +67,8 @@ struct load_options {
   std::string source_addr = "smppscope", destination_addr = "447700900000";
   std::uint32_t max_pdu = 64 * 1024;
   profile::profile_ptr profile;  // names the provider's own statuses in the report (see apply_profile_limits)
+  load_protocol protocol = load_protocol::smpp;
+  std::vector<cmpp_text> cmpp_mix{cmpp_text::ascii};  // CMPP's message kinds, in turn
 };
 
 struct load_progress {
