@@ -55,6 +55,7 @@ struct proxy_cli {
   std::size_t ring_events = 100000;
   double ring_mb = 64;
   double tap_mb = 64;
+  std::string protocol = "auto";
   diag_cli_options diag;
   profile_cli_options profile;
 };
@@ -243,6 +244,8 @@ int run_proxy(const proxy_cli& cli) {
   capture::analyzer_options an_opt;
   an_opt.max_pdu = opt.max_pdu;
   an_opt.background_priority = true;  // the relay threads come first
+  if (cli.protocol == "smpp") an_opt.protocol = decoder::cmpp::wire_protocol::smpp;
+  if (cli.protocol == "cmpp") an_opt.protocol = decoder::cmpp::wire_protocol::cmpp;
   capture::analyzer analyzer(ring, sessions, an_opt);
   for (auto& q : taps) analyzer.add_queue(*q);
   analyzer.add_observer(*diagnostics);
@@ -331,6 +334,11 @@ command_runner add_proxy_command(CLI::App& app) {
                   "session (0: off)")
       ->capture_default_str()->group(conn)->type_name("SECONDS");
 
+  cmd->add_option("--protocol", cli->protocol,
+                  "protocol the sessions speak, for analysis: auto (each session from its first PDU), smpp or "
+                  "cmpp (CMPP 2.0 / 3.0, version followed per session); the relay never cares")
+      ->check(CLI::IsMember({"auto", "smpp", "cmpp"}))
+      ->capture_default_str()->group(conn);
   const std::string cap = "Capture";
   cmd->add_option("--pcap-dir", cli->pcap_dir, "write pcap files here (created if missing)")->group(cap);
   cmd->add_option("--pcap-legs", cli->pcap_legs, "legs in the pcap: both, client or upstream")->capture_default_str()->group(cap);

@@ -16,6 +16,8 @@
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/pdu.hpp"
 #include "smppscope/decoder/text.hpp"
+#include "smppscope/decoder/cmpp_json.hpp"
+#include "detail/cmpp_analysis.hpp"
 
 namespace smppscope::capture {
 
@@ -76,7 +78,23 @@ struct stream_state {
   int esme_side = 0;  // 0 or 1
   half_state h[2];
   bool smpp_counted = false;  // counted in smpp_streams (once, whichever direction showed SMPP)
+  detail::session_protocol proto;  // SMPP or CMPP, from the stream's first PDU
 };
+
+// Who sends this CMPP command: +1 the SP, -1 the ISMG, 0 either (CMPP 2.0 / 3.0 section 7).
+int cmpp_sp_sender(std::uint32_t id) {
+  namespace cmpp = decoder::cmpp;
+  int who = 0;
+  switch (static_cast<cmpp::command_id>(id & ~cmpp::response_bit)) {
+    case cmpp::command_id::connect:
+    case cmpp::command_id::submit:
+    case cmpp::command_id::query:
+    case cmpp::command_id::cancel: who = 1; break;
+    case cmpp::command_id::deliver: who = -1; break;
+    default: return 0;
+  }
+  return cmpp::is_response(id) ? -who : who;
+}
 
 class walker {
  public:
@@ -123,6 +141,34 @@ class walker {
       h.m = half_state::mode::probing;
       h.probe_len = 0;
     }
+    if (!s.proto.decided()) {
+      // SMPP or CMPP: held until the stream's first PDU says, then framed from the start.
+      if (!detail::sniff_protocol(s.proto, static_cast<direction>(c.side), c.bytes, c.after_gap)) return;
+      if (s.proto.is_cmpp()) {
+        ++st_.cmpp_streams;
+        for (half_state& x : s.h) {
+          x.fr = decoder::framer(x.fr.max_pdu(), decoder::framer_mode::stop, detail::cmpp_framer_layout());
+          x.m = half_state::mode::smpp;  // framing (the mode names the SMPP path's states)
+        }
+      }
+      for (int side = 0; side < 2; ++side) {
+        const std::vector<std::uint8_t> held = std::move(s.proto.held[side]);
+        if (held.empty()) continue;
+        tcp_reassembler::data_chunk replay = c;
+        replay.side = side;
+        replay.bytes = held;
+        replay.after_gap = false;
+        cur_ = &replay;
+        chunk_in(replay, s, s.h[side]);
+        cur_ = &c;
+      }
+      return;
+    }
+    if (s.proto.is_cmpp()) {
+      if (c.after_gap) h.fr.reset();
+      if (h.m == half_state::mode::smpp) feed(h, c.bytes);
+      return;
+    }
     std::span<const std::uint8_t> bytes = c.bytes;
     if (h.m == half_state::mode::probing) {
       const std::size_t take = std::min(bytes.size(), 16 - h.probe_len);
@@ -166,7 +212,8 @@ class walker {
       const tcp_reassembler::stream_info& info = *cur_->stream;
       if (info.saw_syn) {
         s.esme_side = 0;
-      } else if (const int who = esme_sender(first_cmd); who != 0) {
+      } else if (const int who = cur_stream_->proto.is_cmpp() ? cmpp_sp_sender(first_cmd) : esme_sender(first_cmd);
+                 who != 0) {
         s.esme_side = who > 0 ? side : 1 - side;
       } else {
         // The SMSC is the listener: usually the lower (well-known) port.
@@ -179,6 +226,10 @@ class walker {
   bool feed(half_state& h, std::span<const std::uint8_t> bytes) {
     const tcp_reassembler::data_chunk& c = *cur_;
     const bool ok = h.fr.feed(bytes, [&](std::span<const std::uint8_t> frame) {
+      if (cur_stream_->proto.is_cmpp()) {
+        cmpp_frame(c, frame);
+        return;
+      }
       decoder::pdu& p = pdu_;
       const decoder::decode_error err = decoder::decode(frame, p);
       ++st_.pdus;
@@ -198,6 +249,24 @@ class walker {
     h.m = half_state::mode::out_of_sync;
     report_out_of_sync(c, *cur_stream_, h.fr.error().message(h.fr.max_pdu()));
     return false;
+  }
+
+  void cmpp_frame(const tcp_reassembler::data_chunk& c, std::span<const std::uint8_t> frame) {
+    namespace cmpp = decoder::cmpp;
+    cmpp::pdu p;
+    const cmpp::decode_error err = cmpp::decode(frame, cur_stream_->proto.cmpp_version.observe(frame), p);
+    ++st_.pdus;
+    if (err) ++st_.decode_errors;
+    offline_cmpp_pdu o;
+    o.stream = c.stream->index;
+    o.dir = dir_of(*cur_stream_, c.side, p.hdr.command_id);
+    o.ts_us = c.ts_us;
+    o.src = c.side == 0 ? &c.stream->a : &c.stream->b;
+    o.dst = c.side == 0 ? &c.stream->b : &c.stream->a;
+    o.pdu = &p;
+    o.error = err ? &err : nullptr;
+    o.frame = frame;
+    h_.on_cmpp_pdu(o);
   }
 
   void report_out_of_sync(const tcp_reassembler::data_chunk& c, stream_state& s, const std::string& msg) {
@@ -279,6 +348,70 @@ class printer final : public offline_handler {
       decoder::append_pdu_json(buf_, *o.pdu, o.frame, ctx_);
     } else {
       text_line(o);
+    }
+    buf_ += '\n';
+    if (buf_.size() >= (1 << 20)) flush();
+  }
+
+  void on_cmpp_pdu(const offline_cmpp_pdu& o) override {
+    namespace cmpp = decoder::cmpp;
+    const cmpp::pdu& p = *o.pdu;
+    err_ = o.error ? o.error->message(p) : std::string();
+    if (opt_.json) {
+      ctx_.session = o.stream;
+      ctx_.direction = direction_name(o.dir);
+      ctx_.ts_us = o.ts_us;
+      ctx_.include_hex = opt_.hex;
+      ctx_.error = err_;
+      cmpp::append_pdu_json(buf_, p, o.frame, ctx_);
+    } else {
+      time_.append(buf_, o.ts_us);
+      buf_ += ' ';
+      buf_ += arrow(offline_pdu{o.stream, o.dir, o.ts_us, o.src, o.dst, nullptr, nullptr, o.frame});
+      buf_ += ' ';
+      buf_ += p.name();
+      buf_ += " (CMPP ";
+      buf_ += cmpp::version_name(p.ver);
+      buf_ += ") seq=";
+      append_int(buf_, p.hdr.sequence_id);
+      if (const auto st = cmpp::is_response(p.hdr.command_id) ? p.status() : std::nullopt) {
+        buf_ += " status=";
+        append_int(buf_, *st);
+      }
+      buf_ += " len=";
+      append_int(buf_, p.hdr.total_length);
+      for (const auto& [key, name] : {std::pair{"source_addr", "Source_Addr"}, std::pair{"from", "Src_Id"},
+                                      std::pair{"from", "Src_terminal_Id"}, std::pair{"to", "Dest_Id"}}) {
+        if (const auto v = p.text(name); v && !v->empty()) {
+          buf_ += ' ';
+          buf_ += key;
+          buf_ += '=';
+          decoder::append_log_safe(buf_, *v);
+        }
+      }
+      if (p.dest_count() > 0) {
+        buf_ += " to=";
+        decoder::append_log_safe(buf_, p.dest_terminal_id(0));
+      }
+      if (const auto id = p.msg_id(); id && *id != 0) {
+        char hex[32];
+        std::snprintf(hex, sizeof hex, " msg_id=%016llx", static_cast<unsigned long long>(*id));
+        buf_ += hex;
+      }
+      if (const auto m = cmpp::find_message(p)) {
+        text_ = cmpp::decode_text(m->text_octets, p.msg_fmt().value_or(0)).utf8;
+        buf_ += " text=\"";
+        decoder::append_log_safe(buf_, text_);
+        buf_ += '"';
+      } else if (const auto r = p.is_status_report() ? cmpp::parse_status_report(p.msg_content(), p.ver) : std::nullopt) {
+        buf_ += " report=";
+        decoder::append_log_safe(buf_, r->stat);
+      }
+      if (o.error) {
+        buf_ += " error=\"";
+        decoder::append_log_safe(buf_, err_);
+        buf_ += '"';
+      }
     }
     buf_ += '\n';
     if (buf_.size() >= (1 << 20)) flush();

@@ -14,6 +14,7 @@
 #include "detail/pcap_synth.hpp"
 #include "smppscope/capture/analyzer.hpp"
 #include "smppscope/capture/session_table.hpp"
+#include "smppscope/decoder/cmpp.hpp"
 
 namespace smppscope::capture {
 
@@ -61,12 +62,21 @@ struct session_streams {
   pdu_scanner scanner[2];
   std::uint8_t held[2][16] = {};
   std::size_t held_len[2] = {0, 0};
+  // CMPP never carries a secret (CONNECT sends an MD5 digest), and its 12-octet header does not
+  // frame as SMPP: a CMPP session is written as relayed, without the SMPP password scanner.
+  bool checked = false;
+  bool cmpp = false;
 };
 
 // Prepares one direction's octets for writing: held-back octets first, redaction, then holds
 // back a trailing partial header. `scratch` is reused. Returns what to write now.
 std::span<const std::uint8_t> prepare(session_streams& s, direction d, std::span<const std::uint8_t> in,
                                       bool redact, std::vector<std::uint8_t>& scratch) {
+  if (!s.checked) {  // the session's first octets: its first PDU says SMPP or CMPP
+    s.checked = true;
+    s.cmpp = decoder::cmpp::sniff(in) == decoder::cmpp::wire_protocol::cmpp;
+  }
+  if (s.cmpp) return in;
   const int i = static_cast<int>(d);
   pdu_scanner& sc = s.scanner[i];
   std::span<const std::uint8_t> out = in;
@@ -596,6 +606,7 @@ struct pcap_export::impl {
     // Each event is one framed PDU: realign, so an event at odds with its command_length cannot
     // hide the next one's password.
     if (!s.held_len[int(*e.dir)]) s.scanner[int(*e.dir)].at_pdu_start();
+    if (e.protocol != protocol_smpp) s.checked = s.cmpp = true;
     const std::span<const std::uint8_t> payload = prepare(s, *e.dir, bytes, opt.redact_passwords, scratch);
     const int side = *e.dir == direction::esme_to_smsc ? 0 : 1;
     for (int l = 0; l < 2; ++l)

@@ -257,6 +257,19 @@ void append_pdu_json(std::string& out, const pdu& p, bytes_view frame, const jso
   if (ctx.include_hex) {
     key(out, "hex");
     hex_string(out, frame);
+    // Where each field's octets are, so a viewer can highlight them without a copy of the table.
+    key(out, "layout");
+    out += "[[\"Total_Length\",0,4],[\"Command_Id\",4,4],[\"Sequence_Id\",8,4]";
+    for (std::size_t i = 0; p.spec && i < p.field_count; ++i) {
+      out += ",[";
+      append_json_string(out, p.spec->fields[i].name);
+      out += ',';
+      append_int(out, static_cast<std::size_t>(p.fields[i].raw.data() - frame.data()));
+      out += ',';
+      append_int(out, p.fields[i].raw.size());
+      out += ']';
+    }
+    out += ']';
   }
   if (!ctx.error.empty()) {
     key(out, "error");

@@ -181,7 +181,8 @@ bool cmpp_fits(bytes_view f, std::uint32_t len, std::uint32_t id) noexcept {
   for (version v : {version::v30, version::v20}) {
     if (ev.ver && *ev.ver != v) continue;
     pdu p;
-    if (!decode(f, v, p) && p.trailing.empty() && p.spec) return true;
+    // Unmodelled bodies (FWD, route commands) take any octets: they prove nothing.
+    if (!decode(f, v, p) && p.trailing.empty() && p.spec && p.spec->modelled) return true;
   }
   return false;
 }

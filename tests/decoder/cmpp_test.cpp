@@ -424,6 +424,13 @@ TEST(CmppSniff, TellsProtocolsApartFromTheFirstPdu) {
   b.resize(39, 0);
   ASSERT_EQ(b.size(), 39u);
   EXPECT_EQ(sniff(b), wire_protocol::smpp);
+  // A malformed SMPP bind_transceiver (id 9, CMPP_FWD's id) whose password overruns: FWD's body is
+  // not modelled and proves nothing, so it is not taken for CMPP.
+  octets bad = from_hex("00000000 00000009 00000000 00000001");
+  const std::string bad_body = std::string("sys7\0", 5) + "Zq9overlongSecretPassword42" + std::string("\0\0\x34\0\0\0", 6);
+  bad.insert(bad.end(), bad_body.begin(), bad_body.end());
+  bad[3] = static_cast<std::uint8_t>(bad.size());
+  EXPECT_NE(sniff(bad), wire_protocol::cmpp);
   // Not enough octets yet.
   const octets c = test::vector_pdu("cmpp_connect_v20");
   EXPECT_EQ(sniff(bytes_view(c.data(), 20)), wire_protocol::unknown);

@@ -5,6 +5,7 @@
 # if any target crashes; the crashing input is left in build-fuzz/fuzz-artifacts/TARGET/.
 #   decoder        framer + decode + encode round trip on raw PDU bytes
 #   event_json     the event JSON writer never lets a bind password through
+#   cmpp           CMPP framing, decode/encode both versions, version detector, SMPP/CMPP sniffer
 #   capture_input  pcap/pcapng files and raw packets: TCP parse, reassembly, offline decode
 #   pcap_redact    the pcap writer's password masking keeps lengths and masks every octet
 #   web_query      REST query strings, the endpoints that take them, WebSocket filter messages
@@ -18,7 +19,7 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || ((secs == 0)); then
   exit 2
 fi
 shift $(($# > 0 ? 1 : 0))
-all=(decoder event_json capture_input pcap_redact web_query profile)
+all=(decoder event_json cmpp capture_input pcap_redact web_query profile)
 targets=("${@:-${all[@]}}")
 for t in "${targets[@]}"; do
   [[ " ${all[*]} " == *" $t "* ]] || { echo "run.sh: unknown target '$t' (${all[*]})" >&2; exit 2; }
@@ -51,6 +52,16 @@ seed() {  # seed TARGET CORPUS_DIR
       for f in "$vectors"/*.pcap; do pdu_of "$f" >"$c/vector_$(basename "$f" .pcap)"; n=$((n + 1)); done
       # Several PDUs back to back, to exercise the framer across PDU boundaries.
       cat "$c"/vector_smpp_* >"$c/stream_all_smpp" ;;
+    cmpp)
+      # First octet: the version to decode with (odd 3.0, even 2.0); then the PDU(s).
+      for f in "$vectors"/cmpp*.pcap; do
+        case $(basename "$f") in cmpp2_*) v='\x00' ;; *) v='\x01' ;; esac
+        { printf "$v"; pdu_of "$f"; } >"$c/vector_$(basename "$f" .pcap)"; n=$((n + 1))
+      done
+      { printf '\x00'; for f in "$vectors"/cmpp_connect_v20.pcap "$vectors"/cmpp2_*.pcap "$vectors"/cmpp_active*.pcap; do
+          pdu_of "$f"; done; } >"$c/stream_cmpp2"
+      { printf '\x01'; for f in "$vectors"/cmpp3_*.pcap "$vectors"/cmpp_active*.pcap; do pdu_of "$f"; done; } >"$c/stream_cmpp3"
+      n=$((n + 2)) ;;
     event_json)
       # [flags: bind_transceiver][system_id length 11][password length 4 + 4][status], then
       # system_id, password and the rest of the body (system_type, version, ton, npi, range).

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/pdu.hpp"
 #include "smppscope/decoder/protocol.hpp"
@@ -50,6 +51,13 @@ std::uint32_t be32(const std::string& p, std::size_t at) noexcept {
 }
 
 bool pdu_is_error(const capture::event& e) noexcept {
+  if (e.protocol != capture::protocol_smpp) {  // CMPP: a response's Status / Result, or no decode
+    const decoder::bytes_view frame(reinterpret_cast<const std::uint8_t*>(e.payload.data()), e.payload.size());
+    decoder::cmpp::pdu p;
+    if (decoder::cmpp::decode(frame, decoder::cmpp::version_from_byte(e.protocol).value_or(decoder::cmpp::version::v30), p))
+      return true;
+    return decoder::cmpp::is_response(p.hdr.command_id) && p.status().value_or(0) != 0;
+  }
   if (e.payload.size() < decoder::header_size) return true;
   if (be32(e.payload, 8) != 0) return true;
   const decoder::bytes_view frame(reinterpret_cast<const std::uint8_t*>(e.payload.data()),

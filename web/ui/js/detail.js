@@ -7,6 +7,7 @@ import { layoutPdu } from './layout.js';
 import { meaning, timeText, parseUdh, parseReceipt, dataCodingName } from './smpp.js';
 import { isError } from './store.js';
 import { pduRef, refText } from './alerts.js';
+import { isCmpp, protocolLabel, layoutCmpp, reportTime, msgIdText } from './cmpp.js';
 
 export class Detail {
   constructor(root, store, { protocol, onJump, onSession, onRef }) {
@@ -53,13 +54,18 @@ export class Detail {
     }
     const bytes = hexToBytes(e.hex);
     this.bytes = bytes;
-    this.segments = layoutPdu(bytes, this.protocol);
+    this.segments = isCmpp(e) ? layoutCmpp(e) : layoutPdu(bytes, this.protocol);
     if (e.error) this.section('Decode error').appendChild(el('div', 'error-box', e.error));
     this.warnings(e);
-    this.headerFields(e);
-    this.bodyFields(e);
-    this.tlvs(e);
-    this.message(e, bytes);
+    if (isCmpp(e)) {
+      this.cmppFields(e);
+      this.cmppMessage(e);
+    } else {
+      this.headerFields(e);
+      this.bodyFields(e);
+      this.tlvs(e);
+      this.message(e, bytes);
+    }
     this.hexDump(bytes);
   }
 
@@ -74,7 +80,8 @@ export class Detail {
         title.appendChild(el('span', `badge ${err ? 'err' : 'ok'}`, e.status_name || hex8(e.command_status)));
       else if (e.error) title.appendChild(el('span', 'badge err', 'malformed'));
       const up = e.direction === 'esme_to_smsc';
-      title.appendChild(el('span', 'badge', up ? 'ESME → SMSC' : 'SMSC → ESME'));
+      if (isCmpp(e)) title.appendChild(el('span', 'badge proto', protocolLabel(e)));
+      title.appendChild(el('span', 'badge', isCmpp(e) ? (up ? 'SP → ISMG' : 'ISMG → SP') : (up ? 'ESME → SMSC' : 'SMSC → ESME')));
     } else if (e.kind) {
       title.appendChild(el('span', 'badge warn', e.kind));
     }
@@ -197,6 +204,67 @@ export class Detail {
     this.kvRow(kv, 'command_status', hex8(e.command_status), st ? `${st.name}${st.description ? ': ' + st.description : ''}` : vendor, 'h:command_status');
     this.kvRow(kv, 'sequence_number', String(e.sequence_number), '', 'h:sequence_number');
     this.section('Header').appendChild(kv);
+  }
+
+  // CMPP: header and body fields by the specification's names, with the code names and the
+  // Msg_Id parts the server wrote; the layout ties each row to its octets.
+  cmppFields(e) {
+    const names = e.names || {};
+    const head = el('div', 'kv');
+    this.kvRow(head, 'Total_Length', String(e.command_length), '', 'h:Total_Length');
+    this.kvRow(head, 'Command_Id', hex8(e.command_id), e.command, 'h:Command_Id');
+    this.kvRow(head, 'Sequence_Id', String(e.sequence_number), '', 'h:Sequence_Id');
+    this.section(`Header · ${protocolLabel(e)}`).appendChild(head);
+    const kv = el('div', 'kv');
+    for (const [k, v] of Object.entries(e.fields || {})) {
+      let note = names[k] ?? '';
+      if (k === 'Msg_Id') note = msgIdText(e.msg_id);
+      if (e.padding?.[k]) note = `${note ? note + ' · ' : ''}padding ${e.padding[k]}`;
+      const value = Array.isArray(v) ? v.join(', ') : (v === '' ? '""' : String(v));
+      this.kvRow(kv, k, value, note, `f:${k}`);
+    }
+    if (e.trailing) this.kvRow(kv, 'trailing octets', e.trailing, `${e.trailing.length / 2} octets`);
+    if (kv.childNodes.length) this.section('Body').appendChild(kv);
+  }
+
+  cmppMessage(e) {
+    if (typeof e.text === 'string') {
+      const sec = this.section('Message');
+      const bits = [];
+      if (e.encoding) bits.push(`encoding ${e.encoding}`);
+      if (e.concat) bits.push(`part ${e.concat.seq} of ${e.concat.total} (ref ${e.concat.ref})`);
+      sec.appendChild(el('div', 'msg-meta', bits.join(' · ')));
+      sec.appendChild(el('div', 'msg', e.text || '(empty)'));
+      if (e.concat) this.cmppReassembly(e, sec);
+    }
+    if (e.report) {
+      const r = e.report;
+      const sec = this.section('Status report');
+      const kv = el('div', 'kv');
+      this.kvRow(kv, 'Msg_Id', r.Msg_Id, msgIdText(r.msg_id));
+      this.kvRow(kv, 'Stat', r.Stat, statMeaning(r.Stat));
+      this.kvRow(kv, 'Submit_time', r.Submit_time, reportTime(r.Submit_time));
+      this.kvRow(kv, 'Done_time', r.Done_time, reportTime(r.Done_time));
+      this.kvRow(kv, 'Dest_terminal_Id', r.Dest_terminal_Id);
+      this.kvRow(kv, 'SMSC_sequence', String(r.SMSC_sequence));
+      sec.appendChild(kv);
+    }
+  }
+
+  // The other parts of a long CMPP message (same session, direction, command and UDH reference).
+  cmppReassembly(e, sec) {
+    const parts = new Map();
+    for (const x of this.store.events) {
+      if (x.type !== 'pdu' || x.session !== e.session || x.direction !== e.direction || x.command !== e.command) continue;
+      const c = x.concat;
+      if (c && c.ref === e.concat.ref && c.total === e.concat.total && !parts.has(c.seq)) parts.set(c.seq, x);
+    }
+    const have = [...parts.keys()].sort((a, b) => a - b);
+    sec.appendChild(el('div', 'msg-meta', `parts seen: ${have.join(', ')} of ${e.concat.total}`));
+    if (have.length === e.concat.total) {
+      sec.appendChild(el('div', 'msg-meta', 'reassembled message'));
+      sec.appendChild(el('div', 'msg cmpp-joined', have.map(k => parts.get(k).text ?? '').join('')));
+    }
   }
 
   bodyFields(e) {

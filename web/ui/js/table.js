@@ -3,6 +3,7 @@
 
 import { el, fmtTime, fmtLatency, isResponse } from './format.js';
 import { isError } from './store.js';
+import { isCmpp, protocolLabel, cmppAddresses } from './cmpp.js';
 
 const OVERSCAN = 8;
 
@@ -137,6 +138,11 @@ export class Table {
     const resp = isResponse(e.command_id >>> 0);
     c.cmd.textContent = e.command;
     c.cmd.className = `c-cmd${resp ? ' resp' : ''}`;
+    if (isCmpp(e)) {  // both protocols share the table: CMPP rows carry a badge
+      const b = el('span', 'proto', protocolLabel(e));
+      b.title = 'CMPP (China Mobile Peer to Peer)';
+      c.cmd.prepend(b);
+    }
     c.seq.textContent = e.sequence_number;
     const err = isError(e);
     if (err) r.node.classList.add('error');
@@ -145,7 +151,8 @@ export class Table {
     c.status.title = e.error ?? '';
     const f = e.fields || {};
     const src = f.source_addr ?? f.esme_addr ?? '', dst = f.destination_addr ?? (f.number_of_dests !== undefined ? `${f.number_of_dests} dests` : '');
-    c.addr.textContent = src || dst ? `${src} → ${dst}` : (f.system_id ? `system_id ${f.system_id}` : (f.message_id ? `id ${f.message_id}` : ''));
+    c.addr.textContent = isCmpp(e) ? cmppAddresses(e)
+      : src || dst ? `${src} → ${dst}` : (f.system_id ? `system_id ${f.system_id}` : (f.message_id ? `id ${f.message_id}` : ''));
     c.addr.title = c.addr.textContent;
     const text = typeof e.text === 'string' ? e.text : '';
     c.text.textContent = text.length > 160 ? text.slice(0, 160) + '…' : text;

@@ -1,4 +1,4 @@
-// `smppscope decode FILE`: reads a capture, reassembles TCP, finds SMPP on any port, frames and
+// `smppscope decode FILE`: reads a capture, reassembles TCP, finds SMPP and CMPP on any port, frames and
 // decodes every PDU. The walk (for_each_pdu) is separate from the output format so tests and
 // benchmarks can use it directly.
 #pragma once
@@ -15,6 +15,10 @@
 namespace smppscope::decoder {
 struct pdu;
 struct decode_error;
+namespace cmpp {
+struct pdu;
+struct decode_error;
+}  // namespace cmpp
 }  // namespace smppscope::decoder
 
 namespace smppscope::capture {
@@ -27,6 +31,19 @@ struct offline_pdu {
   const endpoint* dst = nullptr;
   const decoder::pdu* pdu = nullptr;
   const decoder::decode_error* error = nullptr;  // nullptr when decode() succeeded
+  std::span<const std::uint8_t> frame;
+};
+
+// A CMPP PDU (a stream whose first PDU is CMPP; see decoder::cmpp::sniff). pdu->ver is the
+// version the stream's version detector chose for it.
+struct offline_cmpp_pdu {
+  std::uint32_t stream = 0;
+  direction dir = direction::esme_to_smsc;
+  std::int64_t ts_us = 0;
+  const endpoint* src = nullptr;
+  const endpoint* dst = nullptr;
+  const decoder::cmpp::pdu* pdu = nullptr;
+  const decoder::cmpp::decode_error* error = nullptr;  // nullptr when decode() succeeded
   std::span<const std::uint8_t> frame;
 };
 
@@ -43,6 +60,7 @@ class offline_handler {
  public:
   virtual ~offline_handler() = default;
   virtual void on_pdu(const offline_pdu& p) = 0;
+  virtual void on_cmpp_pdu(const offline_cmpp_pdu&) {}
   virtual void on_out_of_sync(const offline_out_of_sync&) {}
 };
 
@@ -51,6 +69,7 @@ struct offline_stats {
   std::uint64_t tcp_segments = 0;
   std::uint64_t streams = 0;
   std::uint64_t smpp_streams = 0;  // streams where SMPP was recognised in at least one direction
+  std::uint64_t cmpp_streams = 0;  // streams whose first PDU was CMPP
   std::uint64_t pdus = 0;
   std::uint64_t decode_errors = 0;
   std::uint64_t out_of_sync = 0;

@@ -17,7 +17,8 @@
 //   text, encoding, udh, concat   the message (SUBMIT, DELIVER that is not a report), as for SMPP
 //   report   {Msg_Id, msg_id{...}, Stat, Submit_time, Done_time, Dest_terminal_Id, SMSC_sequence}
 //   trailing hex of octets after the last field
-//   hex, error   as for SMPP
+//   hex, error   as for SMPP; with hex also layout [[name, offset, length], ...]: the header fields
+//                (Total_Length, Command_Id, Sequence_Id) and every decoded body field
 // AuthenticatorSource and AuthenticatorISMG are MD5 digests: shown as hex, the shared secret is
 // never on the wire.
 #pragma once
