@@ -8,6 +8,7 @@
 
 #include "capture_test_util.hpp"
 #include "smppscope/capture/analyzer.hpp"
+#include "smppscope/cmpp_auth/authenticator.hpp"
 #include "smppscope/decoder/cmpp.hpp"
 
 using namespace capture_test;
@@ -61,7 +62,7 @@ std::string cmpp_hex(const bytes& b) {
 std::string S(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); }
 
 bytes c_connect(cmpp::version v, std::uint32_t seq) {
-  const auto auth = cmpp::authenticator_source("901234", "secret", 1122134530u);
+  const auto auth = smppscope::cmpp_auth::authenticator_source("901234", "secret", 1122134530u).value();
   return cmpp::pdu_builder(cmpp::command_id::connect, v, seq)
       .set("Source_Addr", "901234")
       .set_bytes("AuthenticatorSource", auth)

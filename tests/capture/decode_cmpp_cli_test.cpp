@@ -8,6 +8,7 @@
 
 #include "capture_test_util.hpp"
 #include "pcap_builder.hpp"
+#include "smppscope/cmpp_auth/authenticator.hpp"
 #include "smppscope/decoder/cmpp.hpp"
 #include "test_data.hpp"
 
@@ -52,7 +53,7 @@ TEST(DecodeCmppCli, Cmpp20SessionOnAnyPortBesideSmpp) {
   using namespace pcap_builder;
   const addr sp = a4(10, 1, 0, 1, 40001), ismg = a4(10, 1, 0, 2, 15000);
   const addr esme = a4(10, 1, 0, 3, 40002), smsc = a4(10, 1, 0, 4, 2775);
-  const auto auth = cmpp::authenticator_source("901234", "secret", 1122134530u);
+  const auto auth = smppscope::cmpp_auth::authenticator_source("901234", "secret", 1122134530u).value();
   const bytes conn = cmpp::pdu_builder(cmpp::command_id::connect, cmpp::version::v20, 1)
                          .set("Source_Addr", "901234")
                          .set_bytes("AuthenticatorSource", auth)

@@ -1,6 +1,7 @@
 // CMPP 2.0 / 3.0 codec: the reference vectors decode to the values they were built with, every
 // command of both versions round-trips, version detection (incl. the ambiguous and mid-session
 // cases), Msg_Id, status reports, authenticators, GBK and UCS2 text, long-message reassembly.
+#include "smppscope/cmpp_auth/authenticator.hpp"
 #include "smppscope/decoder/cmpp.hpp"
 
 #include <gtest/gtest.h>
@@ -50,7 +51,7 @@ TEST(CmppVectors, ConnectV20) {
   EXPECT_EQ(t.second, 30);
   EXPECT_EQ(pack_timestamp(t), 1122134530u);
   // The authenticator is MD5("901234" + 9 NULs + "secret" + "1122134530").
-  const auto auth = authenticator_source("901234", "secret", 1122134530u);
+  const auto auth = cmpp_auth::authenticator_source("901234", "secret", 1122134530u).value();
   EXPECT_EQ(to_hex(auth), "5edd80a12b6fdf3c4521ee74984e2bc6");
 }
 
@@ -64,8 +65,8 @@ TEST(CmppVectors, ConnectRespV20HasOneOctetStatus) {
   EXPECT_EQ(code_name(code_table::connect_status, *p.status(), version::v20), "ok");
   EXPECT_EQ(to_hex(p.field("AuthenticatorISMG")->bytes), "29e95b546e08cad21be2e481c6f86bc4");
   EXPECT_EQ(p.integer("Version"), 0x20u);
-  const auto src = authenticator_source("901234", "secret", 1122134530u);
-  EXPECT_EQ(to_hex(authenticator_ismg(0, src, "secret", version::v20)), "29e95b546e08cad21be2e481c6f86bc4");
+  const auto src = cmpp_auth::authenticator_source("901234", "secret", 1122134530u).value();
+  EXPECT_EQ(to_hex(cmpp_auth::authenticator_ismg(0, src, "secret", cmpp_auth::status_width::cmpp2).value()), "29e95b546e08cad21be2e481c6f86bc4");
   // Read with the 3.0 layout the frame is short: the layout decides, not a guess.
   pdu wrong;
   EXPECT_EQ(decode(f, version::v30, wrong).code, decode_errc::truncated_field);
@@ -515,15 +516,6 @@ TEST(CmppText, GbkLongMessageComesBackAsHexAndDecodes) {
   ASSERT_TRUE(res.message);
   EXPECT_EQ(res.message->text.utf8, to_hex(gbk));
   EXPECT_EQ(decode_text(m->text_octets, 15).utf8, "中国移动");
-}
-
-TEST(CmppAuth, Md5KnownAnswers) {
-  EXPECT_EQ(to_hex(md5({})), "d41d8cd98f00b204e9800998ecf8427e");
-  EXPECT_EQ(to_hex(md5(test::as_bytes("abc"))), "900150983cd24fb0d6963f7d28e17f72");
-  EXPECT_EQ(to_hex(md5(test::as_bytes(std::string(1000, 'a')))), "cabe45dcc9ae5b66ba86600cca6b8ba8");
-  // 56 and 64 octets: the length no longer fits the last block, padding takes a second one.
-  EXPECT_EQ(to_hex(md5(test::as_bytes(std::string(56, 'x')))), "668a72d5ba17f08e62dabcafad6db14b");
-  EXPECT_EQ(to_hex(md5(test::as_bytes(std::string(64, 'x')))), "c1bb4f81d892b2d57947682aeb252456");
 }
 
 }  // namespace

@@ -292,13 +292,7 @@ struct connect_time {
 };
 std::uint32_t pack_timestamp(const connect_time& t) noexcept;
 connect_time unpack_timestamp(std::uint32_t ts) noexcept;
-// MD5(Source_Addr + 9 x 0x00 + secret + the timestamp as a 10-digit string).
-std::array<std::uint8_t, 16> authenticator_source(std::string_view source_addr, std::string_view secret,
-                                                  std::uint32_t timestamp) noexcept;
-// MD5(Status + AuthenticatorSource + secret); Status is 1 octet in 2.0, 4 octets in 3.0.
-std::array<std::uint8_t, 16> authenticator_ismg(std::uint32_t status, std::span<const std::uint8_t, 16> auth_source,
-                                                std::string_view secret, version v) noexcept;
-std::array<std::uint8_t, 16> md5(bytes_view data) noexcept;
+// The authenticators (MD5) are computed by the smppscope_cmpp_auth library.
 
 // ---- Msg_Id -------------------------------------------------------------------------------
 
