@@ -9,6 +9,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "profile_wiring.hpp"
 #include "smppscope/profile/loader.hpp"
 #include "smppscope/sim/host_port.hpp"
 #include "smppscope/sim/load_generator.hpp"
@@ -43,17 +44,10 @@ struct load_args {
 };
 
 // --profile NAME (a shipped profile) or --profile-file PATH; nullptr for neither.
+// load keeps to a provider's limits only when asked: no flag, no profile.
 profile::profile_ptr resolve_load_profile(const load_args& a) {
-  if (!a.profile_file.empty()) {
-    auto r = profile::load_profile_file(a.profile_file);
-    if (!r) throw std::runtime_error("--profile-file: " + r.error.to_string());
-    return r.profile;
-  }
-  if (a.profile.empty()) return nullptr;
-  if (auto p = profile::find_builtin(a.profile)) return p;
-  std::string names;
-  for (const auto& p : profile::builtin_profiles()) names += (names.empty() ? "" : ", ") + p->name;
-  throw std::runtime_error("--profile: no shipped profile '" + a.profile + "' (" + names + ")");
+  if (a.profile.empty() && a.profile_file.empty()) return nullptr;
+  return resolve_profile(profile_cli_options{.name = a.profile, .file = a.profile_file});
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "profile_wiring.hpp"
 #include "smppscope/decoder/protocol.hpp"
 #include "smppscope/profile/loader.hpp"
 #include "smppscope/sim/host_port.hpp"
@@ -50,17 +51,10 @@ struct sim_args {
 };
 
 // --profile NAME (a shipped profile) or --profile-file PATH; nullptr for neither.
-profile::profile_ptr resolve_profile(const std::string& name, const std::string& file) {
-  if (!file.empty()) {
-    auto r = profile::load_profile_file(file);
-    if (!r) throw std::runtime_error("--profile-file: " + r.error.to_string());
-    return r.profile;
-  }
-  if (name.empty()) return nullptr;
-  if (auto p = profile::find_builtin(name)) return p;
-  std::string names;
-  for (const auto& p : profile::builtin_profiles()) names += (names.empty() ? "" : ", ") + p->name;
-  throw std::runtime_error("--profile: no shipped profile '" + name + "' (" + names + ")");
+// sim and load take on a provider's behaviour only when asked: no flag, no profile.
+profile::profile_ptr optional_profile(const std::string& name, const std::string& file) {
+  if (name.empty() && file.empty()) return nullptr;
+  return resolve_profile(profile_cli_options{.name = name, .file = file});
 }
 
 const CLI::Validator host_port_check(
@@ -132,7 +126,7 @@ sim::simulator_options to_options(const sim_args& a) {
   o.cert_file = a.cert;
   o.key_file = a.key;
   o.log = a.quiet ? nullptr : stderr;
-  o.profile = resolve_profile(a.profile, a.profile_file);
+  o.profile = optional_profile(a.profile, a.profile_file);
   o.time_scale = a.time_scale;
   if (o.profile) {  // the provider's window and rate, unless given on the command line
     const auto w = o.window;
