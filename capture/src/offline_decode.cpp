@@ -159,7 +159,7 @@ class walker {
         replay.bytes = held;
         replay.after_gap = false;
         cur_ = &replay;
-        chunk_in(replay, s, s.h[side]);
+        decode_chunk(replay, s, s.h[side]);
         cur_ = &c;
       }
       return;

@@ -70,13 +70,14 @@ class child {
     }
     return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
   }
-  std::optional<std::smatch> wait_for(const std::regex& re, std::chrono::milliseconds timeout) {
+  // The groups of the first match (owned copies: a later call cannot invalidate them).
+  std::optional<std::vector<std::string>> wait_for(const std::regex& re, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
     std::smatch m;
     if (!cv_.wait_for(lock, timeout, [&] { return std::regex_search(text_, m, re); })) return std::nullopt;
-    copy_ = text_;
-    std::regex_search(copy_, m, re);
-    return m;
+    std::vector<std::string> groups;
+    for (const auto& g : m) groups.push_back(g.str());
+    return groups;
   }
   std::string text() {
     const std::lock_guard lock(mu_);
@@ -90,7 +91,7 @@ class child {
   std::thread reader_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::string text_, copy_;
+  std::string text_;
 };
 
 int connect_to(std::uint16_t port) {
@@ -134,11 +135,14 @@ TEST(profile_cli, a_broken_profile_file_is_one_error_naming_the_line) {
   std::ofstream(path) << "name = \"mine\"\n[limits]\nwindow = 10\nrate_per_connection = -5\n";
   child c({SMPPSCOPE_BINARY, "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--profile-file", path});
   EXPECT_NE(c.wait_exit(), 0);
+  ASSERT_TRUE(c.wait_for(std::regex("\n"), 10s)) << c.text();  // the reader may still be draining the pipe
   const std::string want = "smppscope: --profile-file: " + path + ":4:23: limits.rate_per_connection must be a number";
-  EXPECT_EQ(c.text().rfind(want, 0), 0u) << c.text();
-  EXPECT_EQ(std::count(c.text().begin(), c.text().end(), '\n'), 1) << c.text();
+  const std::string out = c.text();
+  EXPECT_EQ(out.rfind(want, 0), 0u) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
   child u({SMPPSCOPE_BINARY, "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--profile", "ovh"});
   EXPECT_NE(u.wait_exit(), 0);
+  ASSERT_TRUE(u.wait_for(std::regex("\n"), 10s)) << u.text();
   EXPECT_NE(u.text().find("--profile: no shipped profile 'ovh' (shipped: generic-3.4, melrose-labs, mensatek, ovhcloud"),
             std::string::npos)
       << u.text();
@@ -149,12 +153,12 @@ TEST(profile_cli, proxy_reports_a_breach_of_ovhcloud_live) {
   child sim({SMPPSCOPE_BINARY, "sim", "--listen", "127.0.0.1:0", "--enquire-link-interval", "0"});
   const auto sim_port = sim.wait_for(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"), 10s);
   ASSERT_TRUE(sim_port) << sim.text();
-  child proxy({SMPPSCOPE_BINARY, "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + (*sim_port)[1].str(),
+  child proxy({SMPPSCOPE_BINARY, "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + (*sim_port)[1],
                "--profile", "ovhcloud"});
   const auto proxy_port = proxy.wait_for(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"), 10s);
   ASSERT_TRUE(proxy_port) << proxy.text();
   ASSERT_TRUE(proxy.wait_for(std::regex("checking sessions against provider profile ovhcloud"), 10s)) << proxy.text();
-  const auto port = static_cast<std::uint16_t>(std::stoi((*proxy_port)[1].str()));
+  const auto port = static_cast<std::uint16_t>(std::stoi((*proxy_port)[1]));
 
   const int good = connect_to(port);
   ASSERT_GE(good, 0);
@@ -174,6 +178,35 @@ TEST(profile_cli, proxy_reports_a_breach_of_ovhcloud_live) {
   std::size_t alerts = 0;
   for (std::size_t at = all.find("alert profile_"); at != std::string::npos; at = all.find("alert profile_", at + 1)) ++alerts;
   EXPECT_EQ(alerts, 1u) << all;
+}
+
+// The provider stood in for by the simulator, a client keeping to the provider's limits by itself,
+// and the proxy checking the traffic between them: no failure, no throttling, no breach.
+TEST(profile_cli, load_and_sim_with_the_ovhcloud_profile_through_the_proxy_break_nothing) {
+  child sim({SMPPSCOPE_BINARY, "sim", "--listen", "127.0.0.1:0", "--profile", "ovhcloud", "--dlr-delay", "10",
+             "--quiet"});
+  const auto sim_port = sim.wait_for(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"), 10s);
+  ASSERT_TRUE(sim_port) << sim.text();
+  child proxy({SMPPSCOPE_BINARY, "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + (*sim_port)[1],
+               "--profile", "ovhcloud"});
+  const auto proxy_port = proxy.wait_for(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"), 10s);
+  ASSERT_TRUE(proxy_port) << proxy.text();
+  ASSERT_TRUE(proxy.wait_for(std::regex("checking sessions against provider profile ovhcloud"), 10s)) << proxy.text();
+
+  // 60 messages at the provider's 20 per second: about three seconds.
+  child load({SMPPSCOPE_BINARY, "load", "--target", "127.0.0.1:" + (*proxy_port)[1], "--system-id",
+              "smpp-load1", "--password", "pw", "--count", "60", "--registered-delivery", "--profile", "ovhcloud",
+              "--json", "--quiet"});
+  EXPECT_EQ(load.wait_exit(), 0) << load.text();
+  const std::string report = load.text();
+  EXPECT_NE(report.find("\"ok\":true"), std::string::npos) << report;
+  EXPECT_NE(report.find("\"errors_total\":0"), std::string::npos) << report;
+  EXPECT_NE(report.find("\"throttled_total\":0"), std::string::npos) << report;
+  EXPECT_NE(report.find("\"received\":60"), std::string::npos) << report;
+  // The session closed without a single profile alert (the analysis runs a little behind the
+  // relay: give it time to raise one if it were going to).
+  ASSERT_TRUE(proxy.wait_for(std::regex("session \\d+ client \\S+ close"), 10s)) << proxy.text();
+  EXPECT_FALSE(proxy.wait_for(std::regex("alert profile_"), 1500ms)) << proxy.text();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "smppscope/cmpp_auth/authenticator.hpp"
 #include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "web_test_util.hpp"
@@ -133,7 +134,7 @@ TEST(web_cmpp_relay, cmpp20_session_relayed_byte_for_byte_and_shown_as_cmpp) {
   web.start();
 
   // The SP: CONNECT, a GBK SUBMIT, a three-part UCS2 SUBMIT, TERMINATE; one write each.
-  const auto auth = cmpp::authenticator_source("901234", "secret", 1122134530u);
+  const auto auth = smppscope::cmpp_auth::authenticator_source("901234", "secret", 1122134530u).value();
   std::vector<bytes> frames;
   frames.push_back(cmpp::pdu_builder(cmpp::command_id::connect, v20, 1)
                        .set("Source_Addr", "901234")
@@ -193,7 +194,9 @@ TEST(web_cmpp_relay, cmpp20_session_relayed_byte_for_byte_and_shown_as_cmpp) {
     bytes& side = e.at("direction").as_string() == "esme_to_smsc" ? up : down;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) side.push_back(std::uint8_t(std::stoul(hex.substr(i, 2), nullptr, 16)));
     const std::string cmd(e.at("command").as_string());
-    if (cmd == "CMPP_SUBMIT" && e.at("encoding").as_string() == "gbk") EXPECT_EQ(e.at("text").as_string(), "中国移动欢迎您");
+    if (cmd == "CMPP_SUBMIT" && e.at("encoding").as_string() == "gbk") {
+      EXPECT_EQ(e.at("text").as_string(), "中国移动欢迎您");
+    }
     if (cmd == "CMPP_SUBMIT" && e.contains("concat")) {
       ++parts;
       EXPECT_EQ(e.at("concat").at("total").as_int64(), 3);
