@@ -484,3 +484,62 @@ test('provider profile: the compliance summary in the sessions view and a receip
     await page3.close();
   }
 });
+
+test('CMPP 2.0: a session in the live table, its SUBMIT and status report in the detail pane', async () => {
+  // A CMPP 2.0 ISMG behind a proxy that decides each session's protocol from its first PDU.
+  const p = { sim: await freePort(), proxy: await freePort(), web: await freePort() };
+  startProcess('cmpp-sim', BIN, ['sim', '--protocol', 'cmpp2', '--listen', `127.0.0.1:${p.sim}`, '--dlr-delay', '20']);
+  startProcess('cmpp-proxy', BIN, ['proxy', '--listen', `127.0.0.1:${p.proxy}`, '--upstream', `127.0.0.1:${p.sim}`,
+    '--web', `127.0.0.1:${p.web}`]);
+  const base = `http://127.0.0.1:${p.web}/`;
+  await waitFor(async () => (await fetch(base + 'healthz')).ok, 'the CMPP proxy web server');
+  await runProcess('cmpp-load', BIN, ['load', '--protocol', 'cmpp2', '--target', `127.0.0.1:${p.proxy}`,
+    '--system-id', '901234', '--password', 'secret', '--count', '4', '--mix', 'gbk', '--registered-delivery', '--quiet']);
+  let session;
+  await waitFor(async () => {
+    session = (await (await fetch(base + 'api/sessions')).json()).find(s => s.protocol === 'cmpp');
+    return session;
+  }, 'the CMPP session in /api/sessions');
+  assert.equal(session.protocol_version, '2.0');
+  assert.equal(session.system_id, '901234');
+  await waitFor(async () => {
+    const events = await (await fetch(base + `api/pdus?session=${session.id}&limit=100`)).json();
+    return events.some(e => e.command === 'CMPP_DELIVER' && e.report);
+  }, 'a status report in /api/pdus');
+
+  const page4 = await context.newPage();
+  const errors = [];
+  page4.on('pageerror', e => errors.push(e.message));
+  page4.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    await page4.goto(base);
+    await page4.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
+    // The SUBMIT: a CMPP badge in the table, the specification's fields and the GBK text in the detail.
+    await page4.fill('#f-command', 'CMPP_SUBMIT');
+    await page4.press('#f-text', 'Enter');
+    await waitFor(async () => (await page4.$$('.trow:not([hidden])')).length > 0, 'CMPP_SUBMIT rows');
+    const first = page4.locator('.trow:not([hidden])').first();
+    assert.match(await first.textContent(), /CMPP 2\.0/);
+    await first.click();
+    await waitFor(async () => /Msg_Fmt/.test(await page4.textContent('#detail')), 'the SUBMIT fields');
+    const detail = await page4.textContent('#detail');
+    assert.match(detail, /Header · CMPP 2\.0/);
+    assert.match(detail, /Pk_total/);
+    assert.match(detail, /encoding gbk/);
+    // The status report: Stat and the Msg_Id's parts.
+    await page4.fill('#f-command', 'CMPP_DELIVER');
+    await page4.press('#f-text', 'Enter');
+    // Wait for the re-filtered table (the SUBMIT rows stay until it is drawn again).
+    await waitFor(async () => {
+      const rows = await page4.$$('.trow:not([hidden])');
+      return rows.length > 0 && /CMPP_DELIVER/.test(await rows[0].textContent());
+    }, 'CMPP_DELIVER rows');
+    await page4.locator('.trow:not([hidden])').first().click();
+    await waitFor(async () => /Status report/.test(await page4.textContent('#detail')), 'the status report section');
+    assert.match(await page4.textContent('#detail'), /Stat.*DELIVRD/s);
+    await page4.screenshot({ path: path.join(artifacts, 'ui-cmpp.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await page4.close();
+  }
+});

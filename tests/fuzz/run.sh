@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes with libFuzzer: configures a clang build in build-fuzz/ (next to the other build dirs),
 # builds every fuzz target, seeds each corpus from the reference vectors in tests/data/vectors/
-# and runs each target for N seconds (default 30; six targets, so 180 s in all). Exits non-zero
+# and runs each target for N seconds (default 30; seven targets, so 210 s in all). Exits non-zero
 # if any target crashes; the crashing input is left in build-fuzz/fuzz-artifacts/TARGET/.
 #   decoder        framer + decode + encode round trip on raw PDU bytes
 #   event_json     the event JSON writer never lets a bind password through

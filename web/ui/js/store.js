@@ -29,7 +29,7 @@ function valuesContain(v, needle) {
 export function matches(e, f) {
   if (f.session !== null && e.session !== f.session) return false;
   if (f.direction && e.direction !== f.direction) return false;
-  if (f.commands.length && (e.type !== 'pdu' || !f.commands.includes(e.command))) return false;
+  if (f.commands.length && (e.type !== 'pdu' || !f.commands.includes(String(e.command).toLowerCase()))) return false;  // CMPP names are upper case
   if (f.errorsOnly && !isError(e)) return false;
   if (f.text && !valuesContain(e, f.text.toLowerCase())) return false;
   return true;
