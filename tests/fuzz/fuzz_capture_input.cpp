@@ -19,6 +19,8 @@
 
 #include "smppscope/capture/offline_decode.hpp"
 #include "smppscope/capture/pcap_reader.hpp"
+#include "smppscope/decoder/cmpp.hpp"
+#include "smppscope/decoder/cmpp_json.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/message.hpp"
 #include "smppscope/decoder/pdu.hpp"
@@ -67,6 +69,18 @@ class checker final : public c::offline_handler {
       require(joiner.pending() <= 64);
     }
   }
+  // CMPP streams (decided from their first PDU) count as PDUs too; their JSON must be an object.
+  void on_cmpp_pdu(const c::offline_cmpp_pdu& p) override {
+    ++pdus;
+    require(p.pdu != nullptr && p.src != nullptr && p.dst != nullptr);
+    require(p.frame.size() >= d::cmpp::header_size);
+    json.clear();
+    d::json_context ctx;
+    ctx.session = p.stream;
+    ctx.direction = p.dir == c::direction::esme_to_smsc ? "esme_to_smsc" : "smsc_to_esme";
+    d::cmpp::append_pdu_json(json, *p.pdu, p.frame, ctx);
+    require(json.size() >= 2 && json.front() == '{' && json.back() == '}');
+  }
   void on_out_of_sync(const c::offline_out_of_sync& o) override {
     ++out_of_sync;
     require(!o.message.empty());
@@ -107,7 +121,7 @@ void run_file(const std::uint8_t* data, std::size_t size, bool add_header, int l
   require(st.pdus == h.pdus);
   require(st.out_of_sync == h.out_of_sync);
   require(st.tcp_segments <= st.packets);
-  require(st.smpp_streams <= st.streams);
+  require(st.smpp_streams + st.cmpp_streams <= st.streams);
   require(st.decode_errors <= st.pdus);
 }
 

@@ -1,6 +1,6 @@
 // libFuzzer target for the CMPP decoder and version detector. The first input octet picks the
 // version to decode with (and seeds the detector's fallback); the rest is a CMPP byte stream. It is
-// framed whole and in input-derived chunks (the frames must be the same); every frame is decoded
+// framed whole and in input-derived chunks (the frames must be the same), and in resync mode; every frame is decoded
 // with both layouts, rendered as JSON, re-encoded (the encoding of a cleanly decoded frame must be
 // the frame itself), its message, report and Msg_Id parsed; the version detector and the SMPP/CMPP
 // sniffer see every frame and the whole input. Invariants broken -> abort().
@@ -86,8 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c::version_detector det(v);
   const d::framer_layout layout{static_cast<std::uint32_t>(c::header_size), &c::known_command};
 
+  // Stop mode: framing does not depend on how the stream is cut, so whole and chunked agree.
   std::vector<std::vector<std::uint8_t>> whole, chunked;
-  d::framer f1(c::max_pdu_size, d::framer_mode::resync, layout);
+  d::framer f1(c::max_pdu_size, d::framer_mode::stop, layout);
   f1.feed(in, [&](d::bytes_view fr) {
     whole.emplace_back(fr.begin(), fr.end());
     require(fr.size() >= c::header_size);
@@ -95,15 +96,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_frame(fr, dv);
     check_frame(fr, dv == c::version::v20 ? c::version::v30 : c::version::v20);
   });
-  d::framer f2(c::max_pdu_size, d::framer_mode::resync, layout);
+  d::framer f2(c::max_pdu_size, d::framer_mode::stop, layout);
+  const auto next_step = [](std::size_t step) { return step * 7 % 31 + 1; };
   std::size_t pos = 0, step = 1 + data[0] % 13;
   while (pos < in.size()) {
     const std::size_t n = std::min(step, in.size() - pos);
     f2.feed(in.subspan(pos, n), [&](d::bytes_view fr) { chunked.emplace_back(fr.begin(), fr.end()); });
     pos += n;
-    step = step * 7 % 31 + 1;
+    step = next_step(step);
   }
   require(whole == chunked);
+  // Resync mode: where framing resumes may depend on where the input paused (a candidate that
+  // ends exactly where the octets seen so far end is taken, as on a live link), so only the
+  // frames themselves are checked: in bounds and decodable without a crash.
+  d::framer f3(c::max_pdu_size, d::framer_mode::resync, layout);
+  c::version_detector det3(v);
+  pos = 0;
+  step = 1 + data[0] % 13;
+  while (pos < in.size()) {
+    const std::size_t n = std::min(step, in.size() - pos);
+    f3.feed(in.subspan(pos, n), [&](d::bytes_view fr) {
+      require(fr.size() >= c::header_size && fr.size() <= c::max_pdu_size);
+      check_frame(fr, det3.observe(fr));
+    });
+    pos += n;
+    step = next_step(step);
+  }
   check_frame(in, v);
   return 0;
 }
