@@ -75,6 +75,33 @@ async function filter({ command = '', text = '', direction = '', errors = false 
 }
 
 const visibleCommands = () => page.$$eval('.trow:not([hidden]) .c-cmd', els => els.map(e => e.textContent));
+
+// Filters page pg to one command and waits until the table is drawn again with only that
+// command's rows (rows of the previous view stay in the DOM until the next animation frame),
+// then opens the first of them in the detail pane.
+async function openFirstOf(pg, command) {
+  await pg.fill('#f-command', command);
+  await pg.press('#f-text', 'Enter');
+  let id;
+  await waitFor(async () => {
+    const rows = await pg.$$eval('.trow:not([hidden])', els => {
+      const view = document.querySelector('#tscroll').getBoundingClientRect();
+      return els.map(e => {
+        const b = e.getBoundingClientRect();
+        return { id: e.dataset.id, cmd: e.querySelector('.c-cmd')?.textContent ?? '',
+          inView: b.top >= view.top && b.bottom <= view.bottom };
+      });
+    });
+    // A CMPP row's command cell starts with its protocol badge.
+    if (!rows.length || !rows.every(r => r.cmd.toLowerCase().endsWith(command.toLowerCase()))) return false;
+    id = (rows.find(r => r.inView) ?? rows[0]).id;
+    return true;
+  }, `${command} rows`);
+  await pg.locator(`.trow[data-id="${id}"]`).click();
+  await waitFor(async () => (await pg.$$eval('#detail .d-meta span', els => els.map(e => e.textContent))).includes(`event ${id}`),
+    `the detail of event ${id}`);
+  return pg.locator(`.trow[data-id="${id}"]`);
+}
 const eventCount = async () => Number((await page.textContent('#stat-events')).replace(/,/g, ''));
 
 // Clicks the nth table row that is wholly in view (the virtualised table keeps rows above and
@@ -465,18 +492,12 @@ test('provider profile: the compliance summary in the sessions view and a receip
     assert.match(await badge.textContent(), /ovhcloud: system_id ×1/);
     assert.match(await badge.getAttribute('title'), /Breaks ovhcloud/);
     // The receipt in the detail pane: its err: row carries OVHcloud's meaning.
-    await page3.fill('#f-command', 'deliver_sm');
-    await page3.press('#f-text', 'Enter');
-    await waitFor(async () => (await page3.$$('.trow:not([hidden])')).length > 0, 'deliver_sm rows');
-    await page3.locator('.trow:not([hidden])').first().click();
+    await openFirstOf(page3, 'deliver_sm');
     const row = page3.locator('#detail .d-sec:has(h4:text-is("Delivery receipt")) .f-row.r-err');
     await row.waitFor({ timeout: 15000 });
     assert.match(await row.textContent(), /err.*000.*No Error/s);
     // The bind breaks the system_id rule: its warning names the profile.
-    await page3.fill('#f-command', 'bind_transceiver');
-    await page3.press('#f-text', 'Enter');
-    await waitFor(async () => (await page3.$$('.trow:not([hidden])')).length > 0, 'the bind row');
-    await page3.locator('.trow:not([hidden])').first().click();
+    await openFirstOf(page3, 'bind_transceiver');
     await waitFor(async () => /ovhcloud: system_id 'uitest'/.test(await page3.textContent('#detail')), 'the profile lint on the bind');
     await page3.screenshot({ path: path.join(artifacts, 'ui-profile.png') });
     assert.deepEqual(errors, []);
@@ -515,26 +536,15 @@ test('CMPP 2.0: a session in the live table, its SUBMIT and status report in the
     await page4.goto(base);
     await page4.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
     // The SUBMIT: a CMPP badge in the table, the specification's fields and the GBK text in the detail.
-    await page4.fill('#f-command', 'CMPP_SUBMIT');
-    await page4.press('#f-text', 'Enter');
-    await waitFor(async () => (await page4.$$('.trow:not([hidden])')).length > 0, 'CMPP_SUBMIT rows');
-    const first = page4.locator('.trow:not([hidden])').first();
+    const first = await openFirstOf(page4, 'CMPP_SUBMIT');
     assert.match(await first.textContent(), /CMPP 2\.0/);
-    await first.click();
     await waitFor(async () => /Msg_Fmt/.test(await page4.textContent('#detail')), 'the SUBMIT fields');
     const detail = await page4.textContent('#detail');
     assert.match(detail, /Header · CMPP 2\.0/);
     assert.match(detail, /Pk_total/);
     assert.match(detail, /encoding gbk/);
     // The status report: Stat and the Msg_Id's parts.
-    await page4.fill('#f-command', 'CMPP_DELIVER');
-    await page4.press('#f-text', 'Enter');
-    // Wait for the re-filtered table (the SUBMIT rows stay until it is drawn again).
-    await waitFor(async () => {
-      const rows = await page4.$$('.trow:not([hidden])');
-      return rows.length > 0 && /CMPP_DELIVER/.test(await rows[0].textContent());
-    }, 'CMPP_DELIVER rows');
-    await page4.locator('.trow:not([hidden])').first().click();
+    await openFirstOf(page4, 'CMPP_DELIVER');
     await waitFor(async () => /Status report/.test(await page4.textContent('#detail')), 'the status report section');
     assert.match(await page4.textContent('#detail'), /Stat.*DELIVRD/s);
     await page4.screenshot({ path: path.join(artifacts, 'ui-cmpp.png') });
