@@ -4,7 +4,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "smppscope/capture/offline_decode.hpp"
+#include "smppscope/analysis/offline_decode.hpp"
 
 namespace smppscope::app {
 
@@ -14,8 +14,8 @@ command_runner add_decode_command(CLI::App& app) {
     bool json = false;
     bool hex = false;
     bool stats = false;
-    std::size_t max_streams = capture::offline_limits{}.max_streams;
-    std::size_t max_state_mb = capture::offline_limits{}.max_state_bytes >> 20;
+    std::size_t max_streams = analysis::offline_limits{}.max_streams;
+    std::size_t max_state_mb = analysis::offline_limits{}.max_state_bytes >> 20;
   };
   auto opt = std::make_shared<options>();
   auto* cmd = app.add_subcommand("decode", "decode SMPP in a pcap/pcapng file, one line per PDU");
@@ -38,7 +38,7 @@ command_runner add_decode_command(CLI::App& app) {
   return [opt] {
     static char buf[1 << 16];
     std::setvbuf(stdout, buf, _IOFBF, sizeof buf);
-    capture::decode_output_options o;
+    analysis::decode_output_options o;
     o.json = opt->json;
     o.hex = opt->hex;
     o.limits.max_streams = opt->max_streams;
@@ -46,9 +46,9 @@ command_runner add_decode_command(CLI::App& app) {
     o.limits.on_first_eviction = [](std::string_view what) {
       std::fprintf(stderr, "smppscope decode: %.*s\n", static_cast<int>(what.size()), what.data());
     };
-    capture::offline_stats st;
+    analysis::offline_stats st;
     std::string error;
-    if (!capture::decode_pcap_file(opt->file, stdout, o, &st, error)) {
+    if (!analysis::decode_pcap_file(opt->file, stdout, o, &st, error)) {
       std::fprintf(stderr, "smppscope decode: %s\n", error.c_str());
       return 1;
     }

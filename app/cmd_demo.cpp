@@ -29,11 +29,11 @@
 
 #include "commands.hpp"
 #include "diag_wiring.hpp"
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/pcap_writer.hpp"
-#include "smppscope/capture/session_table.hpp"
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/pcap_writer.hpp"
+#include "smppscope/analysis/session_table.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/proxy/host_port.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "smppscope/sim/ismg.hpp"
@@ -179,15 +179,15 @@ int run_demo(demo_args& a) {
   std::thread smsc_thread([&smsc] { smsc.run(); });
 
   // Capture and analysis, as `smppscope proxy` wires them.
-  capture::event_ring ring(capture::event_ring_options{});
-  capture::session_table sessions;
-  capture::tap_queue tap(16u << 20);
-  capture::pcap_writer_options pcap_opt;
+  analysis::event_ring ring(analysis::event_ring_options{});
+  analysis::session_table sessions;
+  analysis::tap_queue tap(16u << 20);
+  analysis::pcap_writer_options pcap_opt;
   pcap_opt.dir = pcap_dir;
-  capture::pcap_writer pcap(pcap_opt);
-  capture::analyzer analyzer(ring, sessions);
+  analysis::pcap_writer pcap(pcap_opt);
+  analysis::analyzer analyzer(ring, sessions);
   analyzer.add_queue(tap);
-  capture::tap_queue cmpp_tap(4u << 20);  // the CMPP relay's
+  analysis::tap_queue cmpp_tap(4u << 20);  // the CMPP relay's
   analyzer.add_queue(cmpp_tap);
   analyzer.add_observer(*diagnostics);
   analyzer.add_sink(pcap);

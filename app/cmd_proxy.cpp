@@ -18,12 +18,12 @@
 #include "diag_wiring.hpp"
 #include "profile_wiring.hpp"
 #include "web_wiring.hpp"
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/compliance.hpp"
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/pcap_writer.hpp"
-#include "smppscope/capture/session_table.hpp"
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/compliance.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/pcap_writer.hpp"
+#include "smppscope/analysis/session_table.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/proxy/proxy.hpp"
 
@@ -142,7 +142,7 @@ std::size_t megabytes(const std::string& flag, double mb, double min_mb) {
 }
 
 // The relay's own counters on /metrics: counted in proxy/, written with web's exposition helpers.
-class relay_metrics final : public capture::metrics_source {
+class relay_metrics final : public analysis::metrics_source {
  public:
   relay_metrics(const proxy::proxy& p, web::metrics_registry& r) : proxy_(p), registry_(r) { registry_.add(*this); }
   ~relay_metrics() override { registry_.remove(*this); }
@@ -188,10 +188,10 @@ sigset_t shutdown_signals() {
 
 int run_proxy(const proxy_cli& cli) {
   proxy::proxy_options opt = to_options(cli);
-  capture::pcap_writer_options pcap_opt;
+  analysis::pcap_writer_options pcap_opt;
   if (!cli.pcap_dir.empty()) {
     pcap_opt.dir = cli.pcap_dir;
-    auto legs = capture::parse_pcap_legs(cli.pcap_legs);
+    auto legs = analysis::parse_pcap_legs(cli.pcap_legs);
     if (!legs) throw std::runtime_error("--pcap-legs must be both, client or upstream (got '" + cli.pcap_legs + "')");
     pcap_opt.legs = *legs;
     if (!(cli.pcap_rotate_mb >= 0)) throw std::runtime_error("--pcap-rotate-mb must not be negative");
@@ -206,25 +206,25 @@ int run_proxy(const proxy_cli& cli) {
     if (pcap_opt.max_total_bytes && (!pcap_opt.rotate_bytes || pcap_opt.rotate_bytes > pcap_opt.max_total_bytes))
       throw std::runtime_error("--pcap-max-total-mb must be at least --pcap-rotate-mb (not 0): the file being "
                                "written is never deleted");
-    const auto age = capture::parse_duration_seconds(cli.pcap_max_age);
+    const auto age = analysis::parse_duration_seconds(cli.pcap_max_age);
     if (!age) throw std::runtime_error("--pcap-max-age must be a duration like 7d, 12h, 30m or 3600 (seconds) (got '" +
                                        cli.pcap_max_age + "')");
     pcap_opt.max_age_seconds = *age;
   }
-  capture::event_ring_options ring_opt;
+  analysis::event_ring_options ring_opt;
   if (cli.ring_events < 16) throw std::runtime_error("--ring-events must be at least 16");
   ring_opt.max_events = cli.ring_events;
   ring_opt.max_bytes = megabytes("--ring-mb", cli.ring_mb, 1);
   const std::size_t tap_bytes = megabytes("--tap-mb", cli.tap_mb, 1);
   auto diagnostics = make_diagnostics(cli.diag);
   // One profile for every session today; compliance_options::select can pick one per upstream.
-  capture::compliance_options compliance_opt{.profile = resolve_profile(cli.profile)};
+  analysis::compliance_options compliance_opt{.profile = resolve_profile(cli.profile)};
   if (cli.diag.log_alerts)
     compliance_opt.log = [](std::string_view line) {  // escaped: alert lines quote what peers sent
       const std::string safe = decoder::log_safe(line);
       std::fprintf(stderr, "smppscope: %.*s\n", static_cast<int>(safe.size()), safe.data());
     };
-  capture::compliance_checker compliance(std::move(compliance_opt));
+  analysis::compliance_checker compliance(std::move(compliance_opt));
 
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill the proxy
   const sigset_t stop_signals = shutdown_signals();
@@ -232,21 +232,21 @@ int run_proxy(const proxy_cli& cli) {
   const std::uint64_t fd_limit = proxy::raise_fd_limit();
 
   // Everything the analyzer reads is declared before it, so it outlives the analysis thread.
-  capture::event_ring ring(ring_opt);
-  capture::session_table sessions;
-  std::vector<std::unique_ptr<capture::tap_queue>> taps;
+  analysis::event_ring ring(ring_opt);
+  analysis::session_table sessions;
+  std::vector<std::unique_ptr<analysis::tap_queue>> taps;
   for (unsigned i = 0; i < opt.threads; ++i) {
-    taps.push_back(std::make_unique<capture::tap_queue>(tap_bytes));
+    taps.push_back(std::make_unique<analysis::tap_queue>(tap_bytes));
     opt.taps.push_back(taps.back().get());
   }
-  std::unique_ptr<capture::pcap_writer> pcap;
-  if (!cli.pcap_dir.empty()) pcap = std::make_unique<capture::pcap_writer>(pcap_opt);
-  capture::analyzer_options an_opt;
+  std::unique_ptr<analysis::pcap_writer> pcap;
+  if (!cli.pcap_dir.empty()) pcap = std::make_unique<analysis::pcap_writer>(pcap_opt);
+  analysis::analyzer_options an_opt;
   an_opt.max_pdu = opt.max_pdu;
   an_opt.background_priority = true;  // the relay threads come first
   if (cli.protocol == "smpp") an_opt.protocol = decoder::cmpp::wire_protocol::smpp;
   if (cli.protocol == "cmpp") an_opt.protocol = decoder::cmpp::wire_protocol::cmpp;
-  capture::analyzer analyzer(ring, sessions, an_opt);
+  analysis::analyzer analyzer(ring, sessions, an_opt);
   for (auto& q : taps) analyzer.add_queue(*q);
   analyzer.add_observer(*diagnostics);
   analyzer.add_observer(compliance);

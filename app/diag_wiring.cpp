@@ -51,7 +51,7 @@ void seconds_flag(CLI::App& cmd, const std::string& name, std::int64_t& target, 
 
 // Alert lines quote what peers sent (system_id, message_id, addresses): escaped before stderr so
 // no control character or ANSI sequence reaches a terminal or a log viewer raw.
-capture::diag::alert_logger escaped_stderr_alert_logger() {
+analysis::diag::alert_logger escaped_stderr_alert_logger() {
   return [](std::string_view line) {
     const std::string safe = decoder::log_safe(line);
     std::fprintf(stderr, "smppscope: %.*s\n", static_cast<int>(safe.size()), safe.data());
@@ -113,19 +113,19 @@ void add_diag_options(CLI::App& cmd, diag_cli_options& out) {
     cmd.get_option(name)->group(group);
 }
 
-capture::diag::diag_options resolve_diag_options(const diag_cli_options& cli) {
-  capture::diag::diag_options o = cli.opt;
+analysis::diag::diag_options resolve_diag_options(const diag_cli_options& cli) {
+  analysis::diag::diag_options o = cli.opt;
   if (!cli.request_expiry_given)
     o.request_expiry_us = std::max<std::int64_t>(
         60'000'000, 2 * std::max(o.response_timeout_us, o.enquire_link_timeout_us));
-  if (const std::string err = capture::diag::validate(o); !err.empty()) throw std::invalid_argument(err);
+  if (const std::string err = analysis::diag::validate(o); !err.empty()) throw std::invalid_argument(err);
   return o;
 }
 
-std::unique_ptr<capture::diag::diagnostics> make_diagnostics(const diag_cli_options& cli) {
-  return std::make_unique<capture::diag::diagnostics>(
+std::unique_ptr<analysis::diag::diagnostics> make_diagnostics(const diag_cli_options& cli) {
+  return std::make_unique<analysis::diag::diagnostics>(
       resolve_diag_options(cli),
-      cli.log_alerts ? escaped_stderr_alert_logger() : capture::diag::null_alert_logger());
+      cli.log_alerts ? escaped_stderr_alert_logger() : analysis::diag::null_alert_logger());
 }
 
 }  // namespace smppscope::app

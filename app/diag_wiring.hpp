@@ -13,12 +13,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "smppscope/capture/diag/diagnostics.hpp"
+#include "smppscope/analysis/diag/diagnostics.hpp"
 
 namespace smppscope::app {
 
 struct diag_cli_options {
-  capture::diag::diag_options opt;
+  analysis::diag::diag_options opt;
   bool request_expiry_given = false;  // else derived from the timeouts
   bool log_alerts = true;             // one stderr line per alert raise / clear
 };
@@ -28,8 +28,8 @@ void add_diag_options(CLI::App& cmd, diag_cli_options& out);
 
 // The options as they will be used: derived defaults filled in, then validated.
 // Throws std::invalid_argument with one line naming the flag.
-capture::diag::diag_options resolve_diag_options(const diag_cli_options& cli);
+analysis::diag::diag_options resolve_diag_options(const diag_cli_options& cli);
 
-std::unique_ptr<capture::diag::diagnostics> make_diagnostics(const diag_cli_options& cli);
+std::unique_ptr<analysis::diag::diagnostics> make_diagnostics(const diag_cli_options& cli);
 
 }  // namespace smppscope::app

@@ -5,9 +5,9 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/compliance.hpp"
-#include "smppscope/capture/diag/diagnostics.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/compliance.hpp"
+#include "smppscope/analysis/diag/diagnostics.hpp"
 #include "smppscope/proxy/host_port.hpp"
 #include "smppscope/proxy/tls.hpp"
 
@@ -90,9 +90,9 @@ web::server_options make_server_options(const web_cli_options& o) {
   return s;
 }
 
-web_frontend::web_frontend(const web_cli_options& o, capture::event_ring& ring,
-                           capture::session_table& sessions, capture::analyzer& analyzer,
-                           const capture::pcap_writer* pcap)
+web_frontend::web_frontend(const web_cli_options& o, analysis::event_ring& ring,
+                           analysis::session_table& sessions, analysis::analyzer& analyzer,
+                           const analysis::pcap_writer* pcap)
     : capture_(ring, sessions, &analyzer, pcap), ring_(ring), sessions_(sessions) {
   analyzer.add_observer(pdus_);
   registry_.add(pdus_);
@@ -100,14 +100,14 @@ web_frontend::web_frontend(const web_cli_options& o, capture::event_ring& ring,
   if (!o.web.empty()) opts_ = make_server_options(o);
 }
 
-void web_frontend::add_diagnostics(const capture::diag::diagnostics& d) {
+void web_frontend::add_diagnostics(const analysis::diag::diagnostics& d) {
   registry_.add(d);
   if (opts_) {
     opts_->timeline = [&d](std::uint64_t session, std::int64_t since) { return d.timeline_json(session, since); };
   }
 }
 
-void web_frontend::add_compliance(const capture::compliance_checker& c) {
+void web_frontend::add_compliance(const analysis::compliance_checker& c) {
   if (!opts_) return;
   opts_->annotate = &c;
   opts_->session_compliance = [&c](std::uint64_t session) { return c.session_summary_json(session); };

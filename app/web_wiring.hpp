@@ -18,7 +18,7 @@
 #include "smppscope/web/metrics.hpp"
 #include "smppscope/web/server.hpp"
 
-namespace smppscope::capture {
+namespace smppscope::analysis {
 namespace diag {
 class diagnostics;
 }
@@ -27,7 +27,7 @@ class compliance_checker;
 class event_ring;
 class pcap_writer;
 class session_table;
-}  // namespace smppscope::capture
+}  // namespace smppscope::analysis
 
 namespace smppscope::app {
 
@@ -55,16 +55,16 @@ class web_frontend {
   // Registers a PDU counter with `analyzer`: construct before analyzer.start(); stop the analyzer
   // before destroying this. Everything referenced must outlive it. Throws like
   // make_server_options.
-  web_frontend(const web_cli_options& o, capture::event_ring& ring, capture::session_table& sessions,
-               capture::analyzer& analyzer, const capture::pcap_writer* pcap = nullptr);
+  web_frontend(const web_cli_options& o, analysis::event_ring& ring, analysis::session_table& sessions,
+               analysis::analyzer& analyzer, const analysis::pcap_writer* pcap = nullptr);
   ~web_frontend();
   web_frontend(const web_frontend&) = delete;
   web_frontend& operator=(const web_frontend&) = delete;
 
   // Its metrics on /metrics and its timelines on GET /api/sessions/{id}/timeline. Before start().
-  void add_diagnostics(const capture::diag::diagnostics& d);
+  void add_diagnostics(const analysis::diag::diagnostics& d);
   // Provider names and profile lints on pdu events, "compliance" on /api/sessions. Before start().
-  void add_compliance(const capture::compliance_checker& c);
+  void add_compliance(const analysis::compliance_checker& c);
   web::metrics_registry& metrics() noexcept { return registry_; }
 
   void start();  // binds and serves; no-op without --web. Throws std::runtime_error.
@@ -77,8 +77,8 @@ class web_frontend {
   web::metrics_registry registry_;
   web::pdu_counter pdus_;
   web::capture_metrics capture_;
-  capture::event_ring& ring_;
-  capture::session_table& sessions_;
+  analysis::event_ring& ring_;
+  analysis::session_table& sessions_;
   std::optional<web::server_options> opts_;  // --web given (validated at construction)
   std::unique_ptr<web::server> server_;
 };

@@ -21,13 +21,13 @@
 #include <string>
 #include <vector>
 
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/offline_decode.hpp"
-#include "smppscope/capture/pcap_reader.hpp"
-#include "smppscope/capture/pcap_writer.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/offline_decode.hpp"
+#include "smppscope/analysis/pcap_reader.hpp"
+#include "smppscope/analysis/pcap_writer.hpp"
 #include "smppscope/decoder/pdu.hpp"
 
-namespace sc = smppscope::capture;
+namespace sc = smppscope::analysis;
 namespace sd = smppscope::decoder;
 
 namespace {

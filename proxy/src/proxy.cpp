@@ -46,7 +46,7 @@ using detail::session_core;
 using detail::session_stage;
 using detail::tcp;
 using detail::tls_stream;
-using capture::direction;
+using analysis::direction;
 
 namespace {
 
@@ -88,8 +88,8 @@ std::string endpoint_text(const tcp::endpoint& e) {
   return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(e.port()) : a.to_string() + ":" + std::to_string(e.port());
 }
 
-capture::endpoint to_capture(const tcp::endpoint& e) {
-  capture::endpoint c;
+analysis::endpoint to_capture(const tcp::endpoint& e) {
+  analysis::endpoint c;
   const auto a = unmapped(e.address());
   if (a.is_v4()) {
     const auto b = a.to_v4().to_bytes();
@@ -177,7 +177,7 @@ struct relay_thread {
   unsigned index;
   asio::io_context ctx;  // run by `thread` only
   asio::executor_work_guard<asio::io_context::executor_type> work;
-  capture::tap_queue* tap = nullptr;
+  analysis::tap_queue* tap = nullptr;
   std::thread thread;
   // Sessions living on this thread (intrusive list; only this thread touches it).
   session_core* sessions = nullptr;
@@ -427,9 +427,9 @@ struct proxy::impl {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   };
 
-  void push_event(session_core& s, const session_info& info, capture::record_kind kind, std::string_view text) {
+  void push_event(session_core& s, const session_info& info, analysis::record_kind kind, std::string_view text) {
     if (!s.tap) return;
-    capture::tap_record r{};
+    analysis::tap_record r{};
     r.kind = kind;
     r.session = s.id;
     r.ts_us = detail::now_us();
@@ -450,7 +450,7 @@ struct proxy::impl {
   void upstream_failed(session_core& s, const session_info& info, const std::string& why) {
     stats.upstream_failures.fetch_add(1, std::memory_order_relaxed);
     log(session_prefix(s, info) + ": " + why);
-    push_event(s, info, capture::record_kind::upstream_failure, why);
+    push_event(s, info, analysis::record_kind::upstream_failure, why);
   }
 
   // Runs `op` (an awaitable yielding an error_code) with the connect timeout. Returns the op's
@@ -623,7 +623,7 @@ struct proxy::impl {
     s.stage = session_stage::relaying;
     stats.opened.fetch_add(1, std::memory_order_relaxed);
     log(session_prefix(s, info) + " open -> upstream " + endpoint_text(info.upstream));
-    push_event(s, info, capture::record_kind::session_open, negotiated_tls(c, u));
+    push_event(s, info, analysis::record_kind::session_open, negotiated_tls(c, u));
 
     s.relay_start_us = detail::steady_us();  // the relay thread's watchdog looks from here on
     co_await (detail::relay(c, u, s, direction::esme_to_smsc) && detail::relay(u, c, s, direction::smsc_to_esme));
@@ -650,7 +650,7 @@ struct proxy::impl {
                   static_cast<unsigned long long>(s2e.pdus.pdus()), static_cast<unsigned long long>(s2e.bytes), secs);
     log(session_prefix(s, info) + " close -> upstream " + endpoint_text(info.upstream) +
         (system_id.empty() ? "" : " system_id " + system_id) + ": " + counts + ", " + reason);
-    push_event(s, info, capture::record_kind::session_close, reason);
+    push_event(s, info, analysis::record_kind::session_close, reason);
   }
 
   // The session watchdog: one timer per relay thread (not one coroutine and timer per session,

@@ -26,7 +26,7 @@ TEST(DiagCli, DefaultsMatchTheOptions) {
   parsed p;
   p.parse({});
   const auto o = smppscope::app::resolve_diag_options(p.cli);
-  const smppscope::capture::diag::diag_options d;
+  const smppscope::analysis::diag::diag_options d;
   EXPECT_EQ(o.window, d.window);
   EXPECT_EQ(o.response_timeout_us, d.response_timeout_us);
   EXPECT_EQ(o.enquire_link_timeout_us, d.enquire_link_timeout_us);

@@ -9,17 +9,17 @@
 #include <string>
 #include <vector>
 
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/diag/diagnostics.hpp"
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/session_table.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/diag/diagnostics.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/session_table.hpp"
 #include "smppscope/decoder/pdu.hpp"
 
 namespace diag_test {
 
-namespace sc = smppscope::capture;
+namespace sc = smppscope::analysis;
 namespace sd = smppscope::decoder;
-namespace dg = smppscope::capture::diag;
+namespace dg = smppscope::analysis::diag;
 using bytes = std::vector<std::uint8_t>;
 using sc::direction;
 

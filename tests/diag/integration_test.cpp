@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "diag_test_util.hpp"
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/decoder/framer.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "smppscope/sim/simulator.hpp"

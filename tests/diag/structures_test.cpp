@@ -6,9 +6,9 @@
 
 #include "../decoder/vector_pcap.hpp"
 #include "diag_test_util.hpp"
-#include "smppscope/capture/diag/detail/ordered_table.hpp"
-#include "smppscope/capture/diag/histogram.hpp"
-#include "smppscope/capture/diag/receipt.hpp"
+#include "smppscope/analysis/diag/detail/ordered_table.hpp"
+#include "smppscope/analysis/diag/histogram.hpp"
+#include "smppscope/analysis/diag/receipt.hpp"
 #include "smppscope/decoder/dlr.hpp"
 
 using namespace diag_test;

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "smppscope/capture/offline_decode.hpp"
-#include "smppscope/capture/pcap_reader.hpp"
+#include "smppscope/analysis/offline_decode.hpp"
+#include "smppscope/analysis/pcap_reader.hpp"
 #include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/decoder/cmpp_json.hpp"
 #include "smppscope/decoder/json.hpp"
@@ -28,7 +28,7 @@
 
 namespace {
 
-namespace c = smppscope::capture;
+namespace c = smppscope::analysis;
 namespace d = smppscope::decoder;
 
 // The failing line goes to stderr first, so a crash report says which invariant broke.

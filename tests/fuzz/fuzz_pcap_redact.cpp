@@ -1,4 +1,4 @@
-// libFuzzer target for the pcap writer's password masking (capture/src/detail/pcap_synth.hpp,
+// libFuzzer target for the pcap writer's password masking (analysis/src/detail/pcap_synth.hpp,
 // pdu_scanner): the input is one direction of a relayed byte stream. It is scanned whole and in
 // chunks of input-derived sizes, with and without masking, and compared with a reference walk
 // written here from the SMPP v3.4 bind layout (section 4.1):
@@ -18,7 +18,7 @@
 
 namespace {
 
-namespace c = smppscope::capture;
+namespace c = smppscope::analysis;
 using bytes = std::vector<std::uint8_t>;
 
 void require(bool ok) {

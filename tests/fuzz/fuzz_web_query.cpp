@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/session_table.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/session_table.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/web/detail/api.hpp"
 #include "smppscope/web/event_match.hpp"
@@ -26,7 +26,7 @@
 
 namespace {
 
-namespace c = smppscope::capture;
+namespace c = smppscope::analysis;
 namespace w = smppscope::web;
 namespace wd = smppscope::web::detail;
 

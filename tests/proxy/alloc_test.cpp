@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "test_support.hpp"
 
@@ -37,7 +37,7 @@ void steady_state_allocations(bool tls) {
     while (c.read_exact(b, 16) && c.write_all(b, 16)) {
     }
   }, "127.0.0.1", tls ? sctx.get() : nullptr);
-  capture::tap_queue q(64u << 20);
+  analysis::tap_queue q(64u << 20);
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.taps = {&q};

@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/proxy/detail/buffer_pool.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "test_support.hpp"
@@ -58,7 +58,7 @@ TEST(buffer_pool, lends_reuses_and_keeps_at_most_max_free) {
 
 TEST(relay_buffers, idle_plain_tcp_sessions_hold_none_and_bytes_stay_exact) {
   server smsc(echo_server());
-  capture::tap_queue q(16u << 20);
+  analysis::tap_queue q(16u << 20);
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.taps = {&q};

@@ -11,7 +11,7 @@
 #include <random>
 #include <thread>
 
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "test_support.hpp"
 
@@ -19,13 +19,13 @@ namespace smppscope::proxy::test {
 namespace {
 
 using namespace std::chrono_literals;
-using capture::direction;
-using capture::record_kind;
+using analysis::direction;
+using analysis::record_kind;
 
 // Reads a tap queue on its own thread (like the analysis thread) and keeps what it sees.
 class tap_reader {
  public:
-  explicit tap_reader(capture::tap_queue& q) : q_(q), thread_([this] { run(); }) {}
+  explicit tap_reader(analysis::tap_queue& q) : q_(q), thread_([this] { run(); }) {}
   ~tap_reader() { finish(); }
   void finish() {
     stop_ = true;
@@ -46,7 +46,7 @@ class tap_reader {
   void run() {
     for (;;) {
       const bool last = stop_.load();
-      const std::size_t n = q_.drain([this](const capture::tap_record& r) {
+      const std::size_t n = q_.drain([this](const analysis::tap_record& r) {
         std::lock_guard lk(mu_);
         auto& s = seen_[r.session];
         switch (r.kind) {
@@ -66,7 +66,7 @@ class tap_reader {
       if (n == 0) std::this_thread::sleep_for(1ms);
     }
   }
-  capture::tap_queue& q_;
+  analysis::tap_queue& q_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<std::uint64_t, session_seen> seen_;
@@ -108,7 +108,7 @@ TEST(relay, hundred_thousand_pdus_byte_exact_both_directions_and_tapped) {
     writer.join();
   });
 
-  capture::tap_queue q(256u << 20);
+  analysis::tap_queue q(256u << 20);
   tap_reader reader(q);
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
@@ -151,9 +151,9 @@ TEST(relay, two_hundred_concurrent_sessions_on_three_threads) {
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.threads = 3;
-  std::vector<std::unique_ptr<capture::tap_queue>> queues;
+  std::vector<std::unique_ptr<analysis::tap_queue>> queues;
   for (unsigned i = 0; i < opt.threads; ++i) {
-    queues.push_back(std::make_unique<capture::tap_queue>(1u << 20));
+    queues.push_back(std::make_unique<analysis::tap_queue>(1u << 20));
     opt.taps.push_back(queues.back().get());
   }
   proxy p(opt);
@@ -290,7 +290,7 @@ TEST(relay, five_hundred_rapid_connect_close_cycles) {
 
 TEST(relay, upstream_refused_closes_client_promptly_and_keeps_listening) {
   const std::uint16_t dead = unused_port();
-  capture::tap_queue q(1u << 20);
+  analysis::tap_queue q(1u << 20);
   log_sink logs;
   auto opt = local_options(dead, logs);
   opt.taps = {&q};
@@ -311,7 +311,7 @@ TEST(relay, upstream_refused_closes_client_promptly_and_keeps_listening) {
   EXPECT_EQ(p.stats().opened, 0u);
 
   int failures = 0;
-  q.drain([&](const capture::tap_record& r) {
+  q.drain([&](const analysis::tap_record& r) {
     if (r.kind != record_kind::upstream_failure) return;
     ++failures;
     EXPECT_EQ(std::string(r.bytes.begin(), r.bytes.end()), want);

@@ -6,7 +6,7 @@
 #include <random>
 #include <thread>
 
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "test_support.hpp"
 
@@ -177,7 +177,7 @@ TEST(tls, wrong_ca_is_reported_clearly_and_insecure_passes) {
     c.shutdown_send();
   }, "127.0.0.1", sctx.get());
 
-  capture::tap_queue q(1u << 20);
+  analysis::tap_queue q(1u << 20);
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   opt.upstream_tls = upstream_tls();
@@ -193,8 +193,8 @@ TEST(tls, wrong_ca_is_reported_clearly_and_insecure_passes) {
       "upstream TLS handshake failed: certificate verify failed (unable to get local issuer certificate)";
   EXPECT_NE(logs.wait_for(want), "");
   std::string tapped;
-  q.drain([&](const capture::tap_record& r) {
-    if (r.kind == capture::record_kind::upstream_failure) tapped.assign(r.bytes.begin(), r.bytes.end());
+  q.drain([&](const analysis::tap_record& r) {
+    if (r.kind == analysis::record_kind::upstream_failure) tapped.assign(r.bytes.begin(), r.bytes.end());
   });
   EXPECT_EQ(tapped, want);
 

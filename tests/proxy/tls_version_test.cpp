@@ -5,11 +5,11 @@
 
 #include <openssl/ssl.h>
 
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/compliance.hpp"
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/session_table.hpp"
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/compliance.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/session_table.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/profile/loader.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "test_support.hpp"
@@ -27,7 +27,7 @@ struct result {
 result run_through_proxy(int smsc_max_version) {
   auto sctx = server_ctx(test_pki().leaf_cert, test_pki().leaf_key, smsc_max_version);
   server smsc(echo_handler(), "127.0.0.1", sctx.get());
-  capture::tap_queue q(1u << 20);
+  analysis::tap_queue q(1u << 20);
   log_sink logs;
   auto opt = local_options(smsc.port(), logs);
   tls_client_options up;
@@ -37,10 +37,10 @@ result run_through_proxy(int smsc_max_version) {
   proxy p(opt);
   p.start();
 
-  capture::event_ring ring;
-  capture::session_table sessions;
-  capture::analyzer an(ring, sessions);
-  capture::compliance_checker check(capture::compliance_options{.profile = profile::find_builtin("ovhcloud")});
+  analysis::event_ring ring;
+  analysis::session_table sessions;
+  analysis::analyzer an(ring, sessions);
+  analysis::compliance_checker check(analysis::compliance_options{.profile = profile::find_builtin("ovhcloud")});
   an.add_observer(check);
 
   conn c = connect_tcp("127.0.0.1", p.port());
@@ -53,8 +53,8 @@ result run_through_proxy(int smsc_max_version) {
   result r;
   std::uint64_t session = 0;
   EXPECT_TRUE(eventually([&] {
-    q.drain([&](const capture::tap_record& rec) {
-      if (rec.kind == capture::record_kind::session_open) {
+    q.drain([&](const analysis::tap_record& rec) {
+      if (rec.kind == analysis::record_kind::session_open) {
         r.open_text.assign(rec.bytes.begin(), rec.bytes.end());
         session = rec.session;
       }

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "ismg_core.hpp"  // cmpp_framer
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "smppscope/sim/ismg.hpp"
@@ -170,7 +170,7 @@ TEST(CmppLoad, ThroughTheProxyTheRelayPassesEveryByte) {
     po.listen = {"127.0.0.1", 0};
     po.upstream = {"127.0.0.1", s.port()};
     po.log = [](std::string_view) {};
-    capture::tap_queue tap(8u << 20);
+    analysis::tap_queue tap(8u << 20);
     po.taps = {&tap};
     proxy::proxy relay(po);
     relay.start();
@@ -191,8 +191,8 @@ TEST(CmppLoad, ThroughTheProxyTheRelayPassesEveryByte) {
     std::map<std::uint32_t, std::uint64_t> by_command;
     std::uint64_t tapped = 0, undecodable = 0;
     decoder::cmpp::pdu pdu;
-    tap.drain([&](const capture::tap_record& rec) {
-      if (rec.kind != capture::record_kind::data) return;
+    tap.drain([&](const analysis::tap_record& rec) {
+      if (rec.kind != analysis::record_kind::data) return;
       tapped += rec.bytes.size();
       auto& f = framers.try_emplace({rec.session, static_cast<int>(rec.dir)}, detail::cmpp_framer()).first->second;
       EXPECT_TRUE(f.feed(rec.bytes, [&](std::span<const std::uint8_t> frame) {

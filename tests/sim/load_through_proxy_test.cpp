@@ -19,7 +19,7 @@ TEST(LoadThroughProxy, CountsAndReceiptsSurviveTheRelay) {
   po.listen = {"127.0.0.1", 0};
   po.upstream = {"127.0.0.1", s.port()};
   po.log = [](std::string_view) {};
-  capture::tap_queue tap(8u << 20);
+  analysis::tap_queue tap(8u << 20);
   po.taps = {&tap};
   proxy::proxy relay(po);
   relay.start();
@@ -51,8 +51,8 @@ TEST(LoadThroughProxy, CountsAndReceiptsSurviveTheRelay) {
   EXPECT_GT(st.bytes_esme_to_smsc, 4000u * 60);
   // The relay handed copies of what it relayed to the tap.
   std::uint64_t tapped = 0;
-  tap.drain([&](const capture::tap_record& rec) {
-    if (rec.kind == capture::record_kind::data) tapped += rec.bytes.size();
+  tap.drain([&](const analysis::tap_record& rec) {
+    if (rec.kind == analysis::record_kind::data) tapped += rec.bytes.size();
   });
   EXPECT_EQ(tapped + tap.dropped_bytes(), st.bytes_esme_to_smsc + st.bytes_smsc_to_esme);
 }

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "../../app/web_wiring.hpp"
-#include "smppscope/capture/diag/diagnostics.hpp"
+#include "smppscope/analysis/diag/diagnostics.hpp"
 #include "web_test_util.hpp"
 
 namespace web_test {
@@ -181,7 +181,7 @@ TEST(web_cli, frontend_counts_pdus_for_metrics) {
 
 TEST(web_cli, frontend_serves_diagnostics_metrics_and_timelines) {
   capture_rig rig;
-  smppscope::capture::diag::diagnostics diag({}, smppscope::capture::diag::null_alert_logger());
+  smppscope::analysis::diag::diagnostics diag({}, smppscope::analysis::diag::null_alert_logger());
   rig.analyzer.add_observer(diag);
   app::web_cli_options o;
   o.web = "127.0.0.1:0";

@@ -28,9 +28,9 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/session_table.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/session_table.hpp"
 #include "smppscope/decoder/pdu.hpp"
 #include "smppscope/web/metrics.hpp"
 #include "smppscope/web/server.hpp"
@@ -42,7 +42,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
-namespace sc = smppscope::capture;
+namespace sc = smppscope::analysis;
 namespace sd = smppscope::decoder;
 namespace sw = smppscope::web;
 using tcp = net::ip::tcp;

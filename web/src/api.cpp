@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <ctime>
 
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/pcap_writer.hpp"
-#include "smppscope/capture/session_table.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/pcap_writer.hpp"
+#include "smppscope/analysis/session_table.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/protocol.hpp"
 #include "smppscope/web/event_match.hpp"
@@ -15,7 +15,7 @@ namespace smppscope::web::detail {
 
 namespace {
 
-using capture::event_type;
+using analysis::event_type;
 
 int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -181,7 +181,7 @@ http_reply json_error(unsigned status, std::string_view message) {
   return r;
 }
 
-api::api(api_options opt, const capture::event_ring& ring, const capture::session_table& sessions,
+api::api(api_options opt, const analysis::event_ring& ring, const analysis::session_table& sessions,
          const metrics_registry& metrics)
     : opt_(opt), ring_(ring), sessions_(sessions), metrics_(metrics),
       protocol_json_(make_protocol_json()) {}
@@ -252,14 +252,14 @@ http_reply api::sessions(const query_params& q) const {
     const auto info = sessions_.get(*id);
     if (!info) return json_error(404, "session " + *s + " is not known (closed long ago?)");
     r.body = "[";
-    capture::append_session_json(r.body, *info);
+    analysis::append_session_json(r.body, *info);
     append_compliance(r.body, info->id);
     r.body += ']';
   } else if (opt_.session_compliance) {
     r.body = "[";
     for (const auto& s : sessions_.snapshot()) {
       if (r.body.size() > 1) r.body += ',';
-      capture::append_session_json(r.body, s);
+      analysis::append_session_json(r.body, s);
       append_compliance(r.body, s.id);
     }
     r.body += ']';
@@ -393,7 +393,7 @@ http_reply api::pdus(const query_params& q) const {
   // Without payload filters every candidate is kept, so limit + 1 say whether more exist.
   std::vector<std::uint64_t> ids;
   const std::size_t max_ids = payload_filters ? ring_.options().max_events : limit + 1;
-  const capture::event_filter collect = [&](const capture::event_info& e) {
+  const analysis::event_filter collect = [&](const analysis::event_info& e) {
     if (ids.size() < max_ids && e.id <= upper && (!after || e.id > *after) && m.keep_info(e))
       ids.push_back(e.id);
     return false;  // never copy a payload here
@@ -402,19 +402,19 @@ http_reply api::pdus(const query_params& q) const {
   else (void)ring_.read_last(1, collect);
 
   // Pass 2.
-  capture::render_options ropt;
+  analysis::render_options ropt;
   ropt.include_hex = hex;
   ropt.annotate = opt_.annotate;
   std::vector<std::pair<std::uint64_t, std::string>> pieces;  // rendered events, walking order
   std::size_t bytes = 2, i = 0;
   std::string one;
   for (; i < ids.size() && pieces.size() < limit; ++i) {
-    const std::optional<capture::event> e = ring_.get(ids[i]);
+    const std::optional<analysis::event> e = ring_.get(ids[i]);
     if (!e) continue;  // overwritten since pass 1
     one.clear();
-    if (!m.text.empty()) capture::append_event_json(one, *e, ropt);
+    if (!m.text.empty()) analysis::append_event_json(one, *e, ropt);
     if (payload_filters && !m.keep(*e, one)) continue;
-    if (one.empty()) capture::append_event_json(one, *e, ropt);
+    if (one.empty()) analysis::append_event_json(one, *e, ropt);
     if (!pieces.empty() && bytes + one.size() + 1 > opt_.max_response_bytes) break;
     bytes += one.size() + 1;
     pieces.emplace_back(e->id, std::move(one));
@@ -441,14 +441,14 @@ http_reply api::pdus(const query_params& q) const {
 // the export ends at the newest event held when the request came in.
 http_reply api::pcap(const query_params& q) const {
   std::optional<std::uint64_t> session;
-  capture::pcap_export_options popt;
+  analysis::pcap_export_options popt;
   for (const auto& [key, val] : q.items) {
     if (key == "session") {
       if (val.empty()) continue;
       session = parse_u64(val);
       if (!session) return json_error(400, "session: must be a session id, not '" + val + "'");
     } else if (key == "legs") {
-      const auto legs = capture::parse_pcap_legs(val);
+      const auto legs = analysis::parse_pcap_legs(val);
       if (!legs) return json_error(400, "legs: must be client, upstream or both, not '" + val + "'");
       popt.legs = *legs;
     } else if (key != "token") {
@@ -456,13 +456,13 @@ http_reply api::pcap(const query_params& q) const {
     }
   }
   struct producer_state {
-    producer_state(const capture::event_ring& ring, const capture::session_table& sessions,
-                   const capture::pcap_export_options& popt, std::optional<std::uint64_t> session,
+    producer_state(const analysis::event_ring& ring, const analysis::session_table& sessions,
+                   const analysis::pcap_export_options& popt, std::optional<std::uint64_t> session,
                    std::size_t piece_bytes)
-        : ring(ring), out(capture::endpoints_from(sessions), popt), session(session),
+        : ring(ring), out(analysis::endpoints_from(sessions), popt), session(session),
           upper(ring.last_id()), piece_bytes(std::max<std::size_t>(piece_bytes, 4096)) {}
-    const capture::event_ring& ring;
-    capture::pcap_export out;
+    const analysis::event_ring& ring;
+    analysis::pcap_export out;
     std::optional<std::uint64_t> session;
     std::uint64_t upper, cursor = 0;
     std::size_t piece_bytes;
@@ -474,9 +474,9 @@ http_reply api::pcap(const query_params& q) const {
   r.stream = [st](std::string& out) -> bool {
     if (!st->started) {
       st->started = true;
-      capture::pcap_export::header(out);
+      analysis::pcap_export::header(out);
     }
-    const capture::event_filter keep = [&](const capture::event_info& e) {
+    const analysis::event_filter keep = [&](const analysis::event_info& e) {
       return e.id <= st->upper && e.type == event_type::pdu && (!st->session || e.session == *st->session);
     };
     constexpr std::size_t events_per_read = 16;
@@ -487,7 +487,7 @@ http_reply api::pcap(const query_params& q) const {
       }
       const auto events = st->ring.read_since(st->cursor, events_per_read, keep);
       if (events.empty()) st->cursor = st->upper;
-      for (const capture::event& e : events) {
+      for (const analysis::event& e : events) {
         st->cursor = e.id;
         st->out.add(e, out);
       }

@@ -15,7 +15,7 @@ namespace smppscope::web {
 namespace {
 
 namespace json = boost::json;
-using capture::event_type;
+using analysis::event_type;
 
 constexpr std::uint32_t type_bit(event_type t) noexcept { return 1u << static_cast<unsigned>(t); }
 
@@ -50,8 +50,8 @@ std::uint32_t be32(const std::string& p, std::size_t at) noexcept {
   return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | b[3];
 }
 
-bool pdu_is_error(const capture::event& e) noexcept {
-  if (e.protocol != capture::protocol_smpp) {  // CMPP: a response's Status / Result, or no decode
+bool pdu_is_error(const analysis::event& e) noexcept {
+  if (e.protocol != analysis::protocol_smpp) {  // CMPP: a response's Status / Result, or no decode
     const decoder::bytes_view frame(reinterpret_cast<const std::uint8_t*>(e.payload.data()), e.payload.size());
     decoder::cmpp::pdu p;
     if (decoder::cmpp::decode(frame, decoder::cmpp::version_from_byte(e.protocol).value_or(decoder::cmpp::version::v30), p))
@@ -104,10 +104,10 @@ std::optional<std::vector<std::uint32_t>> parse_commands(std::string_view list, 
   return out;
 }
 
-std::optional<capture::direction> parse_direction(std::string_view s, parse_error& err) {
+std::optional<analysis::direction> parse_direction(std::string_view s, parse_error& err) {
   s = trim(s);
-  if (s == "esme_to_smsc") return capture::direction::esme_to_smsc;
-  if (s == "smsc_to_esme") return capture::direction::smsc_to_esme;
+  if (s == "esme_to_smsc") return analysis::direction::esme_to_smsc;
+  if (s == "smsc_to_esme") return analysis::direction::smsc_to_esme;
   err.message = "direction: must be esme_to_smsc or smsc_to_esme, not '" + std::string(s) + "'";
   return std::nullopt;
 }
@@ -140,7 +140,7 @@ std::optional<std::uint32_t> parse_types(std::string_view list, parse_error& err
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     if (item.empty()) continue;
     if (item == "all") return 0u;
-    const auto t = capture::parse_event_type(item);
+    const auto t = analysis::parse_event_type(item);
     if (!t) {
       err.message = "type: unknown event type '" + std::string(item) +
                     "' (pdu, malformed, session_open, session_close, upstream_failure, alert, "
@@ -157,7 +157,7 @@ bool event_match::matches_everything() const noexcept {
          types == 0;
 }
 
-bool event_match::keep_info(const capture::event_info& e) const noexcept {
+bool event_match::keep_info(const analysis::event_info& e) const noexcept {
   if (!wants_type(e.type)) return false;
   if (session && e.session != *session) return false;
   if (dir && e.dir != dir) return false;
@@ -177,7 +177,7 @@ bool event_match::keep_info(const capture::event_info& e) const noexcept {
   return true;
 }
 
-bool event_match::keep(const capture::event& e, std::string_view json) const noexcept {
+bool event_match::keep(const analysis::event& e, std::string_view json) const noexcept {
   if (!keep_info(e)) return false;
   if (e.type == event_type::pdu) {
     const bool has_header = e.payload.size() >= decoder::header_size;
@@ -354,7 +354,7 @@ std::string filter_json(const event_match& m) {
   if (m.dir) {
     sep();
     out += "\"direction\":\"";
-    out += capture::direction_name(*m.dir);
+    out += analysis::direction_name(*m.dir);
     out += '"';
   }
   if (m.status != status_match::any) {
@@ -373,12 +373,12 @@ std::string filter_json(const event_match& m) {
     sep();
     out += "\"types\":[";
     bool first = true;
-    for (std::size_t t = 0; t < capture::event_type_count; ++t) {
+    for (std::size_t t = 0; t < analysis::event_type_count; ++t) {
       if (!(m.types & (1u << t))) continue;
       if (!first) out += ',';
       first = false;
       out += '"';
-      out += capture::event_type_name(static_cast<event_type>(t));
+      out += analysis::event_type_name(static_cast<event_type>(t));
       out += '"';
     }
     out += ']';

@@ -4,10 +4,10 @@
 #include <charconv>
 #include <cstdio>
 
-#include "smppscope/capture/analyzer.hpp"
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/pcap_writer.hpp"
-#include "smppscope/capture/session_table.hpp"
+#include "smppscope/analysis/analyzer.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/pcap_writer.hpp"
+#include "smppscope/analysis/session_table.hpp"
 #include "smppscope/decoder/pdu.hpp"
 #include "smppscope/decoder/protocol.hpp"
 
@@ -80,12 +80,12 @@ void append_label_value(std::string& out, std::string_view v) {
 
 // ---- registry ----
 
-void metrics_registry::add(const capture::metrics_source& s) {
+void metrics_registry::add(const analysis::metrics_source& s) {
   std::lock_guard lock(mu_);
   if (std::find(sources_.begin(), sources_.end(), &s) == sources_.end()) sources_.push_back(&s);
 }
 
-void metrics_registry::remove(const capture::metrics_source& s) {
+void metrics_registry::remove(const analysis::metrics_source& s) {
   std::lock_guard lock(mu_);
   sources_.erase(std::remove(sources_.begin(), sources_.end(), &s), sources_.end());
 }
@@ -113,7 +113,7 @@ std::size_t pdu_counter::slot_of(std::uint32_t command_id) const noexcept {
   return static_cast<std::size_t>(spec - table.data());
 }
 
-void pdu_counter::on_pdu(const capture::pdu_info& p, capture::analysis_context&) {
+void pdu_counter::on_pdu(const analysis::pdu_info& p, analysis::analysis_context&) {
   const std::uint32_t id = p.pdu ? p.pdu->hdr.command_id : 0;
   const auto d = static_cast<std::size_t>(p.dir);
   cell& c = cells_[slot_of(id)][d];
@@ -123,12 +123,12 @@ void pdu_counter::on_pdu(const capture::pdu_info& p, capture::analysis_context&)
   if (p.error) bump(decode_errors_[d]);
 }
 
-void pdu_counter::on_out_of_sync(const capture::out_of_sync_info& o, capture::analysis_context&) {
+void pdu_counter::on_out_of_sync(const analysis::out_of_sync_info& o, analysis::analysis_context&) {
   if (o.capture_gap) return;  // our own tap drop, not broken framing (counted as tap drops)
   bump(out_of_sync_[static_cast<std::size_t>(o.dir)]);
 }
 
-std::uint64_t pdu_counter::pdus(std::uint32_t command_id, capture::direction d) const noexcept {
+std::uint64_t pdu_counter::pdus(std::uint32_t command_id, analysis::direction d) const noexcept {
   return get(cells_[slot_of(command_id)][static_cast<std::size_t>(d)].pdus);
 }
 
@@ -145,7 +145,7 @@ void pdu_counter::append_prometheus(std::string& out) const {
         labels = "command=";
         append_label_value(labels, i < table.size() ? table[i].name : std::string_view("unknown"));
         labels += ",direction=";
-        append_label_value(labels, capture::direction_name(static_cast<capture::direction>(d)));
+        append_label_value(labels, analysis::direction_name(static_cast<analysis::direction>(d)));
         append_metric_sample(out, name, labels, v);
       }
     }
@@ -161,7 +161,7 @@ void pdu_counter::append_prometheus(std::string& out) const {
     append_metric_header(out, name, "counter", help);
     for (std::size_t d = 0; d < 2; ++d) {
       labels = "direction=";
-      append_label_value(labels, capture::direction_name(static_cast<capture::direction>(d)));
+      append_label_value(labels, analysis::direction_name(static_cast<analysis::direction>(d)));
       append_metric_sample(out, name, labels, get(a[d]));
     }
   };
@@ -172,9 +172,9 @@ void pdu_counter::append_prometheus(std::string& out) const {
 
 // ---- capture_metrics ----
 
-capture_metrics::capture_metrics(const capture::event_ring& ring,
-                                 const capture::session_table& sessions,
-                                 const capture::analyzer* analyzer, const capture::pcap_writer* pcap)
+capture_metrics::capture_metrics(const analysis::event_ring& ring,
+                                 const analysis::session_table& sessions,
+                                 const analysis::analyzer* analyzer, const analysis::pcap_writer* pcap)
     : ring_(ring), sessions_(sessions), analyzer_(analyzer), pcap_(pcap) {}
 
 void capture_metrics::append_prometheus(std::string& out) const {
@@ -183,7 +183,7 @@ void capture_metrics::append_prometheus(std::string& out) const {
     append_metric_header(out, name, type, help);
     append_metric_sample(out, name, {}, v);
   };
-  const capture::event_ring_stats r = ring_.stats();
+  const analysis::event_ring_stats r = ring_.stats();
   one("smppscope_ring_events", "gauge", "Events held in the ring buffer.", r.events);
   one("smppscope_ring_bytes", "gauge", "Payload octets held in the ring buffer.", r.bytes);
   one("smppscope_ring_capacity_events", "gauge", "Ring buffer capacity in events.",
@@ -198,7 +198,7 @@ void capture_metrics::append_prometheus(std::string& out) const {
 
   one("smppscope_sessions_open", "gauge", "Proxied sessions open now.", sessions_.live_count());
   if (analyzer_) {
-    const capture::analyzer_stats a = analyzer_->stats();
+    const analysis::analyzer_stats a = analyzer_->stats();
     one("smppscope_sessions_total", "counter", "Proxied sessions opened.", a.sessions_opened);
     one("smppscope_sessions_closed_total", "counter", "Proxied sessions closed.", a.sessions_closed);
     one("smppscope_tap_dropped_records_total", "counter",
@@ -216,7 +216,7 @@ void capture_metrics::append_prometheus(std::string& out) const {
         "Octets seen but not framed while looking for the next plausible header.", a.skipped_bytes);
   }
   if (pcap_) {
-    const capture::pcap_writer_stats p = pcap_->stats();
+    const analysis::pcap_writer_stats p = pcap_->stats();
     one("smppscope_pcap_files_total", "counter", "pcap files opened.", p.files);
     one("smppscope_pcap_packets_total", "counter", "pcap records written.", p.packets);
     one("smppscope_pcap_bytes_written_total", "counter", "Octets written to pcap files.", p.bytes);

@@ -22,8 +22,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include "smppscope/capture/event_ring.hpp"
-#include "smppscope/capture/session_table.hpp"
+#include "smppscope/analysis/event_ring.hpp"
+#include "smppscope/analysis/session_table.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/web/auth.hpp"
 #include "smppscope/web/detail/api.hpp"
@@ -93,8 +93,8 @@ struct shared_state {
   token_check token;
   counters& count;
   std::shared_ptr<detail::ws_hub> hub;
-  shared_state(server_options o, const capture::event_ring& ring,
-               const capture::session_table& sessions, const metrics_registry& metrics,
+  shared_state(server_options o, const analysis::event_ring& ring,
+               const analysis::session_table& sessions, const metrics_registry& metrics,
                counters& c)
       : opt(std::move(o)),
         api(detail::api_options{.pdus_default_limit = opt.pdus_default_limit,
@@ -583,7 +583,7 @@ net::awaitable<void> accept_loop(std::shared_ptr<shared_state> st, tcp::acceptor
   }
 }
 
-class server_metrics final : public capture::metrics_source {
+class server_metrics final : public analysis::metrics_source {
  public:
   explicit server_metrics(const counters& c) : c_(c) {}
   void append_prometheus(std::string& out) const override {
@@ -635,8 +635,8 @@ bool is_loopback(const net::ip::address& a) noexcept {
 
 struct server::impl {
   server_options opt;
-  const capture::event_ring& ring;
-  const capture::session_table& sessions;
+  const analysis::event_ring& ring;
+  const analysis::session_table& sessions;
   metrics_registry& registry;
   counters count;
   server_metrics metrics{count};
@@ -648,13 +648,13 @@ struct server::impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   bool started = false;
 
-  impl(server_options o, const capture::event_ring& r, const capture::session_table& s,
+  impl(server_options o, const analysis::event_ring& r, const analysis::session_table& s,
        metrics_registry& m)
       : opt(std::move(o)), ring(r), sessions(s), registry(m) {}
 };
 
-server::server(server_options opt, const capture::event_ring& ring,
-               const capture::session_table& sessions, metrics_registry& metrics)
+server::server(server_options opt, const analysis::event_ring& ring,
+               const analysis::session_table& sessions, metrics_registry& metrics)
     : impl_(std::make_unique<impl>(std::move(opt), ring, sessions, metrics)) {}
 
 server::~server() {

@@ -5,13 +5,13 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 
-#include "smppscope/capture/event_ring.hpp"
+#include "smppscope/analysis/event_ring.hpp"
 
 namespace smppscope::web::detail {
 
 namespace net = boost::asio;
 
-ws_hub::ws_hub(net::io_context& ioc, const capture::event_ring& ring,
+ws_hub::ws_hub(net::io_context& ioc, const analysis::event_ring& ring,
                std::chrono::milliseconds interval, std::size_t batch_events,
                ws_hub_counters& counters)
     : strand_(net::make_strand(ioc)), timer_(strand_), ring_(ring), interval_(interval),
@@ -80,7 +80,7 @@ void ws_hub::poll() {
     schedule();
     return;
   }
-  const std::vector<capture::event> events = ring_.read_since(cursor_, batch_events_);
+  const std::vector<analysis::event> events = ring_.read_since(cursor_, batch_events_);
   if (events.empty()) {
     schedule();
     return;
@@ -90,7 +90,7 @@ void ws_hub::poll() {
   cursor_ = events.back().id;
 
   // Render each event once; filtered clients pick slices of this text.
-  const capture::render_options ropt{.include_hex = true, .annotate = annotate_};
+  const analysis::render_options ropt{.include_hex = true, .annotate = annotate_};
   auto all = std::make_shared<std::string>();
   all->reserve(events.size() * 512);
   offsets_.clear();
@@ -98,7 +98,7 @@ void ws_hub::poll() {
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (i) *all += ',';
     offsets_.push_back(all->size());
-    capture::append_event_json(*all, events[i], ropt);
+    analysis::append_event_json(*all, events[i], ropt);
   }
   offsets_.push_back(all->size() + 1);  // sentinel: one past the last event's ','
   *all += ']';

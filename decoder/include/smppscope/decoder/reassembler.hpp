@@ -20,7 +20,7 @@ namespace smppscope::decoder {
 
 struct part_key {
   std::uint64_t session = 0;
-  std::uint8_t direction = 0;  // capture::direction value
+  std::uint8_t direction = 0;  // analysis::direction value
   std::string_view source;       // source_addr
   std::string_view destination;  // destination_addr
 };

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/proxy/allow_list.hpp"
 #include "smppscope/proxy/host_port.hpp"
 #include "smppscope/proxy/tls.hpp"
@@ -55,7 +55,7 @@ struct proxy_options {
 
   // Empty, or exactly one queue per relay thread (relay thread i is the only producer of taps[i]).
   // The queues must outlive the proxy.
-  std::vector<capture::tap_queue*> taps;
+  std::vector<analysis::tap_queue*> taps;
   // One line without the trailing newline; called from any relay thread. Default: stderr.
   std::function<void(std::string_view)> log;
   // Id of the first session; later ones count up. Proxies feeding one analyzer start apart.

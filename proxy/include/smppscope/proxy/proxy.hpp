@@ -1,5 +1,5 @@
 // The relay: accepts ESMEs, connects each to the SMSC, copies bytes both ways unchanged and hands
-// a copy of every chunk to capture::tap_queue. See detail/session.hpp for the data flow.
+// a copy of every chunk to analysis::tap_queue. See detail/session.hpp for the data flow.
 #pragma once
 
 #include <cstdint>

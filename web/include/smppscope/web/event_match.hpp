@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "smppscope/capture/event.hpp"
+#include "smppscope/analysis/event.hpp"
 
 namespace smppscope::web {
 
@@ -25,21 +25,21 @@ enum class status_match : std::uint8_t { any, ok, error, value };
 struct event_match {
   std::optional<std::uint64_t> session;
   std::vector<std::uint32_t> commands;
-  std::optional<capture::direction> dir;
+  std::optional<analysis::direction> dir;
   status_match status = status_match::any;
   std::uint32_t status_value = 0;
   std::string text;     // lower-cased
   std::uint32_t types = 0;  // bit (1 << event_type); 0 = all
 
   bool matches_everything() const noexcept;
-  bool wants_type(capture::event_type t) const noexcept {
+  bool wants_type(analysis::event_type t) const noexcept {
     return types == 0 || (types & (1u << static_cast<unsigned>(t))) != 0;
   }
   // What can be decided from metadata alone (before a reader copies the payload).
-  bool keep_info(const capture::event_info& e) const noexcept;
-  // The full decision. `json` is the event rendered by capture::append_event_json (needed only
+  bool keep_info(const analysis::event_info& e) const noexcept;
+  // The full decision. `json` is the event rendered by analysis::append_event_json (needed only
   // when `text` is set; pass {} otherwise).
-  bool keep(const capture::event& e, std::string_view json) const noexcept;
+  bool keep(const analysis::event& e, std::string_view json) const noexcept;
 };
 
 // The parameters accepted by the parsers below; errors are one line naming the parameter.
@@ -49,7 +49,7 @@ struct parse_error {
 
 // Each returns the parsed value or sets `err`.
 std::optional<std::vector<std::uint32_t>> parse_commands(std::string_view list, parse_error& err);
-std::optional<capture::direction> parse_direction(std::string_view s, parse_error& err);
+std::optional<analysis::direction> parse_direction(std::string_view s, parse_error& err);
 bool parse_status(std::string_view s, event_match& m, parse_error& err);
 std::optional<std::uint32_t> parse_types(std::string_view list, parse_error& err);  // "all" = 0
 std::optional<std::uint64_t> parse_u64(std::string_view s);  // decimal or 0x hex

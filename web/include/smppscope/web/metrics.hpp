@@ -1,7 +1,7 @@
-// GET /metrics: a registry of capture::metrics_source plus the sources web provides itself.
+// GET /metrics: a registry of analysis::metrics_source plus the sources web provides itself.
 //
 //   metrics_registry   what /metrics renders: every registered source, in registration order
-//   pdu_counter        a capture::observer counting PDUs, octets and error statuses per
+//   pdu_counter        a analysis::observer counting PDUs, octets and error statuses per
 //                      command id x direction with relaxed atomics (analysis thread writes)
 //   capture_metrics    ring buffer, sessions, analyzer (tap drops) and pcap writer statistics
 #pragma once
@@ -14,15 +14,15 @@
 #include <string_view>
 #include <vector>
 
-#include "smppscope/capture/metrics_source.hpp"
-#include "smppscope/capture/observer.hpp"
+#include "smppscope/analysis/metrics_source.hpp"
+#include "smppscope/analysis/observer.hpp"
 
-namespace smppscope::capture {
+namespace smppscope::analysis {
 class analyzer;
 class event_ring;
 class pcap_writer;
 class session_table;
-}  // namespace smppscope::capture
+}  // namespace smppscope::analysis
 
 namespace smppscope::web {
 
@@ -38,28 +38,28 @@ void append_metric_sample(std::string& out, std::string_view name, std::string_v
 // A label value escaped per the format (\\, \", \n).
 void append_label_value(std::string& out, std::string_view v);
 
-class metrics_registry final : public capture::metrics_source {
+class metrics_registry final : public analysis::metrics_source {
  public:
   // Any thread. A source must stay alive until removed (or the registry is destroyed).
-  void add(const capture::metrics_source& s);
-  void remove(const capture::metrics_source& s);
+  void add(const analysis::metrics_source& s);
+  void remove(const analysis::metrics_source& s);
   void append_prometheus(std::string& out) const override;
   std::string render() const;
 
  private:
   mutable std::mutex mu_;  // held while rendering: sources are short
-  std::vector<const capture::metrics_source*> sources_;
+  std::vector<const analysis::metrics_source*> sources_;
 };
 
-class pdu_counter final : public capture::observer, public capture::metrics_source {
+class pdu_counter final : public analysis::observer, public analysis::metrics_source {
  public:
   pdu_counter();
   // analysis thread
-  void on_pdu(const capture::pdu_info& p, capture::analysis_context&) override;
-  void on_out_of_sync(const capture::out_of_sync_info& o, capture::analysis_context&) override;
+  void on_pdu(const analysis::pdu_info& p, analysis::analysis_context&) override;
+  void on_out_of_sync(const analysis::out_of_sync_info& o, analysis::analysis_context&) override;
   // any thread
   void append_prometheus(std::string& out) const override;
-  std::uint64_t pdus(std::uint32_t command_id, capture::direction d) const noexcept;
+  std::uint64_t pdus(std::uint32_t command_id, analysis::direction d) const noexcept;
 
  private:
   struct cell {
@@ -72,18 +72,18 @@ class pdu_counter final : public capture::observer, public capture::metrics_sour
 };
 
 // Statistics the capture layer keeps, as metrics. analyzer and pcap writer are optional.
-class capture_metrics final : public capture::metrics_source {
+class capture_metrics final : public analysis::metrics_source {
  public:
-  capture_metrics(const capture::event_ring& ring, const capture::session_table& sessions,
-                  const capture::analyzer* analyzer = nullptr,
-                  const capture::pcap_writer* pcap = nullptr);
+  capture_metrics(const analysis::event_ring& ring, const analysis::session_table& sessions,
+                  const analysis::analyzer* analyzer = nullptr,
+                  const analysis::pcap_writer* pcap = nullptr);
   void append_prometheus(std::string& out) const override;
 
  private:
-  const capture::event_ring& ring_;
-  const capture::session_table& sessions_;
-  const capture::analyzer* analyzer_;
-  const capture::pcap_writer* pcap_;
+  const analysis::event_ring& ring_;
+  const analysis::session_table& sessions_;
+  const analysis::analyzer* analyzer_;
+  const analysis::pcap_writer* pcap_;
 };
 
 }  // namespace smppscope::web

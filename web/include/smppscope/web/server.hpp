@@ -28,11 +28,11 @@ namespace boost::asio::ssl {
 class context;
 }
 
-namespace smppscope::capture {
+namespace smppscope::analysis {
 class event_ring;
 class pdu_annotator;
 class session_table;
-}  // namespace smppscope::capture
+}  // namespace smppscope::analysis
 
 namespace smppscope::web {
 
@@ -60,7 +60,7 @@ struct server_options {
   std::function<std::optional<std::string>(std::uint64_t session, std::int64_t since_second)> timeline;
   // Provider names and compliance lints on pdu events (GET /api/pdus, WebSocket); null: none.
   // Must outlive the server. Called on web threads.
-  const capture::pdu_annotator* annotate = nullptr;
+  const analysis::pdu_annotator* annotate = nullptr;
   // The "compliance" member of each session in GET /api/sessions (JSON); empty: no member.
   std::function<std::optional<std::string>(std::uint64_t session)> session_compliance;
 
@@ -93,8 +93,8 @@ class server {
  public:
   // `metrics` renders /metrics; the server adds its own source to it (and removes it).
   // All referenced objects must outlive the server.
-  server(server_options opt, const capture::event_ring& ring,
-         const capture::session_table& sessions, metrics_registry& metrics);
+  server(server_options opt, const analysis::event_ring& ring,
+         const analysis::session_table& sessions, metrics_registry& metrics);
   ~server();  // stop()
   server(const server&) = delete;
   server& operator=(const server&) = delete;

@@ -4,7 +4,7 @@
 //        ◀────────── client stream ◀──relay(smsc_to_esme)── upstream stream ◀──────────
 //                                   │ after each write: copy of the chunk
 //                                   ▼
-//                 capture::tap_queue (one per relay thread, lock-free, bounded)
+//                 analysis::tap_queue (one per relay thread, lock-free, bounded)
 //                                   ▼  analysis thread
 //                 framer + decoder ─▶ event ring ─▶ web UI / WebSocket, pcap writer
 //
@@ -24,7 +24,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
-#include "smppscope/capture/tap.hpp"
+#include "smppscope/analysis/tap.hpp"
 #include "smppscope/proxy/detail/buffer_pool.hpp"
 #include "smppscope/proxy/detail/pdu_counter.hpp"
 #include "smppscope/proxy/detail/streams.hpp"
@@ -87,19 +87,19 @@ enum class session_stage : std::uint8_t { client_handshake, connecting, upstream
 // touched only on its relay thread.
 struct session_core {
   std::uint64_t id = 0;
-  capture::tap_queue* tap = nullptr;
+  analysis::tap_queue* tap = nullptr;
   buffer_pool* pool = nullptr;      // the relay thread's
   std::atomic<std::uint64_t>* thread_bytes = nullptr;  // [2], the relay thread's live totals
   tcp::socket* client = nullptr;    // lowest layers, for closing
   tcp::socket* upstream = nullptr;
   session_stage stage = session_stage::client_handshake;
   bool stopping = false;
-  direction_state dirs[2];          // indexed by capture::direction
+  direction_state dirs[2];          // indexed by analysis::direction
   relay_end first_end = relay_end::none;
-  capture::direction first_dir = capture::direction::esme_to_smsc;
+  analysis::direction first_dir = analysis::direction::esme_to_smsc;
   std::int64_t relay_start_us = 0;  // steady_us() when relaying began (the watchdog's idle origin)
   watchdog_end cut = watchdog_end::none;
-  capture::direction cut_dir = capture::direction::esme_to_smsc;  // the write that timed out
+  analysis::direction cut_dir = analysis::direction::esme_to_smsc;  // the write that timed out
   session_core* prev = nullptr;     // relay thread's session list
   session_core* next = nullptr;
 
@@ -125,7 +125,7 @@ struct session_core {
       if (d.reading) d.stop_read.emit(asio::cancellation_type::terminal);
   }
 
-  void note_end(capture::direction dir, relay_result r) noexcept {
+  void note_end(analysis::direction dir, relay_result r) noexcept {
     dirs[static_cast<int>(dir)].result = r;
     if (first_end == relay_end::none) {
       first_end = r.end;
@@ -146,7 +146,7 @@ struct session_core {
 // there already. A TLS read cannot be split that way, so a TLS source keeps its buffer for the
 // session's life.
 template <class From, class To>
-asio::awaitable<void> relay(From& from, To& to, session_core& s, capture::direction dir) {
+asio::awaitable<void> relay(From& from, To& to, session_core& s, analysis::direction dir) {
   constexpr bool plain_from = std::is_same_v<From, tcp::socket>;
   constexpr bool plain_to = std::is_same_v<To, tcp::socket>;
   constexpr int speculative_reads = 1;

@@ -12,11 +12,11 @@
 
 #include "smppscope/web/ui_assets.hpp"
 
-namespace smppscope::capture {
+namespace smppscope::analysis {
 class event_ring;
 class pdu_annotator;
 class session_table;
-}  // namespace smppscope::capture
+}  // namespace smppscope::analysis
 
 namespace smppscope::web {
 class metrics_registry;
@@ -62,14 +62,14 @@ struct api_options {
   std::size_t max_response_bytes = 4u << 20;
   std::size_t pcap_piece_bytes = 256u << 10;  // GET /api/pcap: octets produced per piece
   timeline_provider timeline;  // GET /api/sessions/{id}/timeline; empty: 404
-  const capture::pdu_annotator* annotate = nullptr;  // pdu events: provider names, compliance lints
+  const analysis::pdu_annotator* annotate = nullptr;  // pdu events: provider names, compliance lints
   // GET /api/sessions: each session's "compliance" member; empty: none.
   std::function<std::optional<std::string>(std::uint64_t session)> session_compliance;
 };
 
 class api {
  public:
-  api(api_options opt, const capture::event_ring& ring, const capture::session_table& sessions,
+  api(api_options opt, const analysis::event_ring& ring, const analysis::session_table& sessions,
       const metrics_registry& metrics);
   // `path` without the query; `if_none_match` for static files.
   http_reply handle(std::string_view method, std::string_view path, const query_params& q,
@@ -86,8 +86,8 @@ class api {
 
  private:
   api_options opt_;
-  const capture::event_ring& ring_;
-  const capture::session_table& sessions_;
+  const analysis::event_ring& ring_;
+  const analysis::session_table& sessions_;
   const metrics_registry& metrics_;
   std::string protocol_json_;  // built once from the decoder's table
 };

@@ -20,7 +20,7 @@
 
 #include "smppscope/web/event_match.hpp"
 
-namespace smppscope::capture {
+namespace smppscope::analysis {
 class event_ring;
 class pdu_annotator;
 }
@@ -44,11 +44,11 @@ struct ws_hub_counters {
 
 class ws_hub : public std::enable_shared_from_this<ws_hub> {
  public:
-  ws_hub(boost::asio::io_context& ioc, const capture::event_ring& ring,
+  ws_hub(boost::asio::io_context& ioc, const analysis::event_ring& ring,
          std::chrono::milliseconds interval, std::size_t batch_events, ws_hub_counters& counters);
 
   // Provider names and compliance lints on pdu events; before start().
-  void set_annotator(const capture::pdu_annotator* a) noexcept { annotate_ = a; }
+  void set_annotator(const analysis::pdu_annotator* a) noexcept { annotate_ = a; }
   void start();
   void stop();
   // The client receives {"type":"hello","last_id":N} and then every event with id > N.
@@ -68,14 +68,14 @@ class ws_hub : public std::enable_shared_from_this<ws_hub> {
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
-  const capture::event_ring& ring_;
+  const analysis::event_ring& ring_;
   std::chrono::milliseconds interval_;
   std::size_t batch_events_;
   ws_hub_counters& counters_;
   // hub strand only
   std::vector<entry> clients_;
   std::uint64_t cursor_ = 0;
-  const capture::pdu_annotator* annotate_ = nullptr;
+  const analysis::pdu_annotator* annotate_ = nullptr;
   bool stopped_ = false;
   std::vector<std::size_t> offsets_;  // reused: where each event's JSON starts in the batch
 };
