@@ -138,14 +138,18 @@ void analyzer::run() {
   pthread_setname_np(pthread_self(), "analysis");  // for top -H, perf and bench/relay per-thread CPU
 #endif
   if (opt_.background_priority) lower_thread_priority();
-  next_tick_us_ = now_us() + opt_.tick_interval_us;
+  // Ticks are named by whole multiples of the interval (the first after the wall clock): a
+  // capture of this traffic, ticked on its records' times, then raises timeouts at the same times.
+  const std::int64_t step = opt_.tick_interval_us > 0 ? opt_.tick_interval_us : 100'000;
+  const auto next_multiple = [step](std::int64_t t) { return (t / step + 1) * step; };
+  next_tick_us_ = next_multiple(now_us());
   while (!stop_requested_.load(std::memory_order_acquire)) {
     const std::size_t n = poll_once();
     const std::int64_t now = now_us();
     if (n) for (record_sink* s : sinks_) s->on_batch_end(now);
     if (now >= next_tick_us_) {
-      tick(now);
-      next_tick_us_ = now + opt_.tick_interval_us;
+      tick(next_tick_us_);
+      next_tick_us_ = next_multiple(now);
     }
     // A round that reached batch_records left more queued: go on at once. Otherwise sleep a batch
     // interval, even under steady traffic: polling again for a few records at a time (or
