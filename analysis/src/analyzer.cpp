@@ -65,6 +65,9 @@ struct analyzer::state {
     std::uint64_t id;
     half dir[2];
     detail::session_protocol proto;  // SMPP or CMPP, decided from the first PDU
+    // While undecided: the held octets of a direction follow this many lost ones (a capture that
+    // began inside a PDU, a tap drop), so they are framed as after a gap, not as a stream start.
+    std::uint64_t held_after_gap[2] = {0, 0};
   };
   std::unordered_map<std::uint64_t, std::unique_ptr<session>> sessions;
   session* last = nullptr;
@@ -135,14 +138,18 @@ void analyzer::run() {
   pthread_setname_np(pthread_self(), "analysis");  // for top -H, perf and bench/relay per-thread CPU
 #endif
   if (opt_.background_priority) lower_thread_priority();
-  next_tick_us_ = now_us() + opt_.tick_interval_us;
+  // Ticks are named by whole multiples of the interval (the first after the wall clock): a
+  // capture of this traffic, ticked on its records' times, then raises timeouts at the same times.
+  const std::int64_t step = opt_.tick_interval_us > 0 ? opt_.tick_interval_us : 100'000;
+  const auto next_multiple = [step](std::int64_t t) { return (t / step + 1) * step; };
+  next_tick_us_ = next_multiple(now_us());
   while (!stop_requested_.load(std::memory_order_acquire)) {
     const std::size_t n = poll_once();
     const std::int64_t now = now_us();
     if (n) for (record_sink* s : sinks_) s->on_batch_end(now);
     if (now >= next_tick_us_) {
-      tick(now);
-      next_tick_us_ = now + opt_.tick_interval_us;
+      tick(next_tick_us_);
+      next_tick_us_ = next_multiple(now);
     }
     // A round that reached batch_records left more queued: go on at once. Otherwise sleep a batch
     // interval, even under steady traffic: polling again for a few records at a time (or
@@ -252,6 +259,7 @@ void analyzer::on_data(const tap_record& r) {
     if (r.lost_before) {
       bump(c_.capture_gaps);
       sessions_.add_lost(r.session, r.dir, r.lost_before);
+      s->held_after_gap[static_cast<int>(r.dir)] = r.lost_before;  // what was held before is dropped
     }
     if (!detail::sniff_protocol(s->proto, r.dir, r.bytes, r.lost_before)) return;
     if (s->proto.is_cmpp()) state::use_cmpp(*s, opt_.max_pdu);
@@ -263,6 +271,11 @@ void analyzer::on_data(const tap_record& r) {
       replay.dir = d;
       replay.bytes = held;
       replay.lost_before = 0;
+      if (const std::uint64_t lost = s->held_after_gap[static_cast<int>(d)]) {
+        half_state& h = s->dir[static_cast<int>(d)];  // counted already: only the framer is told
+        h.fr.gap(lost);
+        if (!h.announced) lost_sync(replay, h, h.fr.error());
+      }
       frame_data(replay, s);
     }
     return;
@@ -291,7 +304,7 @@ void analyzer::frame_data(const tap_record& r, void* session) {
         decoder::pdu p;
         const decoder::decode_error err = decoder::decode(frame, p);
         if (err) bump(c_.decode_errors);
-        const std::uint64_t id = ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame);
+        const std::uint64_t id = opt_.ring_pdus ? ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame) : 0;
         sessions_.on_pdu(r.session, r.dir, p, !err);
         if (!observers_.empty()) {
           const pdu_info info{r.session, r.dir, r.ts_us, &p, err ? &err : nullptr, frame, id};
@@ -390,6 +403,15 @@ void analyzer::raise_alert(std::uint64_t session, std::string_view kind, std::st
     m += extra_json;
   }
   emit(event_type::alert, session, std::nullopt, ts_us, m);
+  if (opt_.on_alert) {
+    std::string_view side;
+    constexpr std::string_view key = "\"side\":\"";
+    if (const auto at = extra_json.find(key); at != std::string_view::npos) {
+      side = extra_json.substr(at + key.size());
+      side = side.substr(0, side.find('"'));
+    }
+    opt_.on_alert(alert_event{session, ts_us, kind, message, side, st_->event});
+  }
 }
 
 void analyzer::clear_alert(std::uint64_t session, std::string_view kind, std::int64_t ts_us) {

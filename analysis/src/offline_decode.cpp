@@ -12,12 +12,15 @@
 
 #include "smppscope/analysis/event.hpp"
 #include "smppscope/analysis/pcap_reader.hpp"
+#include "smppscope/analysis/pipeline.hpp"
 #include "smppscope/decoder/framer.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/pdu.hpp"
 #include "smppscope/decoder/text.hpp"
 #include "smppscope/decoder/cmpp_json.hpp"
 #include "detail/cmpp_analysis.hpp"
+#include "detail/capture_feeder.hpp"
+#include "detail/roles.hpp"
 
 namespace smppscope::analysis {
 
@@ -33,35 +36,6 @@ std::uint32_t be32(const std::uint8_t* p) {
 bool looks_like_smpp(const std::uint8_t* h, std::uint32_t max_pdu) {
   const std::uint32_t len = be32(h);
   return len >= 16 && len <= max_pdu && decoder::find_pdu(be32(h + 4)) != nullptr;
-}
-
-// Who sends this command: +1 the ESME, -1 the SMSC, 0 either (SMPP v3.4 section 4).
-int esme_sender(std::uint32_t id) {
-  const bool resp = decoder::is_response(id);
-  int who = 0;
-  switch (static_cast<command_id>(id & ~decoder::response_bit)) {
-    case command_id::bind_receiver:
-    case command_id::bind_transmitter:
-    case command_id::bind_transceiver:
-    case command_id::submit_sm:
-    case command_id::submit_multi:
-    case command_id::query_sm:
-    case command_id::cancel_sm:
-    case command_id::replace_sm:
-    case command_id::broadcast_sm:
-    case command_id::query_broadcast_sm:
-    case command_id::cancel_broadcast_sm:
-      who = 1;
-      break;
-    case command_id::deliver_sm:
-    case command_id::alert_notification:
-    case command_id::outbind:
-      who = -1;
-      break;
-    default:
-      return 0;  // unbind, enquire_link, data_sm, generic_nack: both ways
-  }
-  return resp ? -who : who;
 }
 
 struct half_state {
@@ -80,21 +54,6 @@ struct stream_state {
   bool smpp_counted = false;  // counted in smpp_streams (once, whichever direction showed SMPP)
   detail::session_protocol proto;  // SMPP or CMPP, from the stream's first PDU
 };
-
-// Who sends this CMPP command: +1 the SP, -1 the ISMG, 0 either (CMPP 2.0 / 3.0 section 7).
-int cmpp_sp_sender(std::uint32_t id) {
-  namespace cmpp = decoder::cmpp;
-  int who = 0;
-  switch (static_cast<cmpp::command_id>(id & ~cmpp::response_bit)) {
-    case cmpp::command_id::connect:
-    case cmpp::command_id::submit:
-    case cmpp::command_id::query:
-    case cmpp::command_id::cancel: who = 1; break;
-    case cmpp::command_id::deliver: who = -1; break;
-    default: return 0;
-  }
-  return cmpp::is_response(id) ? -who : who;
-}
 
 class walker {
  public:
@@ -212,7 +171,7 @@ class walker {
       const tcp_reassembler::stream_info& info = *cur_->stream;
       if (info.saw_syn) {
         s.esme_side = 0;
-      } else if (const int who = cur_stream_->proto.is_cmpp() ? cmpp_sp_sender(first_cmd) : esme_sender(first_cmd);
+      } else if (const int who = cur_stream_->proto.is_cmpp() ? detail::cmpp_sp_sender(first_cmd) : detail::esme_sender(first_cmd);
                  who != 0) {
         s.esme_side = who > 0 ? side : 1 - side;
       } else {
@@ -439,6 +398,43 @@ class printer final : public offline_handler {
     buf_ += '\n';
   }
 
+  // One alert of --diagnose: kept until the PDU lines are all out (bounded; beyond, counted).
+  void alert(const alert_event& a) {
+    constexpr std::size_t max_alert_bytes = 64u << 20;
+    if (alerts_.size() >= max_alert_bytes) {
+      ++alerts_dropped_;
+      return;
+    }
+    std::string& o = alerts_;
+    if (opt_.json) {
+      o += a.json;
+    } else {
+      time_.append(o, a.ts_us);
+      o += " #";
+      append_int(o, a.session);
+      o += " ALERT ";
+      o += a.kind;
+      if (!a.side.empty()) {
+        o += " (";
+        o += a.side;
+        o += ')';
+      }
+      o += ": ";
+      decoder::append_log_safe(o, a.message);  // may quote what a peer sent
+    }
+    o += '\n';
+  }
+
+  // After the PDU lines: the alerts of --diagnose.
+  void print_alerts() {
+    flush();
+    buf_.swap(alerts_);
+    flush();
+    if (alerts_dropped_)
+      std::fprintf(stderr, "smppscope decode: %llu more alerts not printed (64 MiB of alerts kept)\n",
+                   static_cast<unsigned long long>(alerts_dropped_));
+  }
+
   bool flush() {
     if (buf_.empty()) return true;
     const bool ok = std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
@@ -610,12 +606,18 @@ class printer final : public offline_handler {
   std::string err_;
   std::string text_;
   decoder::json_context ctx_;
+  std::string alerts_;  // --diagnose, printed at the end
+  std::uint64_t alerts_dropped_ = 0;
 };
 
 }  // namespace
 
-bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error,
-                  const offline_limits& limits) {
+namespace {
+
+// The walk; `feed` (decode --diagnose) also gets every reassembled chunk and packet, so the
+// analysis pipeline shares this one read and reassembly of the file.
+bool walk(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error,
+          const offline_limits& limits, detail::capture_feeder* feed) {
   offline_stats local;
   offline_stats& st = stats ? *stats : local;
   std::unique_ptr<pcap_file_reader> r = pcap_file_reader::open(path, error);
@@ -625,7 +627,10 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
                           std::max<std::size_t>(1024, std::min<std::size_t>(4u << 20, limits.max_state_bytes / 4)),
                       .in_order_fast_path = limits.in_order_fast_path});
   walker w(h, st);
-  auto on_data = [&](const tcp_reassembler::data_chunk& c) { w.chunk(c); };
+  auto on_data = [&](const tcp_reassembler::data_chunk& c) {
+    w.chunk(c);
+    if (feed) feed->chunk(c);
+  };
   auto state_bytes = [&] {
     return tr.buffered_bytes() + w.framer_bytes() + tr.live_streams() * offline_stream_overhead;
   };
@@ -637,12 +642,14 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
     if (!seg) continue;
     ++st.tcp_segments;
     tr.feed(*seg, on_data);
+    if (feed) feed->flags(*seg);
     // Over a bound: forget the idlest streams (never the one just fed: it is the most recent).
     while (tr.live_streams() > 1 &&
            (tr.live_streams() > limits.max_streams || state_bytes() > limits.max_state_bytes)) {
       const auto gone = tr.evict_idlest(on_data);
       if (!gone) break;
       w.forget(*gone);
+      if (feed) feed->forget(*gone, pkt.ts_us);
       if (st.evicted_streams++ == 0 && limits.on_first_eviction) {
         limits.on_first_eviction("more than " + std::to_string(limits.max_streams) + " live TCP streams or " +
                                  std::to_string(limits.max_state_bytes >> 20) +
@@ -666,10 +673,37 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
   return true;
 }
 
+}  // namespace
+
+bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error,
+                  const offline_limits& limits) {
+  return walk(path, h, stats, error, limits, nullptr);
+}
+
 bool decode_pcap_file(const std::string& path, std::FILE* out, const decode_output_options& opt,
                       offline_stats* stats, std::string& error) {
   printer p(out, opt);
-  if (!for_each_pdu(path, p, stats, error, opt.limits)) return false;
+  if (!opt.diagnose) {
+    if (!for_each_pdu(path, p, stats, error, opt.limits)) return false;
+  } else {
+    // The same reassembly also feeds the one analysis pipeline: sessions, diagnostics and their
+    // alerts, ticking on the capture's own times. Its ring only has to hold what diagnostics read.
+    pipeline_options po;
+    po.ring = {.max_events = 1024, .max_bytes = 4u << 20};
+    po.max_closed_sessions = 16;
+    po.diagnostics = opt.diag;
+    po.analyzer.ring_pdus = false;
+    po.analyzer.on_alert = [&p](const alert_event& a) { p.alert(a); };
+    pipeline pl(std::move(po));
+    capture_file_options co;
+    co.first_session_id = 0;  // session = stream index, as on the PDU lines
+    capture_file_stats cst;
+    detail::capture_feeder feed(pl, co, cst);
+    if (!walk(path, p, stats, error, opt.limits, &feed)) return false;
+    pl.advance_to(cst.last_ts_us);  // timeouts that fall before the capture's last packet fire
+    pl.finish();
+    p.print_alerts();
+  }
   if (!p.flush() || std::fflush(out) != 0) {
     error = "cannot write the output";
     return false;
