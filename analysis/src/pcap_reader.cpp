@@ -324,12 +324,14 @@ struct tcp_reassembler::stream {
     std::map<std::uint64_t, pending_segment> pending;  // keyed by unwrapped position
     std::size_t buffered = 0;
     bool gap = false;  // the next delivery follows lost octets
+    std::uint64_t gap_octets = 0;  // how many
   };
   stream_info info;
   half h[2];
   flow_key key;
   std::list<stream*>::iterator lru;
   bool payload = false;  // a segment with payload was seen
+  bool ignored = false;  // ignore(): payload is dropped on arrival
 };
 
 std::size_t tcp_reassembler::flow_hash::operator()(const flow_key& k) const noexcept {
@@ -355,6 +357,7 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
   const flow_key key{a_first ? seg.src : seg.dst, a_first ? seg.dst : seg.src};
   if (last_ && last_->key == key) {
     if (lru_.back() != last_) lru_.splice(lru_.end(), lru_, last_->lru);
+    last_->info.last_ts_us = seg.ts_us;
     feed_stream(*last_, seg, fn, ctx);
     return;
   }
@@ -374,6 +377,7 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
     lru_.splice(lru_.end(), lru_, it->second->lru);
   }
   last_ = it->second.get();
+  last_->info.last_ts_us = seg.ts_us;
   feed_stream(*last_, seg, fn, ctx);
 }
 
@@ -384,12 +388,14 @@ void tcp_reassembler::feed_stream(stream& st, const tcp_segment& seg, deliver_fn
     erase(st);
     return;
   }
+  if (st.ignored) return;
   const int side = seg.src == st.info.a ? 0 : 1;
   stream::half& h = st.h[side];
 
   auto deliver = [&](std::int64_t ts, std::span<const std::uint8_t> bytes) {
-    const data_chunk c{&st.info, side, ts, bytes, h.gap};
+    const data_chunk c{&st.info, side, ts, bytes, h.gap, h.gap_octets};
     h.gap = false;
+    h.gap_octets = 0;
     fn(ctx, c);
   };
 
@@ -430,6 +436,7 @@ void tcp_reassembler::feed_stream(stream& st, const tcp_segment& seg, deliver_fn
     auto first = h.pending.begin();
     ++gaps_;
     h.gap = true;
+    h.gap_octets += first->first - h.abs;
     h.next_seq += std::uint32_t(first->first - h.abs);
     h.abs = first->first;
   } else {
@@ -480,14 +487,16 @@ void tcp_reassembler::flush(stream& st, deliver_fn fn, void* ctx) {
       if (pos > h.abs) {
         ++gaps_;
         h.gap = true;
+        h.gap_octets += pos - h.abs;
         h.next_seq += std::uint32_t(pos - h.abs);
         h.abs = pos;
       }
       const std::uint64_t old = h.abs - pos;
       if (old >= p.bytes.size()) continue;
       const std::span<const std::uint8_t> rest = std::span<const std::uint8_t>(p.bytes).subspan(std::size_t(old));
-      const data_chunk c{&st.info, side, p.ts_us, rest, h.gap};
+      const data_chunk c{&st.info, side, p.ts_us, rest, h.gap, h.gap_octets};
       h.gap = false;
+      h.gap_octets = 0;
       fn(ctx, c);
       h.abs += rest.size();
       h.next_seq += std::uint32_t(rest.size());
@@ -516,6 +525,46 @@ std::optional<std::uint32_t> tcp_reassembler::evict_impl(deliver_fn fn, void* ct
   flush(st, fn, ctx);
   erase(st);
   return index;
+}
+
+tcp_reassembler::stream* tcp_reassembler::lookup(const endpoint& x, const endpoint& y) const noexcept {
+  const bool x_first = less(x, y);
+  const auto it = streams_.find(flow_key{x_first ? x : y, x_first ? y : x});
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+const tcp_reassembler::stream_info* tcp_reassembler::find(const endpoint& x, const endpoint& y) const noexcept {
+  const stream* st = lookup(x, y);
+  return st ? &st->info : nullptr;
+}
+
+const tcp_reassembler::stream_info* tcp_reassembler::idlest() const noexcept {
+  return lru_.empty() ? nullptr : &lru_.front()->info;
+}
+
+void tcp_reassembler::close_impl(const stream_info& s, deliver_fn fn, void* ctx) {
+  stream* st = lookup(s.a, s.b);
+  if (!st) return;
+  flush(*st, fn, ctx);
+  erase(*st);
+}
+
+void tcp_reassembler::ignore(const stream_info& s) noexcept {
+  stream* st = lookup(s.a, s.b);
+  if (!st) return;
+  st->ignored = true;
+  for (stream::half& h : st->h) {
+    h.pending.clear();
+    buffered_ -= h.buffered;
+    h.buffered = 0;
+  }
+}
+
+void tcp_reassembler::skip_holes_impl(deliver_fn fn, void* ctx) {
+  // Copied first: a callback may not erase streams, but keep the walk independent of the list.
+  const std::vector<stream*> live(lru_.begin(), lru_.end());
+  for (stream* st : live)
+    if (st->h[0].buffered + st->h[1].buffered) flush(*st, fn, ctx);
 }
 
 }  // namespace smppscope::analysis
