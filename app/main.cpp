@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(smppscope::app::add_decode_command);
   add(smppscope::app::add_demo_command);
   add(smppscope::app::add_profiles_command);
+  add(smppscope::app::add_sniff_command);
 
   try {
     app.parse(argc, argv);
