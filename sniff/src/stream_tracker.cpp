@@ -97,7 +97,7 @@ void stream_tracker::on_segment(const analysis::tcp_segment& seg) {
       if (rst || (f.fin[0] && f.fin[1])) {
         const int by = rst ? side : f.first_fin;
         const std::string reason = std::string(by == f.client_side ? "client" : "upstream") +
-                                   (rst ? " reset the connection" : " closed");
+                                   (rst ? " reset" : " closed");
         const std::uint32_t index = s->index;
         reassembler_.close(*s, [this](const tcp_reassembler::data_chunk& c) { on_chunk(c); });
         end(index, seg.ts_us, reason);

@@ -242,7 +242,7 @@ TEST_F(StreamTrackerTest, ResetClosesAtOnceNamingTheSide) {
   const auto rs = drain();
   ASSERT_FALSE(rs.empty());
   EXPECT_EQ(rs.back().kind, record_kind::session_close);
-  EXPECT_EQ(text(rs.back()), "upstream reset the connection");
+  EXPECT_EQ(text(rs.back()), "upstream reset");
 }
 
 TEST_F(StreamTrackerTest, IdleAndSurplusConnectionsAreLetGoWithASessionClose) {
