@@ -117,8 +117,8 @@ void stream_tracker::on_chunk(const tcp_reassembler::data_chunk& c) {
   std::uint64_t lost = 0;
   if (c.after_gap) {
     c_.gaps.fetch_add(1, std::memory_order_relaxed);
-    c_.gap_octets.fetch_add(c.gap_octets, std::memory_order_relaxed);
-    lost = std::max<std::uint64_t>(c.gap_octets, 1);  // 1 when the size is unknown: still a hole
+    c_.gap_octets.fetch_add(c.lost, std::memory_order_relaxed);
+    lost = std::max<std::uint64_t>(c.lost, 1);  // 1 when the size is unknown: still a hole
   }
   switch (f.st) {
     case flow::state::tracked:
