@@ -1,8 +1,8 @@
-// smppscope sniff: passive live capture (sniff/) wired to the same analysis as the proxy.
+// smppscope sniff: passive live capture (sniff/) wired to the same analysis::pipeline as the proxy.
 //
-//   NIC --libpcap--> sniffer thread --tap_queue--> analyzer thread --> event ring, session table,
-//                                                                 \   diagnostics, alerts, metrics
-//                                                                  \-> pcap writer (--pcap-dir)
+//   NIC --libpcap--> sniffer thread --tap_queue--> pipeline (analyzer thread) --> event ring,
+//                                                  session table, diagnostics, alerts, metrics,
+//                                                  close log lines, pcap writer (--pcap-dir)
 //   main thread: parses flags, starts everything, waits for SIGINT/SIGTERM, stops in order.
 // Nothing is in the traffic path: the peers talk to each other, we only read copies.
 #include <pthread.h>
@@ -19,12 +19,7 @@
 #include "diag_wiring.hpp"
 #include "profile_wiring.hpp"
 #include "web_wiring.hpp"
-#include "smppscope/analysis/analyzer.hpp"
-#include "smppscope/analysis/compliance.hpp"
-#include "smppscope/analysis/event_ring.hpp"
-#include "smppscope/analysis/pcap_writer.hpp"
-#include "smppscope/analysis/session_table.hpp"
-#include "smppscope/analysis/tap.hpp"
+#include "smppscope/analysis/pipeline.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/sniff/sniffer.hpp"
 
@@ -151,48 +146,41 @@ int run_sniff(const sniff_cli& cli) {
                                        cli.pcap_max_age + "')");
     pcap_opt.max_age_seconds = *age;
   }
-  analysis::event_ring_options ring_opt;
+  analysis::pipeline_options pl_opt;
   if (cli.ring_events < 16) throw std::runtime_error("--ring-events must be at least 16");
-  ring_opt.max_events = cli.ring_events;
-  ring_opt.max_bytes = megabytes("--ring-mb", cli.ring_mb, 1);
-  const std::size_t tap_bytes = megabytes("--tap-mb", cli.tap_mb, 1);
-  auto diagnostics = make_diagnostics(cli.diag);
+  pl_opt.ring.max_events = cli.ring_events;
+  pl_opt.ring.max_bytes = megabytes("--ring-mb", cli.ring_mb, 1);
+  pl_opt.analyzer.max_pdu = static_cast<std::uint32_t>(cli.max_pdu);
+  if (!cli.pcap_dir.empty()) pl_opt.pcap = pcap_opt;
+  pl_opt.diagnostics = resolve_diag_options(cli.diag);
+  if (cli.diag.log_alerts) pl_opt.alert_log = analysis::diag::stderr_alert_logger();
   analysis::compliance_options compliance_opt;
   compliance_opt.profile = resolve_profile(cli.profile);
   if (cli.diag.log_alerts) compliance_opt.log = log_line;  // escaped: alert lines quote what peers sent
-  analysis::compliance_checker compliance(std::move(compliance_opt));
+  pl_opt.compliance = std::move(compliance_opt);
+  pl_opt.session_log = log_line;
+  const std::size_t tap_bytes = megabytes("--tap-mb", cli.tap_mb, 1);
 
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not end the capture
   const sigset_t stop_signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread starts
 
-  // Everything the analyzer reads is declared before it, so it outlives the analysis thread.
-  analysis::event_ring ring(ring_opt);
-  analysis::session_table sessions;
-  analysis::tap_queue tap(tap_bytes);
-  // Opened first: no permission or no such interface fails before anything else runs.
+  analysis::pipeline pipeline(std::move(pl_opt));
+  analysis::tap_queue& tap = pipeline.add_queue(tap_bytes);
+  // Opened before anything runs: no permission or no such interface is the first thing said.
   sniff::sniffer capture(tap, opt);
-  std::unique_ptr<analysis::pcap_writer> pcap;
-  if (!cli.pcap_dir.empty()) pcap = std::make_unique<analysis::pcap_writer>(pcap_opt);
-  analysis::analyzer_options an_opt;
-  an_opt.max_pdu = static_cast<std::uint32_t>(cli.max_pdu);
-  analysis::analyzer analyzer(ring, sessions, an_opt);
-  analyzer.add_queue(tap);
-  analyzer.add_observer(*diagnostics);
-  analyzer.add_observer(compliance);
-  if (pcap) analyzer.add_sink(*pcap);
-  web_frontend web(cli.web, ring, sessions, analyzer, pcap.get());  // before analyzer.start()
-  web.add_diagnostics(*diagnostics);
-  web.add_compliance(compliance);
+  web_frontend web(cli.web, pipeline.ring(), pipeline.sessions(), pipeline.analyzer(), pipeline.pcap());
+  web.add_diagnostics(*pipeline.diagnostics());
+  web.add_compliance(*pipeline.compliance());
   sniff_metrics capture_counters(capture, web.metrics());
 
   web.start();  // binds: a busy --web port fails before the threads run
-  analyzer.start();
+  pipeline.start();
   capture.start();
   log_line("capturing on " + cli.interface + " with filter '" + capture.filter() + "'" +
            (cli.promiscuous ? " (promiscuous)" : ""));
-  if (pcap) log_line("pcap files in " + cli.pcap_dir);
-  log_line("checking sessions against provider profile " + compliance.default_profile()->name);
+  if (pipeline.pcap()) log_line("pcap files in " + cli.pcap_dir);
+  log_line("checking sessions against provider profile " + pipeline.compliance()->default_profile()->name);
   if (web.enabled()) log_line("web UI on " + web.url());
 
   int sig = 0;
@@ -201,10 +189,9 @@ int run_sniff(const sniff_cli& cli) {
   log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   web.stop();
   capture.stop();   // closes every open session
-  analyzer.stop();  // drains the tap queue, then flushes the pcap file
-  if (pcap) pcap->close();
+  pipeline.stop();  // drains the tap queue, then closes the pcap file
   const auto st = capture.stats();
-  const auto an = analyzer.stats();
+  const auto an = pipeline.stats();
   char line[320];
   std::snprintf(line, sizeof line,
                 "stopped: %llu packets, %llu SMPP and %llu CMPP sessions, %llu PDUs analysed, %llu packets "
