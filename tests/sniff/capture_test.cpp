@@ -178,7 +178,7 @@ TEST(SniffCapture, SeesEverySmppPduOfALoadWithDirectionsAndSystemIdAndIgnoresOth
   REQUIRE_NETNS(net);
   constexpr std::uint16_t web_port = 8931;
 
-  child_process sim(net.in(net.a, {binary, "sim", "--listen", "10.231.0.1:2775", "--enquire-link-interval", "0"}));
+  child_process sim(net.in(net.a, {binary, "sim", "--listen", "10.231.0.1:2775", "--window", "0", "--enquire-link-interval", "0"}));
   ASSERT_TRUE(sim.wait_stderr([](const std::string& e) { return has(e, "listening on"); }, 20s)) << sim.err_text;
   child_process sniff(net.in(net.b, {binary, "sniff", "--interface", net.vb, "--web",
                                      "127.0.0.1:" + std::to_string(web_port)}));
