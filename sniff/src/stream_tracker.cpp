@@ -12,7 +12,7 @@ namespace {
 
 using analysis::tcp_reassembler;
 
-constexpr std::uint8_t tcp_fin = 0x01, tcp_rst = 0x04;
+constexpr std::uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04;
 // Both SMPP and CMPP mark a response with the top bit of command_id.
 constexpr std::uint32_t response_bit = 0x80000000u;
 
@@ -85,6 +85,9 @@ stream_tracker::flow& stream_tracker::flow_of(const tcp_reassembler::stream_info
 }
 
 void stream_tracker::on_segment(const analysis::tcp_segment& seg) {
+  // A bare ACK, FIN or RST of no stream we know (the last ACK after both FINs, a capture that
+  // began at the close) would only start a stream that never carries anything.
+  if (seg.payload.empty() && !(seg.flags & tcp_syn) && !reassembler_.find(seg.src, seg.dst)) return;
   reassembler_.feed(seg, [this](const tcp_reassembler::data_chunk& c) { on_chunk(c); });
   if (seg.flags & (tcp_fin | tcp_rst)) {
     // A stream that ended before any payload is already forgotten by the reassembler.

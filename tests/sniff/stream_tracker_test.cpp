@@ -147,6 +147,11 @@ TEST_F(StreamTrackerTest, HandshakeBindAndCloseMakeOneSessionWithTheSynSenderAsC
   EXPECT_EQ(st.smpp_sessions, 1u);
   EXPECT_EQ(st.sessions_closed, 1u);
   EXPECT_EQ(st.tracked, 0u);
+  // The last ACK after both FINs starts nothing that would wait for eviction.
+  t.on_segment(w.seg(0, ack));
+  t.expire(w.ts + 3600'000'000LL);
+  EXPECT_EQ(t.stats().evicted_idle, 0u);
+  EXPECT_TRUE(drain().empty());
 }
 
 TEST_F(StreamTrackerTest, AStreamOfAnotherProtocolIsIgnoredAndCostsNothingAfter) {
