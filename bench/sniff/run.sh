@@ -6,7 +6,7 @@
 # CAP_NET_RAW on the binary).
 #
 #   bench/sniff/run.sh                 # builds build-bench (Release) first
-#   NO_BUILD=1 BUILD=build-x COUNT=4000000 REPEAT=3 BUFFER_MB=256 bench/sniff/run.sh
+#   NO_BUILD=1 BUILD=build-x COUNT=4000000 REPEAT=3 BUFFER_MB=256 TAP_MB=512 bench/sniff/run.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +16,7 @@ REPEAT=${REPEAT:-3}
 SESSIONS=${SESSIONS:-2}
 WINDOW=${WINDOW:-2000}
 BUFFER_MB=${BUFFER_MB:-64}
+TAP_MB=${TAP_MB:-64}
 PORT=${PORT:-23760}
 WEB_PORT=${WEB_PORT:-23761}
 
@@ -43,12 +44,12 @@ wait_for() {  # wait_for FILE TEXT: up to 10 s
   exit 1
 }
 
-printf '%-4s %12s %14s %14s %12s\n' run wire_pdus pdus_per_s sniff_pdus kernel_drops
+printf '%-4s %12s %14s %14s %12s %12s\n' run wire_pdus pdus_per_s sniff_pdus kernel_drops tap_drops
 for run in $(seq 1 "$REPEAT"); do
   "$SMPPSCOPE" sim --listen "127.0.0.1:$PORT" --window 0 --quiet --enquire-link-interval 0 >"$TMP/sim.log" 2>&1 &
   sim_pid=$!
   wait_for "$TMP/sim.log" listening
-  "$SMPPSCOPE" sniff --interface lo --port "$PORT" --buffer-mb "$BUFFER_MB" --no-alert-log \
+  "$SMPPSCOPE" sniff --interface lo --port "$PORT" --buffer-mb "$BUFFER_MB" --tap-mb "$TAP_MB" --no-alert-log \
     --web "127.0.0.1:$WEB_PORT" >"$TMP/sniff.log" 2>&1 &
   sniff_pid=$!
   wait_for "$TMP/sniff.log" "web UI on"
@@ -74,6 +75,7 @@ for run in $(seq 1 "$REPEAT"); do
   line=$(grep 'stopped:' "$TMP/sniff.log")
   pdus=$(sed -E 's/.* ([0-9]+) PDUs analysed.*/\1/' <<<"$line")
   drops=$(sed -E 's/.* ([0-9]+) packets dropped by the kernel.*/\1/' <<<"$line")
+  tap=$(sed -E 's/.* ([0-9]+) tap records dropped.*/\1/' <<<"$line")
   rate=$(python3 -c "print(f'{$wire / $elapsed:,.0f}')")
-  printf '%-4s %12s %14s %14s %12s\n' "$run" "$wire" "$rate" "$pdus" "$drops"
+  printf '%-4s %12s %14s %14s %12s %12s\n' "$run" "$wire" "$rate" "$pdus" "$drops" "$tap"
 done
