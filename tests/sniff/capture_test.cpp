@@ -12,10 +12,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <sstream>
 #include <optional>
 #include <regex>
 #include <string>
@@ -173,15 +177,38 @@ std::uint64_t metric(const std::string& metrics, const std::string& sample) {
   return std::stoull(metrics.substr(at + sample.size() + 2));
 }
 
+// SMPP command ids in a pcap file as tshark (the outside oracle) decodes them, in order.
+std::vector<std::uint32_t> tshark_command_ids(const std::filesystem::path& file) {
+  std::vector<std::uint32_t> ids;
+  const std::string cmd = "tshark -r '" + file.string() + "' -T fields -e smpp.command_id 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return ids;
+  std::string out;
+  char buf[65536];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  ::pclose(p);
+  for (char& c : out)
+    if (c == ',' || c == '\n') c = ' ';
+  std::istringstream in(out);
+  for (std::string id; in >> id;) ids.push_back(std::uint32_t(std::stoul(id, nullptr, 0)));
+  return ids;
+}
+
 TEST(SniffCapture, SeesEverySmppPduOfALoadWithDirectionsAndSystemIdAndIgnoresOtherTcp) {
   netns_pair net;
   REQUIRE_NETNS(net);
   constexpr std::uint16_t web_port = 8931;
+  const std::filesystem::path pcap_dir =
+      std::filesystem::temp_directory_path() / ("smppscope-sniff-test-" + net.a);
+  struct remove_dir {
+    std::filesystem::path p;
+    ~remove_dir() { std::filesystem::remove_all(p); }
+  } cleanup{pcap_dir};
 
   child_process sim(net.in(net.a, {binary, "sim", "--listen", "10.231.0.1:2775", "--window", "0", "--enquire-link-interval", "0"}));
   ASSERT_TRUE(sim.wait_stderr([](const std::string& e) { return has(e, "listening on"); }, 20s)) << sim.err_text;
   child_process sniff(net.in(net.b, {binary, "sniff", "--interface", net.vb, "--web",
-                                     "127.0.0.1:" + std::to_string(web_port)}));
+                                     "127.0.0.1:" + std::to_string(web_port), "--pcap-dir", pcap_dir.string()}));
   ASSERT_TRUE(sniff.wait_stderr([](const std::string& e) { return has(e, "web UI on"); }, 20s)) << sniff.err_text;
   EXPECT_TRUE(has(sniff.err_text, "with filter 'tcp'")) << sniff.err_text;
 
@@ -256,6 +283,16 @@ TEST(SniffCapture, SeesEverySmppPduOfALoadWithDirectionsAndSystemIdAndIgnoresOth
   ASSERT_TRUE(sniff_rc.has_value());
   EXPECT_EQ(*sniff_rc, 0) << sniff.err_text;
   EXPECT_TRUE(has(sniff.err_text, "1 SMPP and 0 CMPP sessions")) << sniff.err_text;
+
+  // The pcap file, read by tshark: the same PDUs, the SMPP dissector on port 2775 by default.
+  std::vector<std::uint32_t> ids;
+  for (const auto& f : std::filesystem::directory_iterator(pcap_dir)) {
+    const auto more = tshark_command_ids(f.path());
+    ids.insert(ids.end(), more.begin(), more.end());
+  }
+  EXPECT_EQ(ids.size(), sent + answered + 4);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 0x00000004u), static_cast<std::ptrdiff_t>(sent));  // submit_sm
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 0x80000004u), static_cast<std::ptrdiff_t>(answered));
 
   // The simulator's own count is the independent witness of what went over the wire.
   sim.signal(SIGTERM);
