@@ -172,6 +172,31 @@ TEST_F(StreamTrackerTest, AStreamOfAnotherProtocolIsIgnoredAndCostsNothingAfter)
   EXPECT_TRUE(drain().empty());
 }
 
+TEST_F(StreamTrackerTest, CmppOnAnyPortIsDetectedFromItsConnect) {
+  stream_tracker t(queue);
+  wire w;
+  w.b.port = 7890;
+  // CMPP_CONNECT: 12-octet header, Source_Addr (6), AuthenticatorSource (16), Version 0x20,
+  // Timestamp 1206194700 (MMDDHHMMSS).
+  bytes connect;
+  put32(connect, 39);
+  put32(connect, 0x00000001);
+  put32(connect, 1);
+  for (char c : std::string("901234")) connect.push_back(std::uint8_t(c));
+  connect.insert(connect.end(), 16, 0xA5);
+  connect.push_back(0x20);
+  put32(connect, 1206194700u);
+  t.on_segment(w.seg(0, syn));
+  t.on_segment(w.seg(1, syn | ack));
+  t.on_segment(w.seg(0, ack, connect));
+  const auto rs = drain();
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0].kind, record_kind::session_open);
+  EXPECT_EQ(rs[1].data, connect);
+  EXPECT_EQ(t.stats().cmpp_sessions, 1u);
+  EXPECT_EQ(t.stats().smpp_sessions, 0u);
+}
+
 TEST_F(StreamTrackerTest, JoinedMidStreamAResponseFirstMakesTheOtherSideTheClient) {
   stream_tracker t(queue);
   wire w;  // no handshake seen; the server (a here) speaks first
