@@ -1,9 +1,11 @@
-// smppscope decode FILE.pcap [--json]: offline decode of a pcap/pcapng capture, one line per PDU.
+// smppscope decode FILE.pcap [--json] [--diagnose]: offline decode of a pcap/pcapng capture, one
+// line per PDU; with --diagnose, then the alerts the session diagnostics raise over it.
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "commands.hpp"
+#include "diag_wiring.hpp"
 #include "smppscope/analysis/offline_decode.hpp"
 
 namespace smppscope::app {
@@ -14,6 +16,8 @@ command_runner add_decode_command(CLI::App& app) {
     bool json = false;
     bool hex = false;
     bool stats = false;
+    bool diagnose = false;
+    diag_cli_options diag;
     std::size_t max_streams = analysis::offline_limits{}.max_streams;
     std::size_t max_state_mb = analysis::offline_limits{}.max_state_bytes >> 20;
   };
@@ -23,6 +27,9 @@ command_runner add_decode_command(CLI::App& app) {
       ->required();
   cmd->add_flag("--json", opt->json, "one JSON event object per line (session = TCP stream index)");
   cmd->add_flag("--hex", opt->hex, "with --json: include the PDU octets as \"hex\"");
+  cmd->add_flag("--diagnose", opt->diagnose,
+                "after the PDU lines, the alerts of the session diagnostics over the capture (kind, side, "
+                "session, time; with --json alert events); thresholds as for proxy");
   cmd->add_flag("--stats", opt->stats, "print packet/stream/PDU counts on stderr at the end");
   cmd->add_option("--max-streams", opt->max_streams,
                   "live TCP streams kept; beyond, the idlest is flushed and forgotten (counted)")
@@ -35,12 +42,15 @@ command_runner add_decode_command(CLI::App& app) {
       ->capture_default_str()
       ->type_name("MB")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20).description(""));
+  add_diag_options(*cmd, opt->diag);
   return [opt] {
     static char buf[1 << 16];
     std::setvbuf(stdout, buf, _IOFBF, sizeof buf);
     analysis::decode_output_options o;
     o.json = opt->json;
     o.hex = opt->hex;
+    o.diagnose = opt->diagnose;
+    if (opt->diagnose) o.diag = resolve_diag_options(opt->diag);  // throws with the flag's name
     o.limits.max_streams = opt->max_streams;
     o.limits.max_state_bytes = opt->max_state_mb << 20;
     o.limits.on_first_eviction = [](std::string_view what) {

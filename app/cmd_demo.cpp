@@ -29,11 +29,7 @@
 
 #include "commands.hpp"
 #include "diag_wiring.hpp"
-#include "smppscope/analysis/analyzer.hpp"
-#include "smppscope/analysis/event_ring.hpp"
-#include "smppscope/analysis/pcap_writer.hpp"
-#include "smppscope/analysis/session_table.hpp"
-#include "smppscope/analysis/tap.hpp"
+#include "smppscope/analysis/pipeline.hpp"
 #include "smppscope/proxy/host_port.hpp"
 #include "smppscope/proxy/proxy.hpp"
 #include "smppscope/sim/ismg.hpp"
@@ -151,7 +147,11 @@ int run_demo(demo_args& a) {
     listen_hp->port = 0;
   }
   const std::filesystem::path pcap_dir = make_pcap_dir(a.pcap_dir);
-  auto diagnostics = make_diagnostics(a.diag);
+  analysis::pipeline_options po;
+  po.diagnostics = resolve_diag_options(a.diag);
+  po.alert_log = make_alert_logger(a.diag);
+  po.pcap = analysis::pcap_writer_options{};
+  po.pcap->dir = pcap_dir;
 
   // SIGINT / SIGTERM are taken by sigtimedwait() below; every thread started from here on has
   // them blocked. A shell starts background jobs with SIGINT ignored: restore the default.
@@ -179,33 +179,24 @@ int run_demo(demo_args& a) {
   std::thread smsc_thread([&smsc] { smsc.run(); });
 
   // Capture and analysis, as `smppscope proxy` wires them.
-  analysis::event_ring ring(analysis::event_ring_options{});
-  analysis::session_table sessions;
-  analysis::tap_queue tap(16u << 20);
-  analysis::pcap_writer_options pcap_opt;
-  pcap_opt.dir = pcap_dir;
-  analysis::pcap_writer pcap(pcap_opt);
-  analysis::analyzer analyzer(ring, sessions);
-  analyzer.add_queue(tap);
-  analysis::tap_queue cmpp_tap(4u << 20);  // the CMPP relay's
-  analyzer.add_queue(cmpp_tap);
-  analyzer.add_observer(*diagnostics);
-  analyzer.add_sink(pcap);
+  analysis::pipeline pl(std::move(po));
+  analysis::tap_queue& tap = pl.add_queue(16u << 20);
+  analysis::tap_queue& cmpp_tap = pl.add_queue(4u << 20);  // the CMPP relay's
   web_cli_options web_opt;
   web_opt.web = proxy::host_port{web_hp->host, web_hp->port}.to_string();
-  web_frontend web(web_opt, ring, sessions, analyzer, &pcap);
-  web.add_diagnostics(*diagnostics);
+  web_frontend web(web_opt, pl.ring(), pl.sessions(), pl.analyzer(), pl.pcap());
+  web.add_diagnostics(*pl.diagnostics());
 
-  proxy::proxy_options po;
-  po.listen = *listen_hp;
-  po.upstream = {"127.0.0.1", smsc.port()};
-  po.taps = {&tap};
-  po.idle_timeout = std::chrono::seconds(300);  // as deploy/smppscope.default sets it
-  po.system_id_of = [&sessions](std::uint64_t id) {
-    auto s = sessions.get(id);
+  proxy::proxy_options rpo;
+  rpo.listen = *listen_hp;
+  rpo.upstream = {"127.0.0.1", smsc.port()};
+  rpo.taps = {&tap};
+  rpo.idle_timeout = std::chrono::seconds(300);  // as deploy/smppscope.default sets it
+  rpo.system_id_of = [&pl](std::uint64_t id) {
+    auto s = pl.sessions().get(id);
     return s ? s->system_id : std::string();
   };
-  proxy::proxy relay(po);
+  proxy::proxy relay(rpo);
   relay.start();
   // A CMPP 2.0 gateway behind a relay of its own (one upstream per proxy); the analyzer tells the
   // protocols apart per session. Its session ids start far above the SMPP relay's.
@@ -221,14 +212,14 @@ int run_demo(demo_args& a) {
   sim::ismg ismg(io);
   ismg.start();
   std::thread ismg_thread([&ismg] { ismg.run(); });
-  proxy::proxy_options cpo = po;
+  proxy::proxy_options cpo = rpo;
   cpo.listen = {listen_hp->host, 0};
   cpo.upstream = {"127.0.0.1", ismg.port()};
   cpo.taps = {&cmpp_tap};
   cpo.first_session_id = std::uint64_t{1} << 32;
   proxy::proxy cmpp_relay(cpo);
   cmpp_relay.start();
-  analyzer.start();
+  pl.start();
   web.start();
   const std::uint16_t proxy_port = relay.port();
 
@@ -332,8 +323,7 @@ int run_demo(demo_args& a) {
   ismg_thread.join();
   smsc.stop();
   smsc_thread.join();
-  analyzer.stop();
-  pcap.close();
+  pl.stop();  // drains the taps, then closes the pcap file
   web.stop();
   const auto st = relay.stats();
   std::fprintf(stderr, "demo: stopped after %llu proxied sessions; pcap files in %s\n",

@@ -1,4 +1,4 @@
-// smppscope proxy: the relay (proxy/) wired to the analysis pipeline (capture/).
+// smppscope proxy: the relay (proxy/) wired to the analysis pipeline (analysis/).
 //
 //   relay threads --tap_queue--> analyzer thread --> event ring, session table, diagnostics
 //                                                \-> pcap writer (--pcap-dir)
@@ -18,12 +18,7 @@
 #include "diag_wiring.hpp"
 #include "profile_wiring.hpp"
 #include "web_wiring.hpp"
-#include "smppscope/analysis/analyzer.hpp"
-#include "smppscope/analysis/compliance.hpp"
-#include "smppscope/analysis/event_ring.hpp"
-#include "smppscope/analysis/pcap_writer.hpp"
-#include "smppscope/analysis/session_table.hpp"
-#include "smppscope/analysis/tap.hpp"
+#include "smppscope/analysis/pipeline.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/proxy/proxy.hpp"
 
@@ -211,52 +206,42 @@ int run_proxy(const proxy_cli& cli) {
                                        cli.pcap_max_age + "')");
     pcap_opt.max_age_seconds = *age;
   }
-  analysis::event_ring_options ring_opt;
+  analysis::pipeline_options po;
   if (cli.ring_events < 16) throw std::runtime_error("--ring-events must be at least 16");
-  ring_opt.max_events = cli.ring_events;
-  ring_opt.max_bytes = megabytes("--ring-mb", cli.ring_mb, 1);
+  po.ring.max_events = cli.ring_events;
+  po.ring.max_bytes = megabytes("--ring-mb", cli.ring_mb, 1);
   const std::size_t tap_bytes = megabytes("--tap-mb", cli.tap_mb, 1);
-  auto diagnostics = make_diagnostics(cli.diag);
+  if (!cli.pcap_dir.empty()) po.pcap = pcap_opt;
+  po.diagnostics = resolve_diag_options(cli.diag);
+  po.alert_log = make_alert_logger(cli.diag);
   // One profile for every session today; compliance_options::select can pick one per upstream.
-  analysis::compliance_options compliance_opt{.profile = resolve_profile(cli.profile)};
+  po.compliance.emplace();
+  po.compliance->profile = resolve_profile(cli.profile);
   if (cli.diag.log_alerts)
-    compliance_opt.log = [](std::string_view line) {  // escaped: alert lines quote what peers sent
+    po.compliance->log = [](std::string_view line) {  // escaped: alert lines quote what peers sent
       const std::string safe = decoder::log_safe(line);
       std::fprintf(stderr, "smppscope: %.*s\n", static_cast<int>(safe.size()), safe.data());
     };
-  analysis::compliance_checker compliance(std::move(compliance_opt));
+  po.analyzer.max_pdu = opt.max_pdu;
+  po.analyzer.background_priority = true;  // the relay threads come first
+  if (cli.protocol == "smpp") po.analyzer.protocol = decoder::cmpp::wire_protocol::smpp;
+  if (cli.protocol == "cmpp") po.analyzer.protocol = decoder::cmpp::wire_protocol::cmpp;
 
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill the proxy
   const sigset_t stop_signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread starts
   const std::uint64_t fd_limit = proxy::raise_fd_limit();
 
-  // Everything the analyzer reads is declared before it, so it outlives the analysis thread.
-  analysis::event_ring ring(ring_opt);
-  analysis::session_table sessions;
-  std::vector<std::unique_ptr<analysis::tap_queue>> taps;
-  for (unsigned i = 0; i < opt.threads; ++i) {
-    taps.push_back(std::make_unique<analysis::tap_queue>(tap_bytes));
-    opt.taps.push_back(taps.back().get());
-  }
-  std::unique_ptr<analysis::pcap_writer> pcap;
-  if (!cli.pcap_dir.empty()) pcap = std::make_unique<analysis::pcap_writer>(pcap_opt);
-  analysis::analyzer_options an_opt;
-  an_opt.max_pdu = opt.max_pdu;
-  an_opt.background_priority = true;  // the relay threads come first
-  if (cli.protocol == "smpp") an_opt.protocol = decoder::cmpp::wire_protocol::smpp;
-  if (cli.protocol == "cmpp") an_opt.protocol = decoder::cmpp::wire_protocol::cmpp;
-  analysis::analyzer analyzer(ring, sessions, an_opt);
-  for (auto& q : taps) analyzer.add_queue(*q);
-  analyzer.add_observer(*diagnostics);
-  analyzer.add_observer(compliance);
-  if (pcap) analyzer.add_sink(*pcap);
-  web_frontend web(cli.web, ring, sessions, analyzer, pcap.get());  // before analyzer.start()
-  web.add_diagnostics(*diagnostics);
-  web.add_compliance(compliance);
+  // The analysis side: ring, sessions, diagnostics, compliance, pcap files; one tap queue per
+  // relay thread. Declared before the relay, so it outlives every producer.
+  analysis::pipeline pl(std::move(po));
+  for (unsigned i = 0; i < opt.threads; ++i) opt.taps.push_back(&pl.add_queue(tap_bytes));
+  web_frontend web(cli.web, pl.ring(), pl.sessions(), pl.analyzer(), pl.pcap());  // before pl.start()
+  web.add_diagnostics(*pl.diagnostics());
+  web.add_compliance(*pl.compliance());
 
-  opt.system_id_of = [&sessions](std::uint64_t id) {
-    auto s = sessions.get(id);
+  opt.system_id_of = [&pl](std::uint64_t id) {
+    auto s = pl.sessions().get(id);
     return s ? s->system_id : std::string();
   };
   proxy::proxy relay(opt);
@@ -268,9 +253,9 @@ int run_proxy(const proxy_cli& cli) {
                         std::to_string(2 * opt.max_sessions + 64) + " file descriptors, RLIMIT_NOFILE is " +
                         std::to_string(fd_limit) + "; new connections fail earlier (existing ones carry on)");
   web.start();  // binds too: a busy --web port fails before the analyzer thread runs
-  analyzer.start();
-  if (pcap) relay.options().log("pcap files in " + cli.pcap_dir);
-  relay.options().log("checking sessions against provider profile " + compliance.default_profile()->name);
+  pl.start();
+  if (pl.pcap()) relay.options().log("pcap files in " + cli.pcap_dir);
+  relay.options().log("checking sessions against provider profile " + pl.compliance()->default_profile()->name);
   if (web.enabled()) relay.options().log("web UI on " + web.url());
 
   int sig = 0;
@@ -279,10 +264,9 @@ int run_proxy(const proxy_cli& cli) {
   relay.options().log(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   web.stop();
   relay.stop();
-  analyzer.stop();  // drains every tap queue, then flushes the pcap file
-  if (pcap) pcap->close();
+  pl.stop();  // drains every tap queue, then closes the pcap file
   const auto st = relay.stats();
-  const auto an = analyzer.stats();
+  const auto an = pl.stats();
   char line[256];
   std::snprintf(line, sizeof line, "stopped: %llu sessions, %llu PDUs analysed, %llu tap records dropped",
                 static_cast<unsigned long long>(st.opened), static_cast<unsigned long long>(an.pdus),

@@ -11,6 +11,7 @@ using command_runner = std::function<int()>;
 
 command_runner add_proxy_command(CLI::App& app);
 command_runner add_decode_command(CLI::App& app);
+command_runner add_analyze_command(CLI::App& app);
 command_runner add_sim_command(CLI::App& app);
 command_runner add_load_command(CLI::App& app);
 command_runner add_demo_command(CLI::App& app);

@@ -123,9 +123,11 @@ analysis::diag::diag_options resolve_diag_options(const diag_cli_options& cli) {
 }
 
 std::unique_ptr<analysis::diag::diagnostics> make_diagnostics(const diag_cli_options& cli) {
-  return std::make_unique<analysis::diag::diagnostics>(
-      resolve_diag_options(cli),
-      cli.log_alerts ? escaped_stderr_alert_logger() : analysis::diag::null_alert_logger());
+  return std::make_unique<analysis::diag::diagnostics>(resolve_diag_options(cli), make_alert_logger(cli));
+}
+
+analysis::diag::alert_logger make_alert_logger(const diag_cli_options& cli) {
+  return cli.log_alerts ? escaped_stderr_alert_logger() : analysis::diag::null_alert_logger();
 }
 
 }  // namespace smppscope::app

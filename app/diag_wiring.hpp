@@ -32,4 +32,7 @@ analysis::diag::diag_options resolve_diag_options(const diag_cli_options& cli);
 
 std::unique_ptr<analysis::diag::diagnostics> make_diagnostics(const diag_cli_options& cli);
 
+// The alert lines the flags ask for: escaped lines on stderr, or none (--no-alert-log).
+analysis::diag::alert_logger make_alert_logger(const diag_cli_options& cli);
+
 }  // namespace smppscope::app

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add(smppscope::app::add_sim_command);
   add(smppscope::app::add_load_command);
   add(smppscope::app::add_decode_command);
+  add(smppscope::app::add_analyze_command);
   add(smppscope::app::add_demo_command);
   add(smppscope::app::add_profiles_command);
   add(smppscope::app::add_sniff_command);

@@ -65,6 +65,9 @@ struct analyzer::state {
     std::uint64_t id;
     half dir[2];
     detail::session_protocol proto;  // SMPP or CMPP, decided from the first PDU
+    // While undecided: the held octets of a direction follow this many lost ones (a capture that
+    // began inside a PDU, a tap drop), so they are framed as after a gap, not as a stream start.
+    std::uint64_t held_after_gap[2] = {0, 0};
   };
   std::unordered_map<std::uint64_t, std::unique_ptr<session>> sessions;
   session* last = nullptr;
@@ -252,6 +255,7 @@ void analyzer::on_data(const tap_record& r) {
     if (r.lost_before) {
       bump(c_.capture_gaps);
       sessions_.add_lost(r.session, r.dir, r.lost_before);
+      s->held_after_gap[static_cast<int>(r.dir)] = r.lost_before;  // what was held before is dropped
     }
     if (!detail::sniff_protocol(s->proto, r.dir, r.bytes, r.lost_before)) return;
     if (s->proto.is_cmpp()) state::use_cmpp(*s, opt_.max_pdu);
@@ -263,6 +267,11 @@ void analyzer::on_data(const tap_record& r) {
       replay.dir = d;
       replay.bytes = held;
       replay.lost_before = 0;
+      if (const std::uint64_t lost = s->held_after_gap[static_cast<int>(d)]) {
+        half_state& h = s->dir[static_cast<int>(d)];  // counted already: only the framer is told
+        h.fr.gap(lost);
+        if (!h.announced) lost_sync(replay, h, h.fr.error());
+      }
       frame_data(replay, s);
     }
     return;
@@ -291,7 +300,7 @@ void analyzer::frame_data(const tap_record& r, void* session) {
         decoder::pdu p;
         const decoder::decode_error err = decoder::decode(frame, p);
         if (err) bump(c_.decode_errors);
-        const std::uint64_t id = ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame);
+        const std::uint64_t id = opt_.ring_pdus ? ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame) : 0;
         sessions_.on_pdu(r.session, r.dir, p, !err);
         if (!observers_.empty()) {
           const pdu_info info{r.session, r.dir, r.ts_us, &p, err ? &err : nullptr, frame, id};

@@ -15,7 +15,7 @@ namespace smppscope::analysis {
 
 namespace {
 
-constexpr std::uint8_t tcp_fin = 0x01, tcp_rst = 0x04;
+constexpr std::uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tcp_ack = 0x10;
 
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
@@ -88,7 +88,14 @@ class feeder {
       by_key_[s->key] = s;
       c.stream->user = s;
     }
-    if (!s->open) open(*s, c.ts_us);  // the first chunk, or a new connection on the same ports
+    if (!s->open) {  // the first chunk, or a new connection on the same ports
+      std::int64_t ts = c.ts_us;
+      if (const auto syn = syn_ts_.find(s->key); syn != syn_ts_.end()) {
+        ts = std::min(ts, syn->second);  // the session began with the handshake
+        syn_ts_.erase(syn);
+      }
+      open(*s, ts);
+    }
     tap_record r;
     r.kind = record_kind::data;
     r.session = s->id;
@@ -107,8 +114,14 @@ class feeder {
     p_.push(r);
   }
 
-  // After each packet: FIN both ways or a RST ends the session.
+  // After each packet: a SYN notes when a session begins; FIN both ways or a RST ends it.
   void flags(const tcp_segment& seg) {
+    if ((seg.flags & (tcp_syn | tcp_ack)) == tcp_syn) {
+      // Kept until the connection's first data; a flood of SYNs without data is forgotten.
+      if (syn_ts_.size() >= opt_.limits.max_streams) syn_ts_.clear();
+      syn_ts_.try_emplace(key_of(seg.src, seg.dst), seg.ts_us);
+      return;
+    }
     if (!(seg.flags & (tcp_fin | tcp_rst))) return;
     const auto it = by_key_.find(key_of(seg.src, seg.dst));
     if (it == by_key_.end()) return;
@@ -200,6 +213,7 @@ class feeder {
   std::uint64_t next_id_;
   std::unordered_map<std::uint32_t, std::unique_ptr<stream_session>> by_index_;
   std::unordered_map<pair_key, stream_session*, pair_hash> by_key_;
+  std::unordered_map<pair_key, std::int64_t, pair_hash> syn_ts_;  // SYN times of streams without data yet
 };
 
 }  // namespace

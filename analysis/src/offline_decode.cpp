@@ -657,6 +657,7 @@ bool decode_pcap_file(const std::string& path, std::FILE* out, const decode_outp
     po.ring = {.max_events = 1024, .max_bytes = 4u << 20};
     po.max_closed_sessions = 16;
     po.diagnostics = opt.diag;
+    po.analyzer.ring_pdus = false;
     po.analyzer.on_alert = [&p](const alert_event& a) { p.alert(a); };
     pipeline pl(std::move(po));
     capture_file_options co;

@@ -77,9 +77,12 @@ bool pipeline::running() const noexcept { return analyzer_->running(); }
 
 void pipeline::tick_until(std::int64_t ts_us) {
   const std::int64_t step = opt_.analyzer.tick_interval_us > 0 ? opt_.analyzer.tick_interval_us : 100'000;
-  if (next_tick_us_ == 0) {  // the first record: ticks start one interval after it
+  if (next_tick_us_ == 0) {
+    // The first record. Ticks fall on whole multiples of the interval, so the same records give
+    // the same tick times whichever of them comes first (a capture of a relay's traffic starts
+    // at its first packet, the relay's records at the session open).
     clock_us_ = ts_us;
-    next_tick_us_ = ts_us + step;
+    next_tick_us_ = (ts_us / step + 1) * step;
     return;
   }
   if (ts_us <= clock_us_) return;

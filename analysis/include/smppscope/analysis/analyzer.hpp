@@ -62,6 +62,9 @@ struct analyzer_options {
   // The protocol every session speaks (--protocol); unknown = auto: decided per session from its
   // first PDU (SMPP and CMPP; see decoder::cmpp::sniff).
   decoder::cmpp::wire_protocol protocol = decoder::cmpp::wire_protocol::unknown;
+  // false: PDU events are not appended to the ring (observers still see every PDU, with
+  // event_id 0), for a pass that only wants the diagnostics (decode --diagnose).
+  bool ring_pdus = true;
   // Called on the analysis thread for every alert event emitted; nullptr: none.
   std::function<void(const alert_event&)> on_alert;
 };
