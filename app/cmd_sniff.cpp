@@ -153,7 +153,7 @@ int run_sniff(const sniff_cli& cli) {
   pl_opt.analyzer.max_pdu = static_cast<std::uint32_t>(cli.max_pdu);
   if (!cli.pcap_dir.empty()) pl_opt.pcap = pcap_opt;
   pl_opt.diagnostics = resolve_diag_options(cli.diag);
-  if (cli.diag.log_alerts) pl_opt.alert_log = analysis::diag::stderr_alert_logger();
+  pl_opt.alert_log = make_alert_logger(cli.diag);  // escaped: alert lines quote what peers sent
   analysis::compliance_options compliance_opt;
   compliance_opt.profile = resolve_profile(cli.profile);
   if (cli.diag.log_alerts) compliance_opt.log = log_line;  // escaped: alert lines quote what peers sent
