@@ -300,6 +300,50 @@ TEST(SniffCapture, SeesEverySmppPduOfALoadWithDirectionsAndSystemIdAndIgnoresOth
   EXPECT_TRUE(has(sim.err_text, "1 sessions, " + std::to_string(sent) + " submit_sm")) << sim.err_text;
 }
 
+TEST(SniffCapture, CmppOnAnUnusualPortIsFollowedToo) {
+  netns_pair net;
+  REQUIRE_NETNS(net);
+  constexpr std::uint16_t web_port = 8932;
+  child_process sim(net.in(net.a, {binary, "sim", "--protocol", "cmpp2", "--listen", "10.231.0.1:9123", "--window",
+                                   "0"}));
+  ASSERT_TRUE(sim.wait_stderr([](const std::string& e) { return has(e, "listening on"); }, 20s)) << sim.err_text;
+  child_process sniff(net.in(net.b, {binary, "sniff", "--interface", net.vb, "--web",
+                                     "127.0.0.1:" + std::to_string(web_port), "--no-alert-log"}));
+  ASSERT_TRUE(sniff.wait_stderr([](const std::string& e) { return has(e, "web UI on"); }, 20s)) << sniff.err_text;
+  child_process load(net.in(net.b, {binary, "load", "--protocol", "cmpp2", "--target", "10.231.0.1:9123",
+                                    "--system-id", "901234", "--password", "secret", "--mix", "ascii", "--count",
+                                    "50", "--json", "--quiet"}));
+  const auto load_rc = load.wait(60s);
+  ASSERT_TRUE(load_rc.has_value());
+  ASSERT_EQ(*load_rc, 0) << load.err_text;
+  const std::uint64_t sent = boost::json::parse(load.out_text).as_object().at("sent").to_number<std::uint64_t>();
+  EXPECT_EQ(sent, 50u);
+
+  boost::json::object session;
+  std::string last;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (session.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (auto body = http_get(net.b, web_port, "/api/sessions")) {
+      last = *body;
+      const auto all = boost::json::parse(*body).as_array();
+      if (!all.empty() && !all[0].as_object().at("closed_us").is_null()) session = all[0].as_object();
+    }
+    if (session.empty()) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(session.empty()) << "no closed session in time; last /api/sessions: " << last << "\n"
+                                << sniff.err_text;
+  EXPECT_EQ(session.at("protocol").as_string(), "cmpp") << last;
+  EXPECT_TRUE(std::string(session.at("client").as_string()).starts_with("10.231.0.2:")) << last;
+  EXPECT_EQ(session.at("upstream").as_string(), "10.231.0.1:9123");
+  // CONNECT, every SUBMIT and TERMINATE one way (at least: ACTIVE_TEST may add some).
+  EXPECT_GE(session.at("pdus_in").to_number<std::uint64_t>(), sent + 2) << last;
+  sniff.signal(SIGTERM);
+  ASSERT_TRUE(sniff.wait(20s).has_value());
+  EXPECT_TRUE(has(sniff.err_text, "0 SMPP and 1 CMPP sessions")) << sniff.err_text;
+  sim.signal(SIGTERM);
+  sim.wait(20s);
+}
+
 TEST(SniffCapture, WithoutCapNetRawSaysWhatIsMissingAndHowToGrantIt) {
   std::vector<std::string> args = {binary, "sniff", "--interface", "lo"};
   if (::geteuid() == 0)  // drop root, and with it every capability, as the child starts
