@@ -19,6 +19,7 @@
 #include "smppscope/decoder/text.hpp"
 #include "smppscope/decoder/cmpp_json.hpp"
 #include "detail/cmpp_analysis.hpp"
+#include "detail/capture_feeder.hpp"
 #include "detail/roles.hpp"
 
 namespace smppscope::analysis {
@@ -397,26 +398,41 @@ class printer final : public offline_handler {
     buf_ += '\n';
   }
 
-  // One alert of --diagnose.
+  // One alert of --diagnose: kept until the PDU lines are all out (bounded; beyond, counted).
   void alert(const alert_event& a) {
-    if (opt_.json) {
-      buf_ += a.json;
-    } else {
-      time_.append(buf_, a.ts_us);
-      buf_ += " #";
-      append_int(buf_, a.session);
-      buf_ += " ALERT ";
-      buf_ += a.kind;
-      if (!a.side.empty()) {
-        buf_ += " (";
-        buf_ += a.side;
-        buf_ += ')';
-      }
-      buf_ += ": ";
-      decoder::append_log_safe(buf_, a.message);  // may quote what a peer sent
+    constexpr std::size_t max_alert_bytes = 64u << 20;
+    if (alerts_.size() >= max_alert_bytes) {
+      ++alerts_dropped_;
+      return;
     }
-    buf_ += '\n';
-    if (buf_.size() >= (1 << 20)) flush();
+    std::string& o = alerts_;
+    if (opt_.json) {
+      o += a.json;
+    } else {
+      time_.append(o, a.ts_us);
+      o += " #";
+      append_int(o, a.session);
+      o += " ALERT ";
+      o += a.kind;
+      if (!a.side.empty()) {
+        o += " (";
+        o += a.side;
+        o += ')';
+      }
+      o += ": ";
+      decoder::append_log_safe(o, a.message);  // may quote what a peer sent
+    }
+    o += '\n';
+  }
+
+  // After the PDU lines: the alerts of --diagnose.
+  void print_alerts() {
+    flush();
+    buf_.swap(alerts_);
+    flush();
+    if (alerts_dropped_)
+      std::fprintf(stderr, "smppscope decode: %llu more alerts not printed (64 MiB of alerts kept)\n",
+                   static_cast<unsigned long long>(alerts_dropped_));
   }
 
   bool flush() {
@@ -590,12 +606,18 @@ class printer final : public offline_handler {
   std::string err_;
   std::string text_;
   decoder::json_context ctx_;
+  std::string alerts_;  // --diagnose, printed at the end
+  std::uint64_t alerts_dropped_ = 0;
 };
 
 }  // namespace
 
-bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error,
-                  const offline_limits& limits) {
+namespace {
+
+// The walk; `feed` (decode --diagnose) also gets every reassembled chunk and packet, so the
+// analysis pipeline shares this one read and reassembly of the file.
+bool walk(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error,
+          const offline_limits& limits, detail::capture_feeder* feed) {
   offline_stats local;
   offline_stats& st = stats ? *stats : local;
   std::unique_ptr<pcap_file_reader> r = pcap_file_reader::open(path, error);
@@ -605,7 +627,10 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
                           std::max<std::size_t>(1024, std::min<std::size_t>(4u << 20, limits.max_state_bytes / 4)),
                       .in_order_fast_path = limits.in_order_fast_path});
   walker w(h, st);
-  auto on_data = [&](const tcp_reassembler::data_chunk& c) { w.chunk(c); };
+  auto on_data = [&](const tcp_reassembler::data_chunk& c) {
+    w.chunk(c);
+    if (feed) feed->chunk(c);
+  };
   auto state_bytes = [&] {
     return tr.buffered_bytes() + w.framer_bytes() + tr.live_streams() * offline_stream_overhead;
   };
@@ -617,12 +642,14 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
     if (!seg) continue;
     ++st.tcp_segments;
     tr.feed(*seg, on_data);
+    if (feed) feed->flags(*seg);
     // Over a bound: forget the idlest streams (never the one just fed: it is the most recent).
     while (tr.live_streams() > 1 &&
            (tr.live_streams() > limits.max_streams || state_bytes() > limits.max_state_bytes)) {
       const auto gone = tr.evict_idlest(on_data);
       if (!gone) break;
       w.forget(*gone);
+      if (feed) feed->forget(*gone, pkt.ts_us);
       if (st.evicted_streams++ == 0 && limits.on_first_eviction) {
         limits.on_first_eviction("more than " + std::to_string(limits.max_streams) + " live TCP streams or " +
                                  std::to_string(limits.max_state_bytes >> 20) +
@@ -646,13 +673,21 @@ bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* st
   return true;
 }
 
+}  // namespace
+
+bool for_each_pdu(const std::string& path, offline_handler& h, offline_stats* stats, std::string& error,
+                  const offline_limits& limits) {
+  return walk(path, h, stats, error, limits, nullptr);
+}
+
 bool decode_pcap_file(const std::string& path, std::FILE* out, const decode_output_options& opt,
                       offline_stats* stats, std::string& error) {
   printer p(out, opt);
-  if (!for_each_pdu(path, p, stats, error, opt.limits)) return false;
-  if (opt.diagnose) {
-    // The same file through the one analysis pipeline: sessions, diagnostics and their alerts,
-    // ticking on the capture's own times. Its ring only has to hold what the diagnostics read.
+  if (!opt.diagnose) {
+    if (!for_each_pdu(path, p, stats, error, opt.limits)) return false;
+  } else {
+    // The same reassembly also feeds the one analysis pipeline: sessions, diagnostics and their
+    // alerts, ticking on the capture's own times. Its ring only has to hold what diagnostics read.
     pipeline_options po;
     po.ring = {.max_events = 1024, .max_bytes = 4u << 20};
     po.max_closed_sessions = 16;
@@ -662,10 +697,12 @@ bool decode_pcap_file(const std::string& path, std::FILE* out, const decode_outp
     pipeline pl(std::move(po));
     capture_file_options co;
     co.first_session_id = 0;  // session = stream index, as on the PDU lines
-    co.limits = opt.limits;
-    co.limits.on_first_eviction = nullptr;  // said once already, by the first pass
-    if (!feed_capture_file(pl, path, co, nullptr, error)) return false;
+    capture_file_stats cst;
+    detail::capture_feeder feed(pl, co, cst);
+    if (!walk(path, p, stats, error, opt.limits, &feed)) return false;
+    pl.advance_to(cst.last_ts_us);  // timeouts that fall before the capture's last packet fire
     pl.finish();
+    p.print_alerts();
   }
   if (!p.flush() || std::fflush(out) != 0) {
     error = "cannot write the output";
