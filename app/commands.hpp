@@ -16,5 +16,6 @@ command_runner add_sim_command(CLI::App& app);
 command_runner add_load_command(CLI::App& app);
 command_runner add_demo_command(CLI::App& app);
 command_runner add_profiles_command(CLI::App& app);
+command_runner add_sniff_command(CLI::App& app);
 
 }  // namespace smppscope::app

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add(smppscope::app::add_analyze_command);
   add(smppscope::app::add_demo_command);
   add(smppscope::app::add_profiles_command);
+  add(smppscope::app::add_sniff_command);
 
   try {
     app.parse(argc, argv);

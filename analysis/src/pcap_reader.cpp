@@ -331,6 +331,7 @@ struct tcp_reassembler::stream {
   flow_key key;
   std::list<stream*>::iterator lru;
   bool payload = false;  // a segment with payload was seen
+  bool ignored = false;  // ignore(): payload is dropped on arrival
 };
 
 std::size_t tcp_reassembler::flow_hash::operator()(const flow_key& k) const noexcept {
@@ -356,6 +357,7 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
   const flow_key key{a_first ? seg.src : seg.dst, a_first ? seg.dst : seg.src};
   if (last_ && last_->key == key) {
     if (lru_.back() != last_) lru_.splice(lru_.end(), lru_, last_->lru);
+    last_->info.last_ts_us = seg.ts_us;
     feed_stream(*last_, seg, fn, ctx);
     return;
   }
@@ -375,6 +377,7 @@ void tcp_reassembler::feed_impl(const tcp_segment& seg, deliver_fn fn, void* ctx
     lru_.splice(lru_.end(), lru_, it->second->lru);
   }
   last_ = it->second.get();
+  last_->info.last_ts_us = seg.ts_us;
   feed_stream(*last_, seg, fn, ctx);
 }
 
@@ -385,6 +388,7 @@ void tcp_reassembler::feed_stream(stream& st, const tcp_segment& seg, deliver_fn
     erase(st);
     return;
   }
+  if (st.ignored) return;
   const int side = seg.src == st.info.a ? 0 : 1;
   stream::half& h = st.h[side];
 
@@ -521,6 +525,46 @@ std::optional<std::uint32_t> tcp_reassembler::evict_impl(deliver_fn fn, void* ct
   flush(st, fn, ctx);
   erase(st);
   return index;
+}
+
+tcp_reassembler::stream* tcp_reassembler::lookup(const endpoint& x, const endpoint& y) const noexcept {
+  const bool x_first = less(x, y);
+  const auto it = streams_.find(flow_key{x_first ? x : y, x_first ? y : x});
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+const tcp_reassembler::stream_info* tcp_reassembler::find(const endpoint& x, const endpoint& y) const noexcept {
+  const stream* st = lookup(x, y);
+  return st ? &st->info : nullptr;
+}
+
+const tcp_reassembler::stream_info* tcp_reassembler::idlest() const noexcept {
+  return lru_.empty() ? nullptr : &lru_.front()->info;
+}
+
+void tcp_reassembler::close_impl(const stream_info& s, deliver_fn fn, void* ctx) {
+  stream* st = lookup(s.a, s.b);
+  if (!st) return;
+  flush(*st, fn, ctx);
+  erase(*st);
+}
+
+void tcp_reassembler::ignore(const stream_info& s) noexcept {
+  stream* st = lookup(s.a, s.b);
+  if (!st) return;
+  st->ignored = true;
+  for (stream::half& h : st->h) {
+    h.pending.clear();
+    buffered_ -= h.buffered;
+    h.buffered = 0;
+  }
+}
+
+void tcp_reassembler::skip_holes_impl(deliver_fn fn, void* ctx) {
+  // Copied first: a callback may not erase streams, but keep the walk independent of the list.
+  const std::vector<stream*> live(lru_.begin(), lru_.end());
+  for (stream* st : live)
+    if (st->h[0].buffered + st->h[1].buffered) flush(*st, fn, ctx);
 }
 
 }  // namespace smppscope::analysis

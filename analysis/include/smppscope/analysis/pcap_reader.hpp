@@ -98,6 +98,7 @@ class tcp_reassembler {
     std::uint32_t index = 0;   // 0, 1, 2 ... in order of first appearance
     endpoint a, b;             // a = side 0's source
     bool saw_syn = false;      // a sent the SYN (a is the client)
+    std::int64_t last_ts_us = 0;  // timestamp of the stream's latest segment (idle eviction)
     // The consumer's own state for this stream (nullptr until it sets it), so it needs no
     // lookup of its own per chunk. Forgotten with the stream: after evict_idlest() returned
     // this stream's index, the pointer is not seen again.
@@ -127,6 +128,22 @@ class tcp_reassembler {
   template <class F>
   std::optional<std::uint32_t> evict_idlest(F&& on_data);
 
+  // ---- for live capture, where streams end and must be let go while input continues ----
+  // The live stream these two endpoints (either order) belong to; nullptr when none.
+  const stream_info* find(const endpoint& x, const endpoint& y) const noexcept;
+  // The least recently active live stream; nullptr when none.
+  const stream_info* idlest() const noexcept;
+  // Flushes this stream's buffered octets (skipping holes) and forgets it.
+  template <class F>
+  void close(const stream_info& s, F&& on_data);
+  // From now on this stream's payload is neither buffered nor delivered (the consumer has no use
+  // for it); the stream stays tracked so FIN, RST and eviction still find it.
+  void ignore(const stream_info& s) noexcept;
+  // Flushes every stream's buffered octets, skipping the holes before them: called when packets
+  // are known to be lost (kernel drops), so streams do not wait for octets that will never come.
+  template <class F>
+  void skip_holes(F&& on_data);
+
   std::uint64_t gaps() const noexcept { return gaps_; }
   std::size_t stream_count() const noexcept { return next_index_; }  // every stream seen
   std::size_t live_streams() const noexcept { return streams_.size(); }
@@ -140,6 +157,9 @@ class tcp_reassembler {
   void feed_stream(stream& st, const tcp_segment& seg, deliver_fn fn, void* ctx);
   void finish_impl(deliver_fn fn, void* ctx);
   std::optional<std::uint32_t> evict_impl(deliver_fn fn, void* ctx);
+  void close_impl(const stream_info& s, deliver_fn fn, void* ctx);
+  void skip_holes_impl(deliver_fn fn, void* ctx);
+  stream* lookup(const endpoint& x, const endpoint& y) const noexcept;
   void flush(stream& st, deliver_fn fn, void* ctx);
   void erase(stream& st);
 
@@ -184,6 +204,17 @@ template <class F>
 std::optional<std::uint32_t> tcp_reassembler::evict_idlest(F&& on_data) {
   return evict_impl([](void* c, const data_chunk& d) { (*static_cast<std::remove_reference_t<F>*>(c))(d); },
                     &on_data);
+}
+
+template <class F>
+void tcp_reassembler::close(const stream_info& s, F&& on_data) {
+  close_impl(s, [](void* c, const data_chunk& d) { (*static_cast<std::remove_reference_t<F>*>(c))(d); },
+             &on_data);
+}
+template <class F>
+void tcp_reassembler::skip_holes(F&& on_data) {
+  skip_holes_impl([](void* c, const data_chunk& d) { (*static_cast<std::remove_reference_t<F>*>(c))(d); },
+                  &on_data);
 }
 
 }  // namespace smppscope::analysis
