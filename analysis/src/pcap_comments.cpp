@@ -3,14 +3,13 @@
 #include <cstdio>
 
 #include "smppscope/decoder/protocol.hpp"
+#include "smppscope/decoder/wire.hpp"
 
 namespace smppscope::analysis::detail {
 
 namespace {
 
-std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
+constexpr auto be32 = decoder::wire::get32;
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "smppscope/decoder/protocol.hpp"
+#include "smppscope/decoder/wire.hpp"
 
 namespace smppscope::analysis::detail {
 
@@ -17,16 +18,8 @@ constexpr std::size_t max_segment_v6 = 65535 - tcp_size;
 // Acknowledge before this much is in flight, so no "window full" in Wireshark (window 65535).
 constexpr std::uint32_t ack_every = 32768;
 
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = std::uint8_t(v >> 8);
-  p[1] = std::uint8_t(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = std::uint8_t(v >> 24);
-  p[1] = std::uint8_t(v >> 16);
-  p[2] = std::uint8_t(v >> 8);
-  p[3] = std::uint8_t(v);
-}
+using decoder::wire::put16;
+using decoder::wire::put32;
 void put32le(std::uint8_t* p, std::uint32_t v) { std::memcpy(p, &v, 4); }  // pcap: host order
 
 // RFC 1071 one's-complement sum (not yet folded/inverted).
@@ -313,9 +306,7 @@ void packet_writer::skip(tcp_leg& leg, int side, std::size_t n) {
 }
 
 namespace {
-std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
+constexpr auto be32 = decoder::wire::get32;
 }  // namespace
 
 bool pdu_scanner::hunt_plausible(const std::uint8_t* h) noexcept {
