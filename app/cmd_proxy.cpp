@@ -45,7 +45,7 @@ struct proxy_cli {
   double idle_timeout = 0;
   double write_timeout = 30;
   std::uint64_t tcp_keepalive = 60;
-  std::string pcap_dir, pcap_legs = "both";
+  std::string pcap_dir, pcap_legs = "both", pcap_format = "pcap";
   double pcap_rotate_mb = 256;
   double pcap_rotate_sec = 3600;
   bool redact = false;  // --redact-passwords: the default now, accepted so scripts keep working
@@ -194,6 +194,7 @@ int run_proxy(const proxy_cli& cli) {
     auto legs = analysis::parse_pcap_legs(cli.pcap_legs);
     if (!legs) throw std::runtime_error("--pcap-legs must be both, client or upstream (got '" + cli.pcap_legs + "')");
     pcap_opt.legs = *legs;
+    pcap_opt.format = analysis::parse_pcap_format(cli.pcap_format).value_or(analysis::pcap_format::pcap);  // CLI checked
     if (!(cli.pcap_rotate_mb >= 0)) throw std::runtime_error("--pcap-rotate-mb must not be negative");
     pcap_opt.rotate_bytes = static_cast<std::uint64_t>(cli.pcap_rotate_mb * 1024 * 1024);
     if (!(cli.pcap_rotate_sec >= 0)) throw std::runtime_error("--pcap-rotate-sec must not be negative");
@@ -240,6 +241,7 @@ int run_proxy(const proxy_cli& cli) {
     opt.taps.push_back(taps.back().get());
   }
   std::unique_ptr<analysis::pcap_writer> pcap;
+  pcap_opt.annotate = &compliance;  // pcapng: the PDUs' profile lints as packet comments
   if (!cli.pcap_dir.empty()) pcap = std::make_unique<analysis::pcap_writer>(pcap_opt);
   analysis::analyzer_options an_opt;
   an_opt.max_pdu = opt.max_pdu;
@@ -250,6 +252,7 @@ int run_proxy(const proxy_cli& cli) {
   for (auto& q : taps) analyzer.add_queue(*q);
   analyzer.add_observer(*diagnostics);
   analyzer.add_observer(compliance);
+  if (pcap) analyzer.add_observer(*pcap);  // after diagnostics and compliance: pcapng comments
   if (pcap) analyzer.add_sink(*pcap);
   web_frontend web(cli.web, ring, sessions, analyzer, pcap.get());  // before analyzer.start()
   web.add_diagnostics(*diagnostics);
@@ -342,6 +345,9 @@ command_runner add_proxy_command(CLI::App& app) {
   const std::string cap = "Capture";
   cmd->add_option("--pcap-dir", cli->pcap_dir, "write pcap files here (created if missing)")->group(cap);
   cmd->add_option("--pcap-legs", cli->pcap_legs, "legs in the pcap: both, client or upstream")->capture_default_str()->group(cap);
+  cmd->add_option("--pcap-format", cli->pcap_format,
+                  "pcap file format: pcap, or pcapng with the analysis' findings as packet comments")
+      ->check(CLI::IsMember({"pcap", "pcapng"}))->capture_default_str()->group(cap);
   cmd->add_option("--pcap-rotate-mb", cli->pcap_rotate_mb, "start a new pcap file after this many MiB (0: never)")
       ->capture_default_str()->group(cap);
   cmd->add_option("--pcap-rotate-sec", cli->pcap_rotate_sec, "start a new pcap file after this many seconds (0: never)")
