@@ -40,7 +40,7 @@ struct proxy_cli {
   double idle_timeout = 0;
   double write_timeout = 30;
   std::uint64_t tcp_keepalive = 60;
-  std::string pcap_dir, pcap_legs = "both";
+  std::string pcap_dir, pcap_legs = "both", pcap_format = "pcap";
   double pcap_rotate_mb = 256;
   double pcap_rotate_sec = 3600;
   bool redact = false;  // --redact-passwords: the default now, accepted so scripts keep working
@@ -189,6 +189,7 @@ int run_proxy(const proxy_cli& cli) {
     auto legs = analysis::parse_pcap_legs(cli.pcap_legs);
     if (!legs) throw std::runtime_error("--pcap-legs must be both, client or upstream (got '" + cli.pcap_legs + "')");
     pcap_opt.legs = *legs;
+    pcap_opt.format = analysis::parse_pcap_format(cli.pcap_format).value_or(analysis::pcap_format::pcap);  // CLI checked
     if (!(cli.pcap_rotate_mb >= 0)) throw std::runtime_error("--pcap-rotate-mb must not be negative");
     pcap_opt.rotate_bytes = static_cast<std::uint64_t>(cli.pcap_rotate_mb * 1024 * 1024);
     if (!(cli.pcap_rotate_sec >= 0)) throw std::runtime_error("--pcap-rotate-sec must not be negative");
@@ -326,6 +327,9 @@ command_runner add_proxy_command(CLI::App& app) {
   const std::string cap = "Capture";
   cmd->add_option("--pcap-dir", cli->pcap_dir, "write pcap files here (created if missing)")->group(cap);
   cmd->add_option("--pcap-legs", cli->pcap_legs, "legs in the pcap: both, client or upstream")->capture_default_str()->group(cap);
+  cmd->add_option("--pcap-format", cli->pcap_format,
+                  "pcap file format: pcap, or pcapng with the analysis' findings as packet comments")
+      ->check(CLI::IsMember({"pcap", "pcapng"}))->capture_default_str()->group(cap);
   cmd->add_option("--pcap-rotate-mb", cli->pcap_rotate_mb, "start a new pcap file after this many MiB (0: never)")
       ->capture_default_str()->group(cap);
   cmd->add_option("--pcap-rotate-sec", cli->pcap_rotate_sec, "start a new pcap file after this many seconds (0: never)")

@@ -38,12 +38,17 @@ void create_missing(const std::filesystem::path& p) {
 }  // namespace
 
 bool is_own_name(std::string_view name, std::string_view prefix) noexcept {
-  // PREFIX-YYYYMMDD-HHMMSS-N.pcap
+  // PREFIX-YYYYMMDD-HHMMSS-N.pcap or .pcapng (retention covers files of either format)
   if (name.size() < prefix.size() || name.substr(0, prefix.size()) != prefix) return false;
   name.remove_prefix(prefix.size());
-  constexpr std::string_view ext = ".pcap";
-  if (name.size() < ext.size() || name.substr(name.size() - ext.size()) != ext) return false;
-  name.remove_suffix(ext.size());
+  bool ext_ok = false;
+  for (const std::string_view ext : {std::string_view(".pcapng"), std::string_view(".pcap")}) {
+    if (name.size() < ext.size() || name.substr(name.size() - ext.size()) != ext) continue;
+    name.remove_suffix(ext.size());
+    ext_ok = true;
+    break;
+  }
+  if (!ext_ok) return false;
   if (name.size() < 18 || name[0] != '-' || name[9] != '-' || name[16] != '-') return false;
   return digits(name.substr(1, 8), 8, 8) && digits(name.substr(10, 6), 6, 6) && digits(name.substr(17), 1, 20);
 }

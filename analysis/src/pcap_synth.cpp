@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "smppscope/decoder/protocol.hpp"
+#include "smppscope/decoder/wire.hpp"
 
 namespace smppscope::analysis::detail {
 
@@ -17,16 +18,8 @@ constexpr std::size_t max_segment_v6 = 65535 - tcp_size;
 // Acknowledge before this much is in flight, so no "window full" in Wireshark (window 65535).
 constexpr std::uint32_t ack_every = 32768;
 
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = std::uint8_t(v >> 8);
-  p[1] = std::uint8_t(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = std::uint8_t(v >> 24);
-  p[1] = std::uint8_t(v >> 16);
-  p[2] = std::uint8_t(v >> 8);
-  p[3] = std::uint8_t(v);
-}
+using decoder::wire::put16;
+using decoder::wire::put32;
 void put32le(std::uint8_t* p, std::uint32_t v) { std::memcpy(p, &v, 4); }  // pcap: host order
 
 // RFC 1071 one's-complement sum (not yet folded/inverted).
@@ -51,7 +44,127 @@ void mac_of(const endpoint& e, std::uint8_t* mac) {
 
 }  // namespace
 
-bool write_file_header(byte_out& out) {
+namespace {
+
+constexpr std::uint32_t block_shb = 0x0A0D0D0A, block_idb = 0x00000001, block_epb = 0x00000006;
+constexpr std::uint16_t opt_endofopt = 0, opt_comment = 1, shb_userappl = 4, if_tsresol = 9;
+constexpr std::string_view user_appl = "smppscope";
+constexpr std::size_t shb_size = 28 + 4 + 12 + 4;  // with shb_userappl "smppscope" (9 -> 12 octets)
+constexpr std::size_t idb_size = 20 + 8 + 4;        // with if_tsresol 6 (microseconds)
+
+std::size_t pad4(std::size_t n) { return (n + 3) & ~std::size_t(3); }
+
+void add_u16(std::string& o, std::uint16_t v) { o.append(reinterpret_cast<const char*>(&v), 2); }  // host order
+void add_u32(std::string& o, std::uint32_t v) { o.append(reinterpret_cast<const char*>(&v), 4); }
+void add_option(std::string& o, std::uint16_t code, std::string_view value) {
+  add_u16(o, code);
+  add_u16(o, std::uint16_t(value.size()));
+  o.append(value);
+  o.append(pad4(value.size()) - value.size(), '\0');
+}
+void set_u32(std::string& o, std::size_t at, std::uint32_t v) { std::memcpy(o.data() + at, &v, 4); }
+
+// Length of the UTF-8 sequence starting at s[i] when it is valid (RFC 3629: no overlongs, no
+// surrogates, at most U+10FFFF); 0 when not.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else return 0;
+  if (i + n > s.size()) return 0;
+  if (b(1) < lo || b(1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(k) < 0x80 || b(k) > 0xBF) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::size_t file_header_size(pcap_format f) noexcept {
+  return f == pcap_format::pcapng ? shb_size + idb_size : pcap_file_header_size;
+}
+
+std::string comment_text(std::string_view in) {
+  constexpr std::string_view cut_mark = "...";
+  constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  std::size_t fits = 0;  // length of `out` at the last character boundary that leaves room for the mark
+  for (std::size_t i = 0; i < in.size();) {
+    const std::size_t n = utf8_len(in, i);
+    std::string_view piece = n ? in.substr(i, n) : replacement;
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    if (n == 1 && ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)) piece = " ";
+    if (out.size() + piece.size() > max_comment_octets) {
+      out.resize(fits);
+      out += cut_mark;
+      return out;
+    }
+    out += piece;
+    if (out.size() <= max_comment_octets - cut_mark.size()) fits = out.size();
+    i += n ? n : 1;
+  }
+  return out;
+}
+
+void append_epb(std::string& out, std::int64_t ts_us, std::span<const std::uint8_t> frame,
+                std::span<const std::string> comments) {
+  const std::size_t start = out.size();
+  const std::uint64_t ts = ts_us >= 0 ? std::uint64_t(ts_us) : 0;
+  add_u32(out, block_epb);
+  add_u32(out, 0);  // total length, set below
+  add_u32(out, 0);  // interface 0
+  add_u32(out, std::uint32_t(ts >> 32));
+  add_u32(out, std::uint32_t(ts));
+  add_u32(out, std::uint32_t(frame.size()));
+  add_u32(out, std::uint32_t(frame.size()));
+  out.append(reinterpret_cast<const char*>(frame.data()), frame.size());
+  out.append(pad4(frame.size()) - frame.size(), '\0');
+  if (!comments.empty()) {
+    const std::size_t shown = std::min(comments.size(), max_comments_per_packet);
+    for (std::size_t i = 0; i < shown; ++i) add_option(out, opt_comment, comment_text(comments[i]));
+    if (comments.size() > shown)
+      add_option(out, opt_comment, "(" + std::to_string(comments.size() - shown) + " more comments)");
+    add_option(out, opt_endofopt, {});
+  }
+  const std::uint32_t total = std::uint32_t(out.size() - start + 4);
+  add_u32(out, total);
+  set_u32(out, start + 4, total);
+}
+
+bool write_file_header(byte_out& out, pcap_format f) {
+  if (f == pcap_format::pcapng) {
+    std::string b;
+    add_u32(b, block_shb);
+    add_u32(b, std::uint32_t(shb_size));
+    add_u32(b, 0x1A2B3C4D);  // byte-order magic: host order
+    add_u16(b, 1);           // version 1.0
+    add_u16(b, 0);
+    add_u32(b, 0xFFFFFFFF);  // section length unknown (-1): the file is written as it goes
+    add_u32(b, 0xFFFFFFFF);
+    add_option(b, shb_userappl, user_appl);
+    add_option(b, opt_endofopt, {});
+    add_u32(b, std::uint32_t(shb_size));
+    add_u32(b, block_idb);
+    add_u32(b, std::uint32_t(idb_size));
+    add_u16(b, 1);  // LINKTYPE_ETHERNET
+    add_u16(b, 0);
+    add_u32(b, pcap_snaplen);
+    add_option(b, if_tsresol, std::string_view("\x06", 1));  // 10^-6 s
+    add_option(b, opt_endofopt, {});
+    add_u32(b, std::uint32_t(idb_size));
+    return out.write(b.data(), b.size());
+  }
   std::uint8_t h[pcap_file_header_size];
   put32le(h, 0xA1B2C3D4);  // microsecond timestamps, host byte order
   const std::uint16_t major = 2, minor = 4;
@@ -74,7 +187,7 @@ bool packet_writer::packet(byte_out& out, tcp_leg& leg, int side, std::int64_t t
   // Wireshark's eyes.
   const std::size_t th_size = (flags & tcp_syn) ? tcp_size + 8 : tcp_size;
   const std::size_t frame = eth_size + ip_size + th_size + payload.size();
-  buf_.resize(pcap_record_header_size + frame);
+  buf_.resize(pcap_record_header_size + frame);  // pcapng: the record header is left unused
   std::uint8_t* rec = buf_.data();
   const std::int64_t sec = ts_us >= 0 ? ts_us / 1000000 : 0;
   const std::int64_t usec = ts_us >= 0 ? ts_us % 1000000 : 0;
@@ -141,6 +254,13 @@ bool packet_writer::packet(byte_out& out, tcp_leg& leg, int side, std::int64_t t
   leg.unacked[side] += std::uint32_t(payload.size());
   if (flags & tcp_ack) leg.unacked[1 - side] = 0;
   ++packets;
+  if (format == pcap_format::pcapng) {
+    block_.clear();
+    append_epb(block_, ts_us, std::span<const std::uint8_t>(buf_).subspan(pcap_record_header_size), comments_now_);
+    comments_now_ = {};
+    written += block_.size();
+    return out.write(block_.data(), block_.size());
+  }
   written += buf_.size();
   return out.write(buf_.data(), buf_.size());
 }
@@ -163,6 +283,8 @@ bool packet_writer::data(byte_out& out, tcp_leg& leg, int side, std::int64_t ts_
   while (!payload.empty()) {
     if (leg.unacked[side] >= ack_every) ok = packet(out, leg, 1 - side, ts_us, tcp_ack, {}) && ok;
     const std::size_t n = std::min(payload.size(), max_seg);
+    // The comments go on the last segment: where Wireshark shows the PDU that ends in it.
+    if (n == payload.size()) comments_now_ = comments;
     ok = packet(out, leg, side, ts_us, tcp_psh | tcp_ack, payload.first(n)) && ok;
     payload = payload.subspan(n);
   }
@@ -172,6 +294,7 @@ bool packet_writer::data(byte_out& out, tcp_leg& leg, int side, std::int64_t ts_
 bool packet_writer::fin(byte_out& out, tcp_leg& leg, std::int64_t ts_us) {
   if (leg.closed) return true;
   leg.closed = true;
+  comments_now_ = comments;
   bool ok = packet(out, leg, 0, ts_us, tcp_fin | tcp_ack, {});
   ok = packet(out, leg, 1, ts_us, tcp_fin | tcp_ack, {}) && ok;
   ok = packet(out, leg, 0, ts_us, tcp_ack, {}) && ok;
@@ -183,9 +306,7 @@ void packet_writer::skip(tcp_leg& leg, int side, std::size_t n) {
 }
 
 namespace {
-std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
+constexpr auto be32 = decoder::wire::get32;
 }  // namespace
 
 bool pdu_scanner::hunt_plausible(const std::uint8_t* h) noexcept {

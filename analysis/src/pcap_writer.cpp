@@ -10,6 +10,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "detail/pcap_comments.hpp"
 #include "detail/pcap_dir.hpp"
 #include "detail/pcap_synth.hpp"
 #include "smppscope/analysis/analyzer.hpp"
@@ -169,6 +170,16 @@ std::optional<std::int64_t> parse_duration_seconds(std::string_view s) noexcept 
   return v * unit;  // at most 10^12 weeks: no overflow
 }
 
+std::optional<pcap_format> parse_pcap_format(std::string_view s) noexcept {
+  if (s == "pcap") return pcap_format::pcap;
+  if (s == "pcapng") return pcap_format::pcapng;
+  return std::nullopt;
+}
+
+std::string_view pcap_format_extension(pcap_format f) noexcept {
+  return f == pcap_format::pcapng ? ".pcapng" : ".pcap";
+}
+
 std::optional<pcap_legs> parse_pcap_legs(std::string_view s) noexcept {
   if (s == "both") return pcap_legs::both;
   if (s == "client") return pcap_legs::client;
@@ -208,6 +219,16 @@ struct pcap_writer::impl {
   std::unordered_map<std::uint64_t, session_streams> sessions;
   std::vector<std::uint8_t> scratch;
 
+  // pcapng: the one record held back until the analysis has spoken about it (see the header).
+  bool held = false;
+  tap_record held_rec;
+  std::vector<std::uint8_t> held_bytes;
+  std::vector<std::string> held_comments;       // said about it so far
+  std::vector<std::uint64_t> held_pdu_events;   // its PDUs' ring events (for the lints)
+  detail::pcap_comments comments;
+  const event_ring* ring = nullptr;              // from the first observer callback
+  std::uint64_t ring_seen = 0;                   // events up to here were turned into comments
+
   std::atomic<std::uint64_t> files{0}, dropped_bytes{0}, dropped_records{0}, write_errors{0}, bytes{0}, packets{0};
   std::atomic<std::uint64_t> deleted_files{0}, deleted_bytes{0};
   std::atomic<bool> paused_flag{false};
@@ -217,7 +238,8 @@ struct pcap_writer::impl {
     int fd = -1;
     std::string n;
     for (int attempt = 0; attempt < 1000; ++attempt) {
-      n = opt.file_prefix + "-" + utc_stamp(ts_us) + "-" + std::to_string(++file_index) + ".pcap";
+      n = opt.file_prefix + "-" + utc_stamp(ts_us) + "-" + std::to_string(++file_index) +
+          std::string(pcap_format_extension(opt.format));
       fd = dir->create(n);
       if (fd >= 0 || errno != EEXIST) break;
       if (attempt == 0)
@@ -250,7 +272,7 @@ struct pcap_writer::impl {
     }
     files.fetch_add(1, std::memory_order_relaxed);
     // Flushed at once: a disk that cannot take the header is found now, and the file removed.
-    if (!detail::write_file_header(out) || std::fflush(f) != 0) {
+    if (!detail::write_file_header(out, opt.format) || std::fflush(f) != 0) {
       fail(ts_us, current(), errno);
       return false;
     }
@@ -292,7 +314,7 @@ struct pcap_writer::impl {
     const int fd = ::dup(::fileno(out.f));
     std::fclose(out.f);  // may write part of the buffer: cut off below
     out.f = nullptr;
-    if (synced <= detail::pcap_file_header_size) {
+    if (synced <= detail::file_header_size(opt.format)) {
       dir->remove(name);
     } else {
       if (fd >= 0 && ::ftruncate(fd, off_t(synced)) != 0) {
@@ -421,6 +443,11 @@ struct pcap_writer::impl {
     if (open_file(ts_us)) apply_retention(ts_us);
   }
 
+  void write(const tap_record& r);  // the record's packets, with held_comments (pcapng)
+  void hold(const tap_record& r);
+  void commit();         // writes the held record
+  void collect_events();  // ring events since ring_seen -> comments
+
   session_streams& streams_for(std::uint64_t session, std::int64_t ts_us, const tap_record* open) {
     auto [it, fresh] = sessions.try_emplace(session);
     session_streams& s = it->second;
@@ -442,6 +469,7 @@ pcap_writer::pcap_writer(pcap_writer_options opt) : impl_(std::make_unique<impl>
   impl& m = *impl_;
   m.opt = std::move(opt);
   m.backoff_us = m.opt.retry_after_us;
+  m.pw.format = m.opt.format;
   m.dir = std::make_unique<detail::pcap_dir>(m.opt.dir, m.opt.file_prefix);  // throws: a clear error
   const std::int64_t now = now_us();
   m.apply_retention(now);
@@ -457,10 +485,14 @@ pcap_writer::pcap_writer(pcap_writer_options opt) : impl_(std::make_unique<impl>
   m.pause_logged = true;
 }
 
-pcap_writer::~pcap_writer() { close(); }
+pcap_writer::~pcap_writer() {
+  impl_->ring = nullptr;  // the ring may be gone already; analyzer.stop() collected its events
+  close();
+}
 
 void pcap_writer::close() {
   impl& m = *impl_;
+  if (m.opt.format == pcap_format::pcapng) m.commit();
   if (!m.out.f) return;
   if (std::fflush(m.out.f) != 0) {
     m.fail(now_us(), m.current(), errno);
@@ -472,6 +504,82 @@ void pcap_writer::close() {
 
 void pcap_writer::on_record(const tap_record& r) {
   impl& m = *impl_;
+  if (m.opt.format == pcap_format::pcap) {
+    m.write(r);
+    return;
+  }
+  m.commit();
+  m.hold(r);
+}
+
+void pcap_writer::impl::hold(const tap_record& r) {
+  held_rec = r;
+  held_bytes.assign(r.bytes.begin(), r.bytes.end());
+  held_rec.bytes = held_bytes;
+  held = true;
+}
+
+void pcap_writer::impl::collect_events() {
+  if (!ring) return;
+  const std::uint64_t upper = ring->last_id();  // the ring is written on this thread only
+  const event_filter keep = [upper](const event_info& e) {
+    return e.id <= upper && (e.type == event_type::alert || e.type == event_type::alert_cleared ||
+                             e.type == event_type::malformed || e.type == event_type::capture_gap);
+  };
+  while (ring_seen < upper) {
+    const std::vector<event> evs = ring->read_since(ring_seen, 64, keep);
+    if (evs.empty()) break;
+    for (const event& e : evs) {
+      ring_seen = e.id;
+      std::string t = detail::pcap_comments::event_comment(e);
+      // Said while the held chunk was analysed (same session, same timestamp): on its packet.
+      if (held && held_rec.kind == record_kind::data && e.session == held_rec.session && e.ts_us == held_rec.ts_us)
+        held_comments.push_back(std::move(t));
+      else
+        comments.queue(e.session, std::move(t));
+    }
+  }
+  ring_seen = upper;
+}
+
+void pcap_writer::impl::commit() {
+  collect_events();
+  if (!held) return;
+  held = false;
+  if (opt.annotate) {
+    std::string members;
+    for (const std::uint64_t id : held_pdu_events) {
+      event_info info;
+      info.id = id;
+      info.type = event_type::pdu;
+      info.session = held_rec.session;
+      info.ts_us = held_rec.ts_us;
+      members.clear();
+      opt.annotate->append_members(members, info);
+      detail::pcap_comments::lint_comments(members, held_comments);
+    }
+  }
+  held_pdu_events.clear();
+  write(held_rec);
+  held_comments.clear();
+}
+
+void pcap_writer::on_pdu(const pdu_info& p, analysis_context& ctx) {
+  impl& m = *impl_;
+  if (m.opt.format != pcap_format::pcapng) return;
+  m.ring = &ctx.ring();
+  if (!m.held || m.held_rec.session != p.session) return;  // not from the held record: cannot be
+  std::string t = m.comments.on_pdu(p.session, p.dir, p.ts_us, p.frame);
+  if (!t.empty()) m.held_comments.push_back(std::move(t));
+  if (p.event_id && m.held_pdu_events.size() < detail::max_comments_per_packet) m.held_pdu_events.push_back(p.event_id);
+}
+
+void pcap_writer::on_tick(std::int64_t, analysis_context& ctx) {
+  if (impl_->opt.format == pcap_format::pcapng) impl_->ring = &ctx.ring();
+}
+
+void pcap_writer::impl::write(const tap_record& r) {
+  impl& m = *this;
   m.maybe_rotate(r.ts_us);
   switch (r.kind) {
     case record_kind::session_open: {
@@ -499,12 +607,26 @@ void pcap_writer::on_record(const tap_record& r) {
         }
       }
       const std::span<const std::uint8_t> payload = prepare(s, r.dir, r.bytes, m.opt.redact_passwords, m.scratch);
+      if (m.opt.format == pcap_format::pcapng) {
+        std::vector<std::string>& c = m.pw.comments;
+        c.clear();
+        m.comments.take(r.session, c);
+        if (r.lost_before)
+          c.push_back("lossy: " + std::to_string(r.lost_before) + " octets of " + std::string(direction_name(r.dir)) +
+                      " not captured before this packet (capture gap)");
+        for (std::string& t : m.held_comments) c.push_back(std::move(t));
+        if (payload.empty()) {  // all held back (a partial header): the next packet says it
+          for (std::string& t : c) m.comments.queue(r.session, std::move(t));
+          c.clear();
+        }
+      }
       if (payload.empty()) return;
       for (int l = 0; l < 2; ++l) {
         if (!leg_enabled(m.opt.legs, l)) continue;
         m.step(r.ts_us, payload.size(),
                [&](byte_out& o) { return m.pw.data(o, s.leg[l], side, r.ts_us, payload); });
       }
+      m.pw.comments.clear();
       if (m.paused || !m.out.f) {  // paused before, or the write just failed
         m.dropped_records.fetch_add(1, std::memory_order_relaxed);
         m.dropped_bytes.fetch_add(payload.size(), std::memory_order_relaxed);
@@ -525,8 +647,12 @@ void pcap_writer::on_record(const tap_record& r) {
           const std::span<const std::uint8_t> rest(s.held[side], s.held_len[side]);
           m.step(r.ts_us, rest.size(), [&](byte_out& o) { return m.pw.data(o, s.leg[l], side, r.ts_us, rest); });
         }
+        m.pw.comments.clear();  // what is still waiting goes on the first leg's FIN
+        if (m.opt.format == pcap_format::pcapng) m.comments.take(r.session, m.pw.comments);
         m.step(r.ts_us, 0, [&](byte_out& o) { return m.pw.fin(o, s.leg[l], r.ts_us); });
       }
+      m.pw.comments.clear();
+      m.comments.forget(r.session);
       m.sessions.erase(it);
       return;
     }
@@ -536,6 +662,7 @@ void pcap_writer::on_record(const tap_record& r) {
 
 void pcap_writer::on_batch_end(std::int64_t now) {
   impl& m = *impl_;
+  if (m.opt.format == pcap_format::pcapng) m.commit();
   if (m.paused) {
     if (now < m.retry_at_us) return;
     if (!m.try_resume(now)) return;  // still paused until the next retry
@@ -586,8 +713,37 @@ struct pcap_export::impl {
   std::vector<std::uint64_t> order;
   std::vector<std::uint8_t> scratch;
   std::int64_t last_ts = 0;
+  detail::pcap_comments comments;
+  // pcapng: the last pdu event, held until the next event, so what the analysis said about it
+  // (alerts that follow it in the ring with its session and timestamp) goes on its packet.
+  std::optional<event> held;
+  std::vector<std::string> held_comments;
 
   bool add(byte_out& out, const event& e) {
+    pw.format = opt.format;
+    if (opt.format == pcap_format::pcap) return write(out, e);
+    if (e.type != event_type::pdu) {
+      std::string t = detail::pcap_comments::event_comment(e);
+      if (t.empty()) return true;
+      if (held && held->session == e.session && held->ts_us == e.ts_us) held_comments.push_back(std::move(t));
+      else if (sessions.count(e.session)) comments.queue(e.session, std::move(t));  // on its next packet
+      return true;
+    }
+    const bool ok = flush(out);
+    held = e;
+    return ok;
+  }
+
+  bool flush(byte_out& out) {
+    if (!held) return true;
+    const bool ok = write(out, *held);
+    held.reset();
+    held_comments.clear();
+    return ok;
+  }
+
+  bool write(byte_out& out, const event& e) {
+    const bool ng = opt.format == pcap_format::pcapng;
     if (e.type != event_type::pdu || !e.dir) return true;
     bool ok = true;
     last_ts = std::max(last_ts, e.ts_us);
@@ -609,17 +765,42 @@ struct pcap_export::impl {
     if (e.protocol != protocol_smpp) s.checked = s.cmpp = true;
     const std::span<const std::uint8_t> payload = prepare(s, *e.dir, bytes, opt.redact_passwords, scratch);
     const int side = *e.dir == direction::esme_to_smsc ? 0 : 1;
+    pw.comments.clear();
+    if (ng) {
+      comments.take(e.session, pw.comments);
+      if (!s.cmpp) {
+        std::string t = comments.on_pdu(e.session, *e.dir, e.ts_us, bytes);
+        if (!t.empty()) pw.comments.push_back(std::move(t));
+      }
+      if (opt.annotate) {
+        std::string members;
+        opt.annotate->append_members(members, e);
+        detail::pcap_comments::lint_comments(members, pw.comments);
+      }
+      for (std::string& t : held_comments) pw.comments.push_back(std::move(t));
+      if (payload.empty()) {
+        for (std::string& t : pw.comments) comments.queue(e.session, std::move(t));
+        pw.comments.clear();
+      }
+    }
     for (int l = 0; l < 2; ++l)
       if (leg_enabled(opt.legs, l) && !payload.empty()) ok = pw.data(out, s.leg[l], side, e.ts_us, payload) && ok;
+    pw.comments.clear();
     return ok;
   }
 
   bool finish(byte_out& out) {
-    bool ok = true;
+    bool ok = flush(out);
+    pw.format = opt.format;
     for (const std::uint64_t id : order) {
       session_streams& s = sessions[id];
-      for (int l = 0; l < 2; ++l)
+      pw.comments.clear();
+      if (opt.format == pcap_format::pcapng) comments.take(id, pw.comments);
+      for (int l = 0; l < 2; ++l) {
         if (leg_enabled(opt.legs, l)) ok = pw.fin(out, s.leg[l], last_ts) && ok;
+        pw.comments.clear();  // on the first leg's FIN only
+      }
+      comments.forget(id);
     }
     sessions.clear();
     order.clear();
@@ -635,9 +816,9 @@ pcap_export::pcap_export(endpoints_lookup lookup, pcap_export_options opt)
 
 pcap_export::~pcap_export() = default;
 
-void pcap_export::header(std::string& out) {
+void pcap_export::header(std::string& out, pcap_format f) {
   detail::string_out o(out);
-  detail::write_file_header(o);
+  detail::write_file_header(o, f);
 }
 
 void pcap_export::add(const event& e, std::string& out) {
@@ -657,7 +838,7 @@ bool export_events(byte_out& out, std::span<const event> events, const endpoints
   pcap_export::impl m;
   m.lookup = lookup;
   m.opt = opt;
-  bool ok = detail::write_file_header(out);
+  bool ok = detail::write_file_header(out, opt.format);
   for (const event& e : events)
     if (!m.add(out, e)) return false;
   return m.finish(out) && ok;

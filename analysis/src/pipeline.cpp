@@ -40,17 +40,23 @@ class pipeline::close_logger final : public observer {
 pipeline::pipeline(pipeline_options opt) : opt_(std::move(opt)) {
   ring_ = std::make_unique<event_ring>(opt_.ring);
   sessions_ = std::make_unique<session_table>(opt_.max_closed_sessions);
-  if (opt_.pcap) pcap_ = std::make_unique<pcap_writer>(*opt_.pcap);
   if (opt_.diagnostics)
     diagnostics_ = std::make_unique<diag::diagnostics>(
         *opt_.diagnostics, opt_.alert_log ? opt_.alert_log : diag::null_alert_logger());
   if (opt_.compliance) compliance_ = std::make_unique<compliance_checker>(std::move(*opt_.compliance));
+  if (opt_.pcap) {
+    if (!opt_.pcap->annotate) opt_.pcap->annotate = compliance_.get();  // pcapng: lints as packet comments
+    pcap_ = std::make_unique<pcap_writer>(*opt_.pcap);
+  }
   if (opt_.session_log) close_log_ = std::make_unique<close_logger>(opt_.session_log);
   analyzer_ = std::make_unique<analysis::analyzer>(*ring_, *sessions_, opt_.analyzer);
   if (diagnostics_) analyzer_->add_observer(*diagnostics_);
   if (compliance_) analyzer_->add_observer(*compliance_);
   // Last among the pipeline's own observers: what they do at close (final alerts) comes first.
   if (close_log_) analyzer_->add_observer(*close_log_);
+  // The pcap writer observes after diagnostics and compliance, so a packet's comments (pcapng)
+  // carry what they found about its PDU.
+  if (pcap_) analyzer_->add_observer(*pcap_);
   if (pcap_) analyzer_->add_sink(*pcap_);
 }
 

@@ -4,13 +4,12 @@
 #include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/decoder/framer.hpp"
 #include "smppscope/decoder/pdu.hpp"
+#include "smppscope/decoder/wire.hpp"
 
 namespace smppscope::decoder::cmpp {
 namespace {
 
-std::uint32_t be32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
+constexpr auto be32 = wire::get32;
 
 bool flag(std::uint8_t b) noexcept { return b <= 1; }
 bool known_fmt(std::uint8_t b) noexcept { return find_code(code_table::msg_fmt, b, version::v30) != nullptr; }

@@ -1,10 +1,12 @@
-// Delivery receipt parsing (SMPP v3.4 Appendix B) and message id matching.
+// Delivery receipt parsing and writing (SMPP v3.4 Appendix B) and message id matching.
 #include "smppscope/decoder/dlr.hpp"
 
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
+#include <cstring>
+#include <ctime>
 
 namespace smppscope::decoder {
 namespace {
@@ -76,6 +78,108 @@ std::optional<T> digits_value(std::string_view s) noexcept {
 }
 
 }  // namespace
+
+std::string_view receipt_stat(message_state st) noexcept {
+  for (const auto& s : states)
+    if (s.state == st) return s.stat;
+  return {};
+}
+
+namespace {
+
+// Appends to a fixed buffer; once something did not fit, nothing more is written and ok() is false.
+class bounded_writer {
+ public:
+  explicit bounded_writer(std::span<char> out) noexcept : out_(out) {}
+  void put(std::string_view s) noexcept {
+    if (!ok_ || s.size() > out_.size() - n_) {
+      ok_ = false;
+      return;
+    }
+    std::memcpy(out_.data() + n_, s.data(), s.size());
+    n_ += s.size();
+  }
+  // At least `digits` digits, zero-padded (a larger value keeps all its digits).
+  void number(unsigned v, unsigned digits) noexcept {
+    char buf[12];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    const auto len = static_cast<std::size_t>(r.ptr - buf);
+    for (std::size_t i = len; i < digits; ++i) put("0");
+    put({buf, len});
+  }
+  std::size_t result() const noexcept { return ok_ ? n_ : 0; }
+
+ private:
+  std::span<char> out_;
+  std::size_t n_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+std::size_t format_receipt(std::span<char> out, const receipt_fields& r) noexcept {
+  bounded_writer w(out);
+  w.put("id:");
+  w.put(r.id);
+  w.put(" sub:");
+  w.number(r.sub % 1000, 3);
+  w.put(" dlvrd:");
+  w.number(r.dlvrd % 1000, 3);
+  w.put(" submit date:");
+  w.put(r.submit_date);
+  w.put(" done date:");
+  w.put(r.done_date);
+  w.put(" stat:");
+  w.put(receipt_stat(r.stat));
+  w.put(" err:");
+  w.number(r.err % 1000, 3);
+  if (!r.text.empty()) {
+    w.put(" text:");
+    w.put(r.text);
+  }
+  return w.result();
+}
+
+std::size_t format_receipt(std::span<char> out, std::string_view tmpl, const receipt_fields& r,
+                           unsigned err_digits) noexcept {
+  bounded_writer w(out);
+  while (!tmpl.empty()) {
+    const std::size_t open = tmpl.find('{');
+    w.put(tmpl.substr(0, open));
+    if (open == std::string_view::npos) break;
+    tmpl.remove_prefix(open);
+    const std::size_t close = tmpl.find('}');
+    if (close == std::string_view::npos) {
+      w.put(tmpl);
+      break;
+    }
+    const std::string_view key = tmpl.substr(1, close - 1);
+    if (key == "id") w.put(r.id);
+    else if (key == "sub") w.number(r.sub, 3);
+    else if (key == "dlvrd") w.number(r.dlvrd, 3);
+    else if (key == "submit_date") w.put(r.submit_date);
+    else if (key == "done_date") w.put(r.done_date);
+    else if (key == "stat") w.put(receipt_stat(r.stat));
+    else if (key == "err") w.number(r.err, err_digits);
+    else if (key == "text") w.put(r.text);
+    else w.put(tmpl.substr(0, close + 1));
+    tmpl.remove_prefix(close + 1);
+  }
+  return w.result();
+}
+
+void format_receipt_date(std::int64_t unix_seconds, std::span<char, 10> out) noexcept {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  const unsigned parts[5] = {static_cast<unsigned>(tm.tm_year % 100), static_cast<unsigned>(tm.tm_mon + 1),
+                             static_cast<unsigned>(tm.tm_mday), static_cast<unsigned>(tm.tm_hour),
+                             static_cast<unsigned>(tm.tm_min)};
+  for (std::size_t i = 0; i < 5; ++i) {
+    out[2 * i] = static_cast<char>('0' + parts[i] / 10 % 10);
+    out[2 * i + 1] = static_cast<char>('0' + parts[i] % 10);
+  }
+}
 
 std::string_view message_state_name(std::uint8_t state) noexcept {
   for (const auto& s : states)

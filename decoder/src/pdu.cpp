@@ -2,6 +2,8 @@
 // protocol.hpp with the specification sections they stand for.
 #include "smppscope/decoder/pdu.hpp"
 
+#include "smppscope/decoder/wire.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -14,24 +16,10 @@ namespace {
 constexpr std::uint16_t message_payload_tag = static_cast<std::uint16_t>(tlv_tag::message_payload);
 constexpr std::uint8_t esm_udhi = 0x40;  // §7 esm_class bit 6
 
-inline std::uint16_t be16(const std::uint8_t* p) noexcept {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-inline std::uint32_t be32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
-inline std::uint8_t* put16(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-  return p + 2;
-}
-inline std::uint8_t* put32(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-  return p + 4;
-}
+using wire::put16;
+using wire::put32;
+constexpr auto be16 = wire::get16;
+constexpr auto be32 = wire::get32;
 inline std::uint8_t* put_bytes(std::uint8_t* p, bytes_view b) noexcept {
   if (!b.empty()) std::memcpy(p, b.data(), b.size());
   return p + b.size();

@@ -2,28 +2,28 @@
 
 #include <array>
 #include <charconv>
-#include <ctime>
 #include <numeric>
 
 namespace smppscope::sim {
 namespace {
 
+using ms = decoder::message_state;
+
 struct state_row {
   dlr_state state;
-  std::string_view stat;       // SMPP v3.4 Appendix B
-  std::uint8_t message_state;  // SMPP v3.4 section 5.2.28
+  ms message_state;            // SMPP v3.4 section 5.2.28; its stat text comes from the decoder
   std::uint16_t default_err;   // simulator's choice for the err: field
 };
 
 constexpr std::array<state_row, dlr_state_count> state_table{{
-    {dlr_state::delivrd, "DELIVRD", 2, 0},
-    {dlr_state::expired, "EXPIRED", 3, 2},
-    {dlr_state::deleted, "DELETED", 4, 4},
-    {dlr_state::undeliv, "UNDELIV", 5, 1},
-    {dlr_state::acceptd, "ACCEPTD", 6, 0},
-    {dlr_state::unknown, "UNKNOWN", 7, 5},
-    {dlr_state::rejectd, "REJECTD", 8, 3},
-    {dlr_state::enroute, "ENROUTE", 1, 0},
+    {dlr_state::delivrd, ms::delivered, 0},
+    {dlr_state::expired, ms::expired, 2},
+    {dlr_state::deleted, ms::deleted, 4},
+    {dlr_state::undeliv, ms::undeliverable, 1},
+    {dlr_state::acceptd, ms::accepted, 0},
+    {dlr_state::unknown, ms::unknown, 5},
+    {dlr_state::rejectd, ms::rejected, 3},
+    {dlr_state::enroute, ms::enroute, 0},
 }};
 
 const state_row& row(dlr_state s) noexcept { return state_table[static_cast<std::size_t>(s)]; }
@@ -41,30 +41,22 @@ bool parse_uint(std::string_view s, T& out) noexcept {
   return ec == std::errc{} && end == s.data() + s.size();
 }
 
-// Writes v as exactly `width` decimal digits (values too large keep their low digits).
-char* put_digits(char* p, unsigned v, unsigned width) noexcept {
-  for (unsigned i = width; i-- > 0;) {
-    p[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-  return p + width;
-}
-
 }  // namespace
 
-std::string_view dlr_stat_text(dlr_state s) noexcept { return row(s).stat; }
-std::uint8_t message_state_of(dlr_state s) noexcept { return row(s).message_state; }
+std::string_view dlr_stat_text(dlr_state s) noexcept { return decoder::receipt_stat(row(s).message_state); }
+decoder::message_state receipt_state(dlr_state s) noexcept { return row(s).message_state; }
+std::uint8_t message_state_of(dlr_state s) noexcept { return static_cast<std::uint8_t>(row(s).message_state); }
 std::uint16_t default_dlr_err(dlr_state s) noexcept { return row(s).default_err; }
 
 std::optional<dlr_state> parse_dlr_stat(std::string_view text) noexcept {
   for (const auto& r : state_table)
-    if (r.stat == text) return r.state;
+    if (decoder::receipt_stat(r.message_state) == text) return r.state;
   return std::nullopt;
 }
 
 std::optional<dlr_state> dlr_state_of_message_state(std::uint8_t message_state) noexcept {
   for (const auto& r : state_table)
-    if (r.message_state == message_state) return r.state;
+    if (static_cast<std::uint8_t>(r.message_state) == message_state) return r.state;
   return std::nullopt;
 }
 
@@ -134,47 +126,6 @@ dlr_schedule::dlr_schedule(std::vector<dlr_mix_entry> mix) : mix_(std::move(mix)
     current[best] -= total;
     cycle_.push_back(static_cast<std::uint8_t>(best));
   }
-}
-
-std::size_t format_receipt(std::span<char> out, const receipt_fields& r) noexcept {
-  const std::size_t need = 3 + r.id.size() + 8 + 10 + 13 + r.submit_date.size() + 11 + r.done_date.size() + 6 +
-                           r.stat.size() + 8 + (r.text.empty() ? 0 : 6 + r.text.size());
-  if (out.size() < need) return 0;
-  char* p = out.data();
-  auto put = [&p](std::string_view s) {
-    for (char c : s) *p++ = c;
-  };
-  put("id:");
-  put(r.id);
-  put(" sub:");
-  p = put_digits(p, r.sub, 3);
-  put(" dlvrd:");
-  p = put_digits(p, r.dlvrd, 3);
-  put(" submit date:");
-  put(r.submit_date);
-  put(" done date:");
-  put(r.done_date);
-  put(" stat:");
-  put(r.stat);
-  put(" err:");
-  p = put_digits(p, r.err, 3);
-  if (!r.text.empty()) {
-    put(" text:");
-    put(r.text);
-  }
-  return static_cast<std::size_t>(p - out.data());
-}
-
-void format_receipt_date(std::int64_t unix_seconds, std::span<char, 10> out) noexcept {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char* p = out.data();
-  p = put_digits(p, static_cast<unsigned>(tm.tm_year % 100), 2);
-  p = put_digits(p, static_cast<unsigned>(tm.tm_mon + 1), 2);
-  p = put_digits(p, static_cast<unsigned>(tm.tm_mday), 2);
-  p = put_digits(p, static_cast<unsigned>(tm.tm_hour), 2);
-  put_digits(p, static_cast<unsigned>(tm.tm_min), 2);
 }
 
 }  // namespace smppscope::sim

@@ -760,20 +760,13 @@ class load_session final : public session_iface, public std::enable_shared_from_
 
   void respond_with_empty_id(std::uint32_t id, std::uint32_t seq) {
     std::uint8_t* p = out_.prepare(decoder::header_size + 1).data();
-    put_be32(p, decoder::header_size + 1);
-    put_be32(p + 4, id);
-    put_be32(p + 8, 0);
-    put_be32(p + 12, seq);
+    decoder::wire::put_smpp_header(p, decoder::header_size + 1, id, 0, seq);
     p[16] = 0;  // message_id: unused, one NUL (SMPP v3.4 section 4)
     out_.commit(decoder::header_size + 1);
   }
 
   void write_header_only(std::uint32_t id, std::uint32_t status, std::uint32_t seq) {
-    std::uint8_t* p = out_.prepare(decoder::header_size).data();
-    put_be32(p, decoder::header_size);
-    put_be32(p + 4, id);
-    put_be32(p + 8, status);
-    put_be32(p + 12, seq);
+    decoder::wire::put_smpp_header(out_.prepare(decoder::header_size).data(), decoder::header_size, id, status, seq);
     out_.commit(decoder::header_size);
   }
 

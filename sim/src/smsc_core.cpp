@@ -154,53 +154,6 @@ profile::bind_type profile_bind_type(bind_kind k) noexcept {
   }
 }
 
-// Receipt text from the profile's template: {id} {sub} {dlvrd} {submit_date} {done_date} {stat}
-// {err} {text}; an unknown {name} is copied as it stands. Returns the octets written, 0 when
-// `out` is too small.
-std::size_t format_receipt_template(std::span<char> out, std::string_view tmpl, const receipt_fields& r,
-                                    unsigned err_digits) noexcept {
-  std::size_t n = 0;
-  auto put = [&](std::string_view s) {
-    if (n + s.size() > out.size()) return false;
-    std::memcpy(out.data() + n, s.data(), s.size());
-    n += s.size();
-    return true;
-  };
-  auto put_number = [&](unsigned v, unsigned digits) {
-    char buf[12];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    const auto len = static_cast<std::size_t>(end - buf);
-    for (std::size_t i = len; i < digits; ++i)
-      if (!put("0")) return false;
-    return put({buf, len});
-  };
-  while (!tmpl.empty()) {
-    const std::size_t open = tmpl.find('{');
-    if (!put(tmpl.substr(0, open))) return 0;
-    if (open == std::string_view::npos) break;
-    tmpl.remove_prefix(open);
-    const std::size_t close = tmpl.find('}');
-    if (close == std::string_view::npos) {
-      if (!put(tmpl)) return 0;
-      break;
-    }
-    const std::string_view key = tmpl.substr(1, close - 1);
-    bool ok = true;
-    if (key == "id") ok = put(r.id);
-    else if (key == "sub") ok = put_number(r.sub, 3);
-    else if (key == "dlvrd") ok = put_number(r.dlvrd, 3);
-    else if (key == "submit_date") ok = put(r.submit_date);
-    else if (key == "done_date") ok = put(r.done_date);
-    else if (key == "stat") ok = put(r.stat);
-    else if (key == "err") ok = put_number(r.err, err_digits);
-    else if (key == "text") ok = put(r.text);
-    else ok = put(tmpl.substr(0, close + 1));
-    if (!ok) return 0;
-    tmpl.remove_prefix(close + 1);
-  }
-  return n;
-}
-
 // Does a receipt error's meaning name this final state ("Expired" for EXPIRED, "Undeliverable"
 // for UNDELIV)? Compared on the first five letters, case-insensitively.
 bool meaning_names(std::string_view meaning, dlr_state s) noexcept {
@@ -358,11 +311,7 @@ const smsc_core::rule* smsc_core::find_rule(std::uint32_t id) noexcept {
 smsc_core::smsc_core(smsc_shared& shared, smsc_events& events) : shared_(shared), events_(events) {}
 
 void smsc_core::write_header_only(byte_buffer& to, std::uint32_t id, std::uint32_t status, std::uint32_t seq) {
-  std::uint8_t* p = to.prepare(decoder::header_size).data();
-  put_be32(p, decoder::header_size);
-  put_be32(p + 4, id);
-  put_be32(p + 8, status);
-  put_be32(p + 12, seq);
+  decoder::wire::put_smpp_header(to.prepare(decoder::header_size).data(), decoder::header_size, id, status, seq);
   to.commit(decoder::header_size);
 }
 
@@ -867,13 +816,13 @@ void smsc_core::write_receipt(const dlr_record& d, const sim_time& t, byte_buffe
   rf.dlvrd = outcome.state == dlr_state::delivrd ? 1 : 0;
   rf.submit_date = {submit_date, sizeof submit_date};
   rf.done_date = done;
-  rf.stat = dlr_stat_text(outcome.state);
+  rf.stat = receipt_state(outcome.state);
   rf.err = receipt_err(outcome);
   rf.text = {d.text.data(), d.text_len};
   std::array<char, 200> text;  // written before read: no zeroing on the hot path
   const auto* prof = shared_.profile;
   const std::size_t text_len = prof && !prof->receipt.text.empty()
-                                   ? format_receipt_template(text, prof->receipt.text, rf, prof->receipt.err_digits)
+                                   ? format_receipt(text, prof->receipt.text, rf, prof->receipt.err_digits)
                                    : format_receipt(text, rf);
 
   // Receipt text is limited to characters that are the same in ASCII and GSM7.

@@ -149,6 +149,83 @@ TEST(ReceiptStat, EveryStatMapsToItsState) {
   EXPECT_EQ(message_state_name(42), "");
 }
 
+// ---- writing: format_receipt, then parse_receipt_text reads back every field ----
+
+// The receipt templates of the built-in provider profiles (profiles/*.toml, receipt.text) and
+// variants a provider may use: keys reordered, underscore keys, a wider err, no text.
+struct receipt_format {
+  std::string_view name, tmpl;
+  unsigned err_digits = 3;
+  bool has_text = true;
+};
+constexpr receipt_format receipt_formats[] = {
+    {"standard (no template)", {}},
+    {"generic-3.4 / ovhcloud",
+     "id:{id} sub:{sub} dlvrd:{dlvrd} submit date:{submit_date} done date:{done_date} stat:{stat} err:{err} text:{text}"},
+    {"mensatek (no text)", "id:{id} sub:{sub} dlvrd:{dlvrd} submit date:{submit_date} done date:{done_date} stat:{stat} err:{err}",
+     3, false},
+    {"reordered, underscore keys, 5-digit err",
+     "stat:{stat} err:{err} id:{id} submit_date:{submit_date} done_date:{done_date} sub:{sub} dlvrd:{dlvrd} text:{text}", 5},
+};
+
+TEST(ReceiptWriter, RoundTripsEveryStateInEveryProviderFormat) {
+  char submit[10], done[10];
+  format_receipt_date(1700660700, submit);  // 2023-11-22 13:45:00 UTC
+  format_receipt_date(1700660760, done);
+  EXPECT_EQ(std::string_view(submit, 10), "2311221345");
+  for (const auto& f : receipt_formats) {
+    for (std::uint8_t v = 0; v <= static_cast<std::uint8_t>(message_state::skipped); ++v) {
+      const auto st = static_cast<message_state>(v);
+      SCOPED_TRACE(std::string(f.name) + " / " + std::string(receipt_stat(st)));
+      ASSERT_FALSE(receipt_stat(st).empty());  // 7 characters for the v3.4 Appendix B states
+      receipt_fields r;
+      r.id = "0A1B2C3D";
+      r.sub = 1;
+      r.dlvrd = st == message_state::delivered ? 1 : 0;
+      r.submit_date = {submit, 10};
+      r.done_date = {done, 10};
+      r.stat = st;
+      r.err = static_cast<std::uint16_t>(v * 11);
+      r.text = "Hello world";
+      char buf[200];
+      const std::size_t n = f.tmpl.empty() ? format_receipt(buf, r) : format_receipt(buf, f.tmpl, r, f.err_digits);
+      ASSERT_GT(n, 0u);
+      const std::string text(buf, n);
+      const auto p = parse_receipt_text(text);
+      ASSERT_TRUE(p) << text;
+      EXPECT_EQ(p->id, r.id) << text;
+      EXPECT_EQ(p->sub, "001") << text;
+      EXPECT_EQ(p->dlvrd, st == message_state::delivered ? "001" : "000") << text;
+      EXPECT_EQ(p->submit_date, "2311221345") << text;
+      EXPECT_EQ(p->done_date, "2311221346") << text;
+      ASSERT_TRUE(p->submit_time && p->done_time);
+      EXPECT_EQ(p->done_time->minute, 46);
+      EXPECT_EQ(p->stat, receipt_stat(st)) << text;
+      ASSERT_TRUE(p->state()) << text;
+      EXPECT_EQ(*p->state(), v) << text;
+      EXPECT_EQ(p->err.size(), f.err_digits) << text;
+      EXPECT_EQ(std::stoi(std::string(p->err)), r.err) << text;
+      EXPECT_EQ(p->text, f.has_text ? "Hello world" : "") << text;
+      // Too small a buffer: nothing (never a cut receipt).
+      EXPECT_EQ(f.tmpl.empty() ? format_receipt({buf, n - 1}, r) : format_receipt({buf, n - 1}, f.tmpl, r, f.err_digits), 0u);
+    }
+  }
+}
+
+TEST(ReceiptWriter, StandardLayoutAndUnknownTemplateKeys) {
+  receipt_fields r;
+  r.id = "42";
+  r.submit_date = "2311221345";
+  r.done_date = "2311221346";
+  r.stat = message_state::undeliverable;
+  r.err = 34;
+  char buf[200];
+  // Without text: the text: key is left out.
+  EXPECT_EQ(std::string(buf, format_receipt(buf, r)),
+            "id:42 sub:001 dlvrd:000 submit date:2311221345 done date:2311221346 stat:UNDELIV err:034");
+  EXPECT_EQ(std::string(buf, format_receipt(buf, "{id}|{stat}|{nope}|{err", r)), "42|UNDELIV|{nope}|{err");
+}
+
 TEST(ReceiptTlvs, TlvsTakePrecedenceOverText) {
   const octets wire = pdu_builder(command_id::deliver_sm, 3)
                           .set("esm_class", 0x04u)

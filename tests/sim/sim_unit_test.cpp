@@ -80,7 +80,7 @@ TEST(Receipt, FormatMatchesTheReferenceVectorAndTheDecoderReadsIt) {
   r.dlvrd = 1;
   r.submit_date = "2311221345";
   r.done_date = "2311221346";
-  r.stat = "DELIVRD";
+  r.stat = receipt_state(dlr_state::delivrd);
   r.err = 0;
   r.text = "Hello";
   char buf[200];

@@ -562,6 +562,38 @@ TEST_F(web_api, pcap_export_is_a_valid_capture) {
   std::filesystem::remove_all(dir);
 }
 
+// format=pcapng: the same export with the analysis' findings as packet comments (tshark reads
+// them as frame.comment): a response's latency, an alert raised on a broken stream.
+TEST_F(web_api, pcap_export_as_pcapng_carries_comments) {
+  traffic();
+  bytes broken(16, 0);
+  broken[3] = 5;  // command_length 5: the framing breaks, the analyzer raises `malformed`
+  rig.send(2, rig.down, broken);
+  const http_result r = http_get(port, "/api/pcap?format=pcapng&legs=client");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("content-type"), "application/x-pcapng");
+  EXPECT_NE(r.header("content-disposition").find(".pcapng\""), std::string::npos) << r.header("content-disposition");
+  const auto dir = temp_dir("pcapng");
+  const auto file = dir / "all.pcapng";
+  std::ofstream(file, std::ios::binary) << r.body;
+  int status = 0;
+  const std::string out = run_command("tshark -r " + file.string() +
+                                      " -Y frame.comment -T fields -e smpp.sequence_number -e frame.comment 2>/dev/null",
+                                      &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("2\tsubmit_sm_resp: "), std::string::npos) << out;
+  EXPECT_NE(out.find(" after submit_sm (seq 2)"), std::string::npos) << out;
+  EXPECT_NE(out.find(" after submit_sm (seq 4), status ESME_RSUBMITFAIL"), std::string::npos) << out;
+  EXPECT_NE(out.find("alert raised: malformed: smsc_to_esme out of sync"), std::string::npos) << out;
+  EXPECT_EQ(r.body.find("pw-s3cr"), std::string::npos);
+  const std::string expert =
+      run_command("tshark -r " + file.string() + " -q -z expert,warn 2>/dev/null", &status);
+  ASSERT_EQ(status, 0) << expert;
+  EXPECT_EQ(expert.find("Malformed"), std::string::npos) << expert;
+  EXPECT_EQ(http_get(port, "/api/pcap?format=pcapx").status, 400u);
+  std::filesystem::remove_all(dir);
+}
+
 // Prometheus text format: every sample belongs to a family declared by # TYPE before it.
 struct prom_sample {
   std::string name, labels;

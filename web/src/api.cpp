@@ -451,10 +451,18 @@ http_reply api::pcap(const query_params& q) const {
       const auto legs = analysis::parse_pcap_legs(val);
       if (!legs) return json_error(400, "legs: must be client, upstream or both, not '" + val + "'");
       popt.legs = *legs;
+    } else if (key == "format") {
+      const auto format = analysis::parse_pcap_format(val);
+      if (!format) return json_error(400, "format: must be pcap or pcapng, not '" + val + "'");
+      popt.format = *format;
     } else if (key != "token") {
-      return json_error(400, "unknown parameter '" + key + "' (session, legs)");
+      return json_error(400, "unknown parameter '" + key + "' (session, legs, format)");
     }
   }
+  // pcapng: the packets carry the analysis' findings as comments (alerts and gaps from the ring,
+  // response latency, profile lints).
+  const bool ng = popt.format == analysis::pcap_format::pcapng;
+  if (ng) popt.annotate = opt_.annotate;
   struct producer_state {
     producer_state(const analysis::event_ring& ring, const analysis::session_table& sessions,
                    const analysis::pcap_export_options& popt, std::optional<std::uint64_t> session,
@@ -470,14 +478,17 @@ http_reply api::pcap(const query_params& q) const {
   };
   auto st = std::make_shared<producer_state>(ring_, sessions_, popt, session, opt_.pcap_piece_bytes);
   http_reply r;
-  r.content_type = "application/vnd.tcpdump.pcap";
-  r.stream = [st](std::string& out) -> bool {
+  r.content_type = ng ? "application/x-pcapng" : "application/vnd.tcpdump.pcap";
+  r.stream = [st, ng, format = popt.format](std::string& out) -> bool {
     if (!st->started) {
       st->started = true;
-      analysis::pcap_export::header(out);
+      analysis::pcap_export::header(out, format);
     }
     const analysis::event_filter keep = [&](const analysis::event_info& e) {
-      return e.id <= st->upper && e.type == event_type::pdu && (!st->session || e.session == *st->session);
+      const bool wanted = e.type == event_type::pdu ||
+                          (ng && (e.type == event_type::alert || e.type == event_type::alert_cleared ||
+                                  e.type == event_type::malformed || e.type == event_type::capture_gap));
+      return e.id <= st->upper && wanted && (!st->session || e.session == *st->session);
     };
     constexpr std::size_t events_per_read = 16;
     while (out.size() < st->piece_bytes) {
@@ -496,7 +507,7 @@ http_reply api::pcap(const query_params& q) const {
   };
   std::string name = "smppscope";
   if (session) name += "-session-" + std::to_string(*session);
-  name += '-' + utc_stamp() + ".pcap";
+  name += '-' + utc_stamp() + std::string(analysis::pcap_format_extension(popt.format));
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;

@@ -1,4 +1,8 @@
-// Synthesised Ethernet/IP/TCP packets in the classic pcap format (internal to capture).
+// Synthesised Ethernet/IP/TCP packets in the classic pcap format or in pcapng (internal to
+// analysis). pcapng (draft-ietf-opsawg-pcapng) is written as one Section Header Block, one
+// Interface Description Block (LINKTYPE_ETHERNET, microsecond timestamps: the only link type we
+// synthesise) and one Enhanced Packet Block per packet, which may carry opt_comment options:
+// Wireshark shows them as frame.comment, in the packet list and in Expert Info.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "smppscope/analysis/pcap_writer.hpp"
 #include "smppscope/analysis/tap.hpp"
 
 namespace smppscope::analysis::detail {
@@ -41,8 +46,25 @@ inline constexpr std::size_t pcap_file_header_size = 24;
 inline constexpr std::size_t pcap_record_header_size = 16;
 inline constexpr std::uint32_t pcap_snaplen = 262144;
 
-// Writes the 24-octet classic pcap header (LINKTYPE_ETHERNET, microsecond resolution).
-bool write_file_header(byte_out& out);
+// Comments per packet and octets per comment are capped, so a block stays small whatever the
+// analysis says; what is cut is marked ("..." at the end, "(N more comments)").
+inline constexpr std::size_t max_comment_octets = 1024;
+inline constexpr std::size_t max_comments_per_packet = 16;
+
+// Octets of the file header: classic 24; pcapng the SHB and IDB.
+std::size_t file_header_size(pcap_format f) noexcept;
+// Writes the file header: the 24-octet classic pcap header (LINKTYPE_ETHERNET, microsecond
+// resolution) or, for pcapng, the Section Header Block and the one Interface Description Block.
+bool write_file_header(byte_out& out, pcap_format f = pcap_format::pcap);
+
+// `in` as pcapng comment text: valid UTF-8 (an invalid sequence becomes U+FFFD), control
+// characters other than tab and newline as spaces, at most max_comment_octets octets (cut at a
+// character boundary, "..." marks the cut). Any input is fine (a property test feeds this).
+std::string comment_text(std::string_view in);
+// One Enhanced Packet Block (interface 0) holding `frame`, with `comments` as opt_comment options
+// (each passed through comment_text; beyond max_comments_per_packet one "(N more comments)").
+void append_epb(std::string& out, std::int64_t ts_us, std::span<const std::uint8_t> frame,
+                std::span<const std::string> comments);
 
 // One TCP connection, as seen on the wire between `client` and `server`.
 struct tcp_leg {
@@ -54,9 +76,14 @@ struct tcp_leg {
   bool closed = false;
 };
 
-// Builds packets and writes them as pcap records. The payload buffer is reused.
+// Builds packets and writes them as pcap records or pcapng blocks. The payload buffer is reused.
 class packet_writer {
  public:
+  pcap_format format = pcap_format::pcap;
+  // pcapng: comments for the last data segment of the next data() call, or the first packet of
+  // the next fin() (then cleared). Ignored in classic pcap.
+  std::vector<std::string> comments;
+
   // Returns false on a write error. `written` counts octets handed to `out`.
   bool handshake(byte_out& out, tcp_leg& leg, std::int64_t ts_us, std::uint32_t isn_client,
                  std::uint32_t isn_server);
@@ -76,6 +103,8 @@ class packet_writer {
   bool packet(byte_out& out, tcp_leg& leg, int side, std::int64_t ts_us, std::uint8_t flags,
               std::span<const std::uint8_t> payload);
   std::vector<std::uint8_t> buf_;
+  std::string block_;
+  std::span<const std::string> comments_now_;  // for the next packet() only
 };
 
 // Follows PDU boundaries in one direction of a byte stream, across chunk boundaries. With

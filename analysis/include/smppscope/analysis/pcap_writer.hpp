@@ -3,8 +3,19 @@
 // handshake at session start, FIN/ACK at close, exact sequence/ack numbers and valid checksums.
 // One pcap record per relayed chunk (split only when a chunk exceeds one IP packet).
 //
-// Classic pcap format (LINKTYPE_ETHERNET, microsecond timestamps), written with stdio and
-// flushed after every batch, so a file in progress opens in Wireshark.
+// Classic pcap (LINKTYPE_ETHERNET, microsecond timestamps) by default, or pcapng, whose packets
+// carry what the analysis found as comments (frame.comment in Wireshark, listed in Expert Info):
+// response latency, alerts raised and cleared, profile lints, capture gaps ("lossy") and framing
+// breaks. Written with stdio and flushed after every batch, so a file in progress opens in
+// Wireshark.
+//
+// How comments meet their packets (pcapng only): the analyzer hands a record to its sinks before
+// it analyses it, so the writer holds back ONE record (copied; at most one relayed chunk) and
+// writes it when the next record comes or the batch ends; by then the observers and the analyzer
+// have said everything about it. It learns that as an observer (on_pdu: the response latency and
+// the PDU's lints through `annotate`) and from the event ring (alerts and gaps carrying the
+// record's timestamp). What belongs to no held record (alerts raised on a tick) waits, a few per
+// session, for the session's next packet or its FIN.
 #pragma once
 
 #include <atomic>
@@ -37,7 +48,12 @@ enum class pcap_legs : std::uint8_t {
 };
 std::optional<pcap_legs> parse_pcap_legs(std::string_view s) noexcept;  // "both"|"client"|"upstream"
 
-// Files: PREFIX-YYYYMMDD-HHMMSS-N.pcap (UTC), created mode 0600 with O_CREAT|O_EXCL|O_NOFOLLOW
+// The file format: classic pcap, or pcapng with per-packet comments.
+enum class pcap_format : std::uint8_t { pcap, pcapng };
+std::optional<pcap_format> parse_pcap_format(std::string_view s) noexcept;  // "pcap"|"pcapng"
+std::string_view pcap_format_extension(pcap_format f) noexcept;            // ".pcap"|".pcapng"
+
+// Files: PREFIX-YYYYMMDD-HHMMSS-N.pcap (.pcapng in that format; UTC), created mode 0600 with O_CREAT|O_EXCL|O_NOFOLLOW
 // in a directory created 0700 if missing; an existing file or symlink at a name is left untouched
 // and the next free N is taken. The directory policy (symlink or world-writable) is described in
 // src/detail/pcap_dir.hpp.
@@ -65,6 +81,10 @@ struct pcap_writer_options {
   std::int64_t retention_every_us = 60'000'000;  // how often the age limit is checked
   std::uint64_t resume_free_bytes = 1u << 20; // after ENOSPC/EDQUOT, retry once this much is free
   std::string file_prefix = "smppscope";      // smppscope-YYYYMMDD-HHMMSS-N.pcap (UTC)
+  pcap_format format = pcap_format::pcap;     // --pcap-format
+  // pcapng: where the PDUs' profile lints come from (the compliance checker); nullptr = none.
+  // Must outlive the writer.
+  const pdu_annotator* annotate = nullptr;
 };
 
 // "7d", "12h", "30m", "45s" or plain seconds ("3600"); nullopt when not a duration.
@@ -82,9 +102,11 @@ struct pcap_writer_stats {
   bool paused = false;
 };
 
-// A record_sink for the analyzer. All members except stats()/current_file() run on the
-// analysis thread. Never throws into the analysis loop: errors pause capture and are counted.
-class pcap_writer final : public record_sink {
+// A record_sink for the analyzer, and (for the comments of pcapng) an observer: register it
+// with add_observer() after the diagnostics and the compliance checker. All members except
+// stats()/current_file() run on the analysis thread. Never throws into the analysis loop:
+// errors pause capture and are counted.
+class pcap_writer final : public record_sink, public observer {
  public:
   // Throws std::runtime_error for a directory it cannot or will not use; a full disk at start
   // is not an error (capture starts paused).
@@ -96,6 +118,10 @@ class pcap_writer final : public record_sink {
   void on_record(const tap_record& r) override;
   void on_batch_end(std::int64_t now_us) override;  // flush, time rotation, retry after error
   void close();
+
+  // observer (pcapng comments; nothing to do for classic pcap)
+  void on_pdu(const pdu_info& p, analysis_context& ctx) override;
+  void on_tick(std::int64_t now_us, analysis_context& ctx) override;
 
   pcap_writer_stats stats() const noexcept;  // any thread
   std::filesystem::path current_file() const;  // any thread; empty when none is open
@@ -117,18 +143,23 @@ endpoints_lookup endpoints_from(const session_table& t);
 struct pcap_export_options {
   pcap_legs legs = pcap_legs::client;
   bool redact_passwords = true;
+  pcap_format format = pcap_format::pcap;
+  // pcapng: profile lints of the PDUs (render-time annotator); nullptr = none.
+  const pdu_annotator* annotate = nullptr;
 };
 
 // The same export written piecewise (GET /api/pcap streams it): header() once, add() each event
 // in id order as it is read, finish() for the FINs. Each call appends to `out`; the exporter
-// keeps only per-session TCP state, never the events.
+// keeps only per-session TCP state (and, for pcapng, a bounded comment state), never the events.
+// pcapng comments: feed the alert, alert_cleared, malformed and capture_gap events too (they go
+// on the session's next packet); pdu events give the response latency.
 class pcap_export {
  public:
   explicit pcap_export(endpoints_lookup lookup, pcap_export_options opt = {});
   ~pcap_export();
   pcap_export(const pcap_export&) = delete;
   pcap_export& operator=(const pcap_export&) = delete;
-  static void header(std::string& out);
+  static void header(std::string& out, pcap_format f = pcap_format::pcap);
   void add(const event& e, std::string& out);  // pdu events; others are skipped
   void finish(std::string& out);
 

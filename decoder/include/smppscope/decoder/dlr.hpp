@@ -1,6 +1,7 @@
 // Delivery receipts (SMPP v3.4 Appendix B): the `id:... sub:... dlvrd:... submit date:... done
 // date:... stat:... err:... text:...` text and the receipted_message_id / message_state /
 // network_error_code TLVs; the TLVs take precedence over the text. Views, no allocation.
+// Parsing and writing live together (the simulator writes its receipts with format_receipt).
 //
 // Text parsing is tolerant: keys are matched case-insensitively at the start or after white
 // space, in any order, each at most once ("submit_date" and "done_date" are accepted too); a
@@ -65,6 +66,34 @@ std::optional<delivery_receipt> parse_receipt_text(std::string_view text) noexce
 // message). nullopt when neither the TLVs (receipted_message_id or message_state) nor the text
 // make it a receipt.
 std::optional<delivery_receipt> parse_receipt(const pdu& p, std::string_view text) noexcept;
+
+// ---- writing receipts (the other direction of parse_receipt_text) ----
+// The stat of a receipt text for a state ("DELIVRD", "UNDELIV", ...); "" for a value outside the
+// enum.
+std::string_view receipt_stat(message_state s) noexcept;
+
+struct receipt_fields {
+  std::string_view id;
+  std::uint16_t sub = 1;
+  std::uint16_t dlvrd = 0;
+  std::string_view submit_date;  // YYMMDDhhmm (format_receipt_date)
+  std::string_view done_date;
+  message_state stat = message_state::delivered;
+  std::uint16_t err = 0;
+  std::string_view text;         // first characters of the message; may be empty
+};
+
+// Writes "id:... sub:001 dlvrd:001 submit date:... done date:... stat:DELIVRD err:000 text:..."
+// (text: left out when empty) into `out`; returns the octets written, or 0 when `out` is too
+// small. No allocation.
+std::size_t format_receipt(std::span<char> out, const receipt_fields& r) noexcept;
+// The same from a provider's template: {id} {sub} {dlvrd} {submit_date} {done_date} {stat} {err}
+// {text}, sub and dlvrd as 3 digits, err as `err_digits` (at least); an unknown {name} is copied
+// as it stands. Returns the octets written, or 0 when `out` is too small.
+std::size_t format_receipt(std::span<char> out, std::string_view tmpl, const receipt_fields& r,
+                           unsigned err_digits = 3) noexcept;
+// "YYMMDDhhmm" of a UTC time (seconds since the epoch) into out[0..10).
+void format_receipt_date(std::int64_t unix_seconds, std::span<char, 10> out) noexcept;
 
 // ---- message ids across sides (hex vs decimal, case, zero padding) ----
 // Trims spaces and NULs, lowercases, drops leading zeros ("000" -> "0"). Writes into `buf`;

@@ -1,6 +1,6 @@
-// Delivery receipts as the simulator writes them: the final states, the weighted mix it draws
-// them from, and the receipt text of SMPP v3.4 Appendix B. (Reading receipts is the decoder's
-// job: smppscope/decoder/dlr.hpp.)
+// Delivery receipts as the simulator writes them: the final states and the weighted mix it draws
+// them from. (Writing and reading the receipt text of SMPP v3.4 Appendix B is the decoder's job:
+// smppscope/decoder/dlr.hpp.)
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "smppscope/decoder/dlr.hpp"
 
 namespace smppscope::sim {
 
@@ -47,22 +49,13 @@ class dlr_schedule {
   std::vector<std::uint8_t> cycle_;  // index into mix_
 };
 
-struct receipt_fields {
-  std::string_view id;
-  std::uint16_t sub = 1;
-  std::uint16_t dlvrd = 0;
-  std::string_view submit_date;  // YYMMDDhhmm
-  std::string_view done_date;
-  std::string_view stat;         // "DELIVRD"
-  std::uint16_t err = 0;
-  std::string_view text;         // first characters of the message; may be empty
-};
-
-// Writes "id:... sub:001 dlvrd:001 submit date:... done date:... stat:DELIVRD err:000 text:..."
-// into `out`; returns the octets written, or 0 when `out` is too small. No allocation.
-std::size_t format_receipt(std::span<char> out, const receipt_fields& r) noexcept;
-
-// "YYMMDDhhmm" of a UTC time (seconds since the epoch) into out[0..10).
-void format_receipt_date(std::int64_t unix_seconds, std::span<char, 10> out) noexcept;
+// Receipt text is written by the decoder, beside its parser (smppscope/decoder/dlr.hpp):
+// receipt_fields (its stat a decoder::message_state: message_state_of(dlr_state)), format_receipt
+// (standard or from a provider template) and format_receipt_date.
+using decoder::format_receipt;
+using decoder::format_receipt_date;
+using decoder::receipt_fields;
+// The decoder's state for one of ours.
+decoder::message_state receipt_state(dlr_state s) noexcept;
 
 }  // namespace smppscope::sim

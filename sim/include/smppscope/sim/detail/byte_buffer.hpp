@@ -7,6 +7,8 @@
 #include <span>
 #include <utility>
 
+#include "smppscope/decoder/wire.hpp"
+
 namespace smppscope::sim::detail {
 
 class byte_buffer {
@@ -66,14 +68,8 @@ class byte_buffer {
   std::size_t cap_ = 0;
 };
 
-inline void put_be32(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-inline std::uint32_t get_be32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
+// Network byte order is spelled out once, in the decoder.
+constexpr auto put_be32 = decoder::wire::put32;
+constexpr auto get_be32 = decoder::wire::get32;
 
 }  // namespace smppscope::sim::detail
