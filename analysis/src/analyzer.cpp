@@ -292,7 +292,7 @@ void analyzer::frame_data(const tap_record& r, void* session) {
         const decoder::decode_error err = decoder::decode(frame, p);
         if (err) bump(c_.decode_errors);
         const std::uint64_t id = ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame);
-        sessions_.on_pdu(r.session, r.dir, p, !err);
+        sessions_.on_pdu(r.session, r.dir, p, !err, r.ts_us);
         if (!observers_.empty()) {
           const pdu_info info{r.session, r.dir, r.ts_us, &p, err ? &err : nullptr, frame, id};
           for (observer* o : observers_) o->on_pdu(info, *this);

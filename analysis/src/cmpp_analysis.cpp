@@ -49,7 +49,7 @@ bool on_cmpp_frame(session_protocol& sp, std::uint64_t session, direction d, std
   const bool ok = !cmpp::decode(frame, v, p);
   ring.append(event_type::pdu, session, d, ts_us, frame, cmpp::version_byte(v));
   report_protocol(sp, session, sessions);
-  sessions.on_cmpp_pdu(session, d, p, ok);
+  sessions.on_cmpp_pdu(session, d, p, ok, ts_us);
   return ok;
 }
 

@@ -126,6 +126,8 @@ class diagnostics final : public observer, public metrics_source {
                        analysis_context& ctx);
   void handle_bind_response(session& s, direction req_dir, const decoder::pdu& p,
                             std::uint32_t request_id, std::int64_t ts, analysis_context& ctx);
+  void track_submit(session& s, std::string_view message_id, std::int64_t sent_us,
+                    std::uint8_t registered_delivery);
   void handle_receipt(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
                       analysis_context& ctx);
   void handle_congestion(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
@@ -141,8 +143,9 @@ class diagnostics final : public observer, public metrics_source {
   void update_outstanding(session& s, direction d, std::int64_t ts, analysis_context& ctx);
   // The answers to req_dir's requests may be in octets never framed: they become "unknown".
   void forget_answers(session& s, direction req_dir, std::int64_t ts, analysis_context& ctx);
-  void roll_second(session& s, std::int64_t ts);
-  void publish_summary(session& s);
+  void roll_second(session& s, std::int64_t ts, analysis_context& ctx);
+  // Reads the bind state from the session table (its one owner).
+  void publish_summary(session& s, analysis_context& ctx);
 
   // Alerts: per kind and (for directional kinds) per direction; the session's alert message joins
   // the active directions. Every alert names the side at fault and the direction concerned
