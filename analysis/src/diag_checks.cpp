@@ -7,13 +7,14 @@ using namespace state;
 
 void diagnostics::check_session(session& s, std::int64_t now, analysis_context& ctx) {
   roll_second(s, now, ctx);
+  const diag_options& o = opts(s);
   const bind_view b = ctx.sessions().bind_state(s.id).value_or(bind_view{});
   for (int r = 0; r < 2; ++r) {
     const direction rd = dir_of(r);
     direction_state& ds = s.dir[r];
     check_timeouts(s, rd, false, now, ctx);
     check_timeouts(s, rd, true, now, ctx);
-    while (!ds.unknown.t.empty() && now - ds.unknown.t[ds.unknown.t.front()].value.sent_us >= opt_.request_expiry_us)
+    while (!ds.unknown.t.empty() && now - ds.unknown.t[ds.unknown.t.front()].value.sent_us >= o.request_expiry_us)
       ds.unknown.erase(ds.unknown.t.front());
 
     // window_full: at the window and the oldest request has been waiting for window_stall.
@@ -35,17 +36,17 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
       msg += " has not answered ";
       append_int(msg, n);
       msg += ' ';
-      msg += same && cmd ? decoder::command_name(cmd) : std::string_view("requests");
+      msg += same && cmd ? command_label(s, cmd) : std::string_view("requests");
       msg += " for ";
       append_seconds(msg, now - oldest);
       msg += " s - window full (";
       append_int(msg, n);
       msg += '/';
-      append_int(msg, opt_.window);
+      append_int(msg, o.window);
       msg += ')';
       std::string extra;
       member_int(extra, "outstanding", n, false);
-      member_int(extra, "window", opt_.window);
+      member_int(extra, "window", o.window);
       detail::member_double(extra, "oldest_wait_s", static_cast<double>(now - oldest) / 1e6);
       raise(s, alert_kind::window_full, rd, blame::receiver_of(rd), std::move(msg), std::move(extra), now, ctx,
             true);
@@ -57,7 +58,7 @@ void diagnostics::check_session(session& s, std::int64_t now, analysis_context& 
     if (b.bound() && !s.blind[r]) {  // a blind direction is not silent
       // Peers that agreed on a slow enquire_link (120 s is common) are quiet that long by design.
       const std::int64_t el = std::max(s.dir[0].enquire_interval_us, s.dir[1].enquire_interval_us);
-      const std::int64_t limit = std::max(opt_.silence_us, el + el / 2);
+      const std::int64_t limit = std::max(o.silence_us, el + el / 2);
       const std::int64_t last = std::max(ds.last_pdu_us, b.bound_since_us);
       if (now - last >= limit &&
           (!si.on[r] || now - si.last_update_us >= opt_.alert_update_us)) {

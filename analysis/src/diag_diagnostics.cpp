@@ -11,6 +11,7 @@ using namespace state;
 
 diagnostics::diagnostics(diag_options opt, alert_logger log)
     : opt_(opt),
+      cmpp_opt_(for_cmpp(opt)),
       log_(log ? std::move(log) : null_alert_logger()),
       dlr_(std::make_unique<dlr_state>(opt.max_dlr_pending)),
       c_(std::make_unique<counters>()),
@@ -133,41 +134,51 @@ void diagnostics::forget_answers(session& s, direction req_dir, std::int64_t ts,
   update_outstanding(s, req_dir, ts, ctx);  // overdue/enquire alerts clear on the next check
 }
 
+// Every framed PDU, either protocol: the per-second count and the end of any silence.
+void diagnostics::note_pdu(session& s, direction d, std::int64_t ts, analysis_context& ctx) {
+  roll_second(s, ts, ctx);
+  ++s.acc.pdus[ix(d)];
+  s.dir[ix(d)].last_pdu_us = ts;
+  if (s.slot(alert_kind::silence).on[ix(d)]) clear(s, alert_kind::silence, d, ts, ctx);
+}
+
+bool diagnostics::malformed_due(session& s, std::int64_t ts) {
+  ++s.malformed;
+  bump(c_->malformed);
+  alert_slot& a = s.slot(alert_kind::malformed);
+  ++a.count;
+  a.last_cause_us = ts;
+  return !s.out_of_sync && (!a.any() || ts - a.last_update_us >= opt_.alert_update_us);
+}
+
+void diagnostics::raise_malformed(session& s, direction d, std::string_view what, std::uint32_t seq,
+                                  std::int64_t ts, analysis_context& ctx) {
+  alert_slot& a = s.slot(alert_kind::malformed);
+  std::string msg;
+  append_int(msg, a.any() ? a.count : 1);
+  msg += " malformed PDU(s); last from the ";
+  msg += sender_name(d);
+  msg += ": ";
+  msg += what;
+  msg += " (seq ";
+  append_int(msg, seq);
+  msg += ')';
+  std::string extra = "\"count\":";
+  append_int(extra, a.any() ? a.count : 1);
+  if (!a.any()) a.count = 1;
+  raise(s, alert_kind::malformed, std::nullopt, blame::sender_of(d), std::move(msg), std::move(extra), ts, ctx,
+        true);
+}
+
 void diagnostics::on_pdu(const pdu_info& i, analysis_context& ctx) {
+  if (i.cmpp) return on_cmpp_pdu(i, ctx);
   if (!i.pdu) return;
   const decoder::pdu& p = *i.pdu;
   session& s = session_for(i.session, i.ts_us, ctx);
   const direction d = i.dir;
   const std::int64_t ts = i.ts_us;
-  roll_second(s, ts, ctx);
-  direction_state& ds = s.dir[ix(d)];
-  ++s.acc.pdus[ix(d)];
-  ds.last_pdu_us = ts;
-  if (s.slot(alert_kind::silence).on[ix(d)]) clear(s, alert_kind::silence, d, ts, ctx);
-
-  if (i.error) {
-    ++s.malformed;
-    bump(c_->malformed);
-    alert_slot& a = s.slot(alert_kind::malformed);
-    ++a.count;
-    a.last_cause_us = ts;
-    if (!s.out_of_sync && (!a.any() || ts - a.last_update_us >= opt_.alert_update_us)) {
-      std::string msg;
-      append_int(msg, a.any() ? a.count : 1);
-      msg += " malformed PDU(s); last from the ";
-      msg += sender_name(d);
-      msg += ": ";
-      msg += i.error->message(p);
-      msg += " (seq ";
-      append_int(msg, p.hdr.sequence_number);
-      msg += ')';
-      std::string extra = "\"count\":";
-      append_int(extra, a.any() ? a.count : 1);
-      if (!a.any()) a.count = 1;
-      raise(s, alert_kind::malformed, std::nullopt, blame::sender_of(d), std::move(msg), std::move(extra), ts,
-            ctx, true);
-    }
-  }
+  note_pdu(s, d, ts, ctx);
+  if (i.error && malformed_due(s, ts)) raise_malformed(s, d, i.error->message(p), p.hdr.sequence_number, ts, ctx);
 
   const std::uint32_t cmd = p.hdr.command_id;
   if (decoder::is_response(cmd)) {

@@ -54,13 +54,19 @@ void diagnostics::handle_receipt(session& s, direction d, const decoder::pdu& p,
   (void)ctx;
   const auto rc = find_receipt(p);
   if (!rc) return;
-  const message_id_keys keys = keys_of_message_id(rc->id);
+  match_receipt(s, d, rc->id, rc->intermediate, ts);
+}
+
+// A receipt's message id: matched to a pending submit, else held for the grace period (its
+// submit's answer may still be on its way), then counted as unmatched by check_dlr().
+void diagnostics::match_receipt(session& s, direction d, std::string_view id, bool intermediate, std::int64_t ts) {
+  const message_id_keys keys = keys_of_message_id(id);
   auto& pend = dlr_->pendings;
   for (std::uint8_t k = 0; k < keys.count; ++k) {
     const std::uint32_t at = pend.find(keys.key[k]);
     if (at == pend.npos) continue;
     c_->receipt.add(std::max<std::int64_t>(0, ts - pend[at].value.submit_us));
-    if (rc->intermediate) {
+    if (intermediate) {
       bump(c_->dlr_intermediate);
       return;
     }
@@ -84,9 +90,9 @@ void diagnostics::handle_receipt(session& s, direction d, const decoder::pdu& p,
   e.ts_us = ts;
   e.session = s.id;
   e.dir = d;
-  e.intermediate = rc->intermediate;
-  e.id_len = static_cast<std::uint8_t>(std::min(rc->id.size(), sizeof e.id));
-  std::memcpy(e.id, rc->id.data(), e.id_len);
+  e.intermediate = intermediate;
+  e.id_len = static_cast<std::uint8_t>(std::min(id.size(), sizeof e.id));
+  std::memcpy(e.id, id.data(), e.id_len);
   early.push_back(keys.key[0], e);
 }
 

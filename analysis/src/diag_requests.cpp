@@ -11,24 +11,32 @@ void diagnostics::handle_request(session& s, direction d, const decoder::pdu& p,
                                  analysis_context& ctx) {
   const std::uint32_t cmd = p.hdr.command_id;
   if (!expects_response(cmd)) return;
+  std::uint8_t registered_delivery = 0;
+  if (cmd == id_of(command_id::submit_sm) || cmd == id_of(command_id::data_sm)) {
+    if (const decoder::field_value* rd = p.field("registered_delivery"))
+      registered_delivery = static_cast<std::uint8_t>(rd->integer);
+  }
+  track_request(s, d, {cmd, p.hdr.sequence_number, cmd == id_of(command_id::enquire_link), is_submit(cmd), registered_delivery},
+                ts, ctx);
+}
+
+void diagnostics::track_request(session& s, direction d, const request_facts& f, std::int64_t ts,
+                                analysis_context& ctx) {
+  const std::uint32_t cmd = f.command;
   direction_state& ds = s.dir[ix(d)];
   ++ds.requests;
   bump(c_->requests[ix(d)]);
-  const bool enquire = cmd == id_of(command_id::enquire_link);
+  const bool enquire = f.keepalive;
   if (enquire) {
     if (ds.last_enquire_us) ds.enquire_interval_us = ts - ds.last_enquire_us;
     ds.last_enquire_us = ts;
     ++ds.enquire_links;
     ++s.acc.enquire_links[ix(d)];
   }
-  if (is_submit(cmd)) ++s.acc.submits[ix(d)];
+  if (f.submit) ++s.acc.submits[ix(d)];
 
-  request_entry e{ts, cmd, 0, false};
-  if (cmd == id_of(command_id::submit_sm) || cmd == id_of(command_id::data_sm)) {
-    if (const decoder::field_value* rd = p.field("registered_delivery"))
-      e.registered_delivery = static_cast<std::uint8_t>(rd->integer);
-  }
-  const std::uint32_t seq = p.hdr.sequence_number;
+  request_entry e{ts, cmd, f.registered_delivery, false, enquire};
+  const std::uint32_t seq = f.seq;
   for (request_list* l : {&ds.main, &ds.enquire, &ds.unknown}) {
     const std::uint32_t old = l->t.find(seq);
     if (old == l->t.npos) continue;
@@ -55,12 +63,39 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
                                   std::int64_t ts, analysis_context& ctx) {
   const std::uint32_t cmd = p.hdr.command_id;
   const std::uint32_t status = p.hdr.command_status;
-  const std::uint32_t seq = p.hdr.sequence_number;
+  request_entry e;
+  if (!match_response(s, req_dir, cmd, p.hdr.sequence_number, cmd == id_of(command_id::enquire_link_resp),
+                      status != 0, ts, ctx, e)) {
+    const std::uint32_t req = cmd & ~decoder::response_bit;
+    if (is_bind(req)) handle_bind_response(s, req_dir, p, req, ts, ctx);
+  } else if (is_bind(e.command)) {
+    handle_bind_response(s, req_dir, p, e.command, ts, ctx);
+  } else if (is_submit(e.command) && status == 0) {
+    ++s.acc.accepted_submits[ix(req_dir)];
+    if (const auto mid = p.message_id(); mid && e.command != id_of(command_id::submit_multi))
+      track_submit(s, *mid, e.sent_us, e.registered_delivery);
+  }
+  if (status == status_throttled || status == status_queue_full)
+    note_throttled_response(s, req_dir, decoder::status_name(status), ts, ctx);
+}
+
+void diagnostics::note_throttled_response(session& s, direction req_dir, std::string_view why, std::int64_t ts,
+                                          analysis_context& ctx) {
+  const int r = ix(req_dir);
+  ++s.dir[r].throttled;
+  bump(c_->throttled[r]);
+  ++s.acc.throttled[r];
+  note_throttle(s, req_dir, ts, why, ctx);
+}
+
+bool diagnostics::match_response(session& s, direction req_dir, std::uint32_t cmd, std::uint32_t seq,
+                                 bool keepalive, bool error, std::int64_t ts, analysis_context& ctx,
+                                 request_entry& matched) {
   const int r = ix(req_dir);
   direction_state& ds = s.dir[r];
 
   request_list* lists[3] = {&ds.main, &ds.enquire, &ds.unknown};
-  if (cmd == id_of(command_id::enquire_link_resp)) std::swap(lists[0], lists[1]);
+  if (keepalive) std::swap(lists[0], lists[1]);
   request_list* l = nullptr;
   std::uint32_t at = ordered_table<request_entry>::npos;
   for (request_list* c : lists) {
@@ -86,7 +121,7 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
       std::string msg;
       append_int(msg, a.count);
       msg += " response(s) matched no outstanding request; last: ";
-      msg += decoder::command_name(cmd);
+      msg += command_label(s, cmd);
       msg += " (seq ";
       append_int(msg, seq);
       msg += ") from the ";
@@ -94,22 +129,22 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
       std::string extra = "\"count\":";
       append_int(extra, a.count);
       member_int(extra, "sequence_number", seq);
-      member_str(extra, "command", decoder::command_name(cmd));
+      member_str(extra, "command", command_label(s, cmd));
       raise(s, alert_kind::unmatched_response, std::nullopt, blame::receiver_of(req_dir), std::move(msg),
             std::move(extra), ts, ctx, true);
     }
-    const std::uint32_t req = cmd & ~decoder::response_bit;
-    if (is_bind(req)) handle_bind_response(s, req_dir, p, req, ts, ctx);
-  } else {
+    return false;
+  }
+  {
     const request_entry e = l->t[at].value;
     const std::int64_t latency = std::max<std::int64_t>(0, ts - e.sent_us);
-    c_->latency[tracked_command_index(e.command)][r].add(latency);
+    c_->latency[tracked_command_index(e.command, s.cmpp)][r].add(latency);
     ds.latency.add(latency);
     ds.second_latency.add(latency);
     ++ds.matched;
     bump(c_->matched[r]);
     ++s.acc.responses[r];
-    if (status != 0) ++s.acc.errors[r];
+    if (error) ++s.acc.errors[r];
     if (e.timed_out) {
       ++ds.late;
       bump(c_->late[r]);
@@ -121,26 +156,13 @@ void diagnostics::handle_response(session& s, direction req_dir, const decoder::
     // those expire after request_expiry and clear it then.)
     if (s.slot(alert_kind::response_timeout).on[r] && l == &ds.main && l->timed_out == 0)
       clear(s, alert_kind::response_timeout, req_dir, ts, ctx);
-    if (e.command == id_of(command_id::enquire_link)) {
+    if (e.keepalive) {
       ds.enquire_rtt_us = latency;
       if (s.slot(alert_kind::enquire_link_timeout).on[r])
         clear(s, alert_kind::enquire_link_timeout, req_dir, ts, ctx);
     }
-    if (is_bind(e.command)) {
-      handle_bind_response(s, req_dir, p, e.command, ts, ctx);
-    } else if (is_submit(e.command) && status == 0) {
-      ++s.acc.accepted_submits[r];
-      if (const auto mid = p.message_id(); mid && e.command != id_of(command_id::submit_multi))
-        track_submit(s, *mid, e.sent_us, e.registered_delivery);
-    }
-  }
-
-  if (status == status_throttled || status == status_queue_full) {
-    ++ds.throttled;
-    bump(c_->throttled[r]);
-    ++s.acc.throttled[r];
-    std::string why(decoder::status_name(status));
-    note_throttle(s, req_dir, ts, why, ctx);
+    matched = e;
+    return true;
   }
 }
 
@@ -155,7 +177,7 @@ void diagnostics::update_outstanding(session& s, direction d, std::int64_t ts, a
   ds.high_water = std::max(ds.high_water, n);
   s.acc.outstanding[ix(d)] = std::max(s.acc.outstanding[ix(d)], n);
   ctx.set_outstanding(s.id, d, n);
-  if (n >= opt_.window) {
+  if (n >= opts(s).window) {
     if (!ds.at_window) {
       ds.at_window = true;
       ds.at_window_since = ts;
@@ -172,7 +194,8 @@ void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, st
                                  analysis_context& ctx) {
   direction_state& ds = s.dir[ix(req_dir)];
   request_list& l = enquire ? ds.enquire : ds.main;
-  const std::int64_t limit = enquire ? opt_.enquire_link_timeout_us : opt_.response_timeout_us;
+  const diag_options& o = opts(s);
+  const std::int64_t limit = enquire ? o.enquire_link_timeout_us : o.response_timeout_us;
   std::uint32_t newly = 0;
   while (l.cursor != l.t.npos && now - l.t[l.cursor].value.sent_us >= limit) {
     l.t[l.cursor].value.timed_out = true;
@@ -195,7 +218,7 @@ void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, st
       msg += sender_name(req_dir);
       msg += "'s ";
     }
-    msg += decoder::command_name(first.command);
+    msg += command_label(s, first.command);
     msg += " (seq ";
     append_int(msg, first_seq);
     msg += ") within ";
@@ -207,7 +230,7 @@ void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, st
       msg += " requests overdue)";
     }
     std::string extra;
-    member_str(extra, "command", decoder::command_name(first.command), false);
+    member_str(extra, "command", command_label(s, first.command), false);
     member_int(extra, "sequence_number", first_seq);
     member_int(extra, "overdue", l.timed_out);
     detail::member_double(extra, "timeout_s", static_cast<double>(limit) / 1e6);
@@ -219,7 +242,7 @@ void diagnostics::check_timeouts(session& s, direction req_dir, bool enquire, st
   while (!l.t.empty()) {
     const std::uint32_t f = l.t.front();
     const request_entry& e = l.t[f].value;
-    if (!e.timed_out || now - e.sent_us < opt_.request_expiry_us) break;
+    if (!e.timed_out || now - e.sent_us < o.request_expiry_us) break;
     l.erase(f);
     ++ds.expired;
     bump(c_->expired[ix(req_dir)]);

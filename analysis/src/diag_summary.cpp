@@ -46,14 +46,22 @@ void diagnostics::publish_summary(session& s, analysis_context& ctx) {
        : b.binding                                 ? "binding"
                                                    : "unbound";
   j += '"';
-  if (b.bind_command) member_str(j, "bind", decoder::command_name(b.bind_command));
+  if (b.bind_command) member_str(j, "bind", command_label(s, b.bind_command));
   if (b.bind_status) {
     member_int(j, "bind_status", *b.bind_status);
-    member_str(j, "bind_status_name", decoder::status_name(*b.bind_status));
+    member_str(j, "bind_status_name", s.cmpp ? decoder::cmpp::code_name(decoder::cmpp::code_table::connect_status,
+                                                                       *b.bind_status, s.cmpp_version)
+                                              : decoder::status_name(*b.bind_status));
   }
   if (b.interface_version) member_int(j, "interface_version", unsigned(*b.interface_version));
   if (b.sc_interface_version) member_int(j, "sc_interface_version", unsigned(*b.sc_interface_version));
-  member_int(j, "window", opt_.window);
+  member_int(j, "window", opts(s).window);
+  if (s.cmpp) {
+    member_str(j, "protocol", "cmpp");
+    if (s.cmpp_requested_version) member_int(j, "cmpp_requested_version", unsigned(*s.cmpp_requested_version));
+    if (s.cmpp_answered_version) member_int(j, "cmpp_answered_version", unsigned(*s.cmpp_answered_version));
+    if (s.cmpp_auth) member_str(j, "cmpp_auth", *s.cmpp_auth);
+  }
   member_int(j, "malformed", s.malformed);
   for (int d = 0; d < 2; ++d) {
     const direction_state& ds = s.dir[d];

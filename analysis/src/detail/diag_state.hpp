@@ -29,6 +29,7 @@
 #include "smppscope/analysis/diag/detail/json_out.hpp"
 #include "smppscope/analysis/diag/detail/ordered_table.hpp"
 #include "smppscope/analysis/diag/timeline.hpp"
+#include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/decoder/pdu.hpp"
 
 namespace smppscope::analysis::diag {
@@ -95,6 +96,7 @@ struct request_entry {
   std::uint32_t command = 0;
   std::uint8_t registered_delivery = 0;
   bool timed_out = false;
+  bool keepalive = false;  // enquire_link / CMPP_ACTIVE_TEST
 };
 
 // One class of requests in one direction, in send order. `cursor` is the oldest entry not yet
@@ -217,6 +219,19 @@ struct diagnostics::session {
       : id(i), dir{state::direction_state(o.max_outstanding), state::direction_state(o.max_outstanding)} {}
   std::uint64_t id;
   state::direction_state dir[2];
+  // CMPP (decided by the analyzer from the first PDU): command ids and codes are CMPP's.
+  bool cmpp = false;
+  decoder::cmpp::version cmpp_version = decoder::cmpp::version::v30;
+  std::optional<std::uint8_t> cmpp_requested_version;  // CONNECT Version
+  std::optional<std::uint8_t> cmpp_answered_version;   // CONNECT_RESP Version
+  std::optional<std::string_view> cmpp_auth;           // "ok" / "mismatch" / "no_secret" (static strings)
+  // What the CONNECT_RESP check needs from the CONNECT it answers.
+  struct connect_copy {
+    bool seen = false;
+    bool source_ok = false;  // AuthenticatorSource matched the configured secret
+    std::string source_addr;
+    std::array<std::uint8_t, 16> authenticator_source{};
+  } connect;
   bool out_of_sync = false;     // a direction is out of sync after a bad header
   bool broken[2] = {false, false};  // per direction: after a bad header, until it resyncs
   bool blind[2] = {false, false};   // per direction: not framed now (bad header or capture gap)
@@ -252,5 +267,13 @@ struct diagnostics::dlr_state {
   state::ordered_table<pending> pendings;
   state::ordered_table<early> earlies;
 };
+
+inline const diag_options& diagnostics::opts(const session& s) const noexcept {
+  return s.cmpp ? cmpp_opt_ : opt_;
+}
+
+inline std::string_view diagnostics::command_label(const session& s, std::uint32_t id) noexcept {
+  return s.cmpp ? decoder::cmpp::command_name(id, s.cmpp_version) : decoder::command_name(id);
+}
 
 }  // namespace smppscope::analysis::diag
