@@ -33,7 +33,8 @@ std::vector<std::string> commands_of(std::uint16_t port, const std::string& quer
   EXPECT_EQ(r.status, 200) << r.body;
   std::vector<std::string> out;
   if (r.status != 200) return out;
-  for (const auto& v : json::parse(r.body).as_array()) out.emplace_back(v.at("command").as_string());
+  const json::value events = json::parse(r.body);
+  for (const auto& v : events.as_array()) out.emplace_back(v.at("command").as_string());
   return out;
 }
 
@@ -49,7 +50,9 @@ TEST(web_cmpp_filter, command_names_match_only_their_protocol_numbers_match_eith
   rig.send(2, sc::direction::esme_to_smsc,
            cmpp::pdu_builder(cmpp::command_id::connect, cmpp::version::v30, 1)
                .set("Source_Addr", "901234")
+               .set_bytes("AuthenticatorSource", bytes(16, 0x5A))
                .set("Version", 0x30)
+               .set("Timestamp", 1122134530u)  // a plausible MMDDHHMMSS: told apart from an SMPP bind
                .bytes());
   rig.send(2, sc::direction::smsc_to_esme,
            cmpp::pdu_builder(cmpp::command_id::connect_resp, cmpp::version::v30, 1).set("Version", 0x30).bytes());
