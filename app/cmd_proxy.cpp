@@ -348,6 +348,7 @@ command_runner add_proxy_command(CLI::App& app) {
   cmd->add_option("--tap-mb", cli->tap_mb, "MiB queued per relay thread for analysis before dropping")->capture_default_str()->group(cap);
 
   add_diag_options(*cmd, cli->diag);
+  add_cmpp_secret_options(*cmd, cli->diag);
   add_profile_options(*cmd, cli->profile, "check every session against this provider's rules");
   add_web_options(*cmd, cli->web);
 

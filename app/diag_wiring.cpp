@@ -1,7 +1,11 @@
 #include "diag_wiring.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -107,14 +111,63 @@ void add_diag_options(CLI::App& cmd, diag_cli_options& out) {
   cmd.add_flag_function("--no-alert-log", [&out](std::int64_t) { out.log_alerts = false; },
                "do not write a stderr line per alert raise / clear")
       ->group(group);
+  // CMPP sessions take the specification's figures for these unless they are given.
+  cmd.get_option("--window")->each([&o](const std::string&) { o.window_given = true; });
+  cmd.get_option("--enquire-link-timeout")->each([&o](const std::string&) { o.enquire_link_timeout_given = true; });
+  cmd.get_option("--silence")->each([&o](const std::string&) { o.silence_given = true; });
   for (const char* name : {"--window-stall", "--response-timeout", "--enquire-link-timeout", "--silence",
                            "--request-expiry", "--alert-quiet", "--dlr-timeout", "--dlr-grace",
                            "--concat-timeout"})
     cmd.get_option(name)->group(group);
 }
 
+void add_cmpp_secret_options(CLI::App& cmd, diag_cli_options& out) {
+  cmd.add_option("--cmpp-secret", out.cmpp_secrets,
+                 "CMPP shared secret of a Source_Addr, to check CONNECT's authenticators (repeatable; never shown)")
+      ->type_name("SOURCE_ADDR:SECRET")
+      ->group("Diagnostics");
+  cmd.add_option("--cmpp-secret-file", out.cmpp_secret_file,
+                 "file of SOURCE_ADDR:SECRET lines (not readable by others)")
+      ->type_name("FILE")
+      ->group("Diagnostics");
+}
+
+namespace {
+
+// "SOURCE_ADDR:SECRET": Source_Addr is at most 6 characters (CMPP_CONNECT), the secret may hold ':'.
+void add_secret(std::map<std::string, std::string, std::less<>>& out, std::string_view line, const std::string& where) {
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 6 || colon + 1 == line.size())
+    throw std::invalid_argument(where + " must be SOURCE_ADDR:SECRET (Source_Addr of 1 to 6 characters)");
+  out.insert_or_assign(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
+}
+
+void read_secret_file(std::map<std::string, std::string, std::less<>>& out, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::invalid_argument("--cmpp-secret-file: cannot read " + path);
+  if (st.st_mode & (S_IROTH | S_IWOTH))
+    throw std::invalid_argument("--cmpp-secret-file " + path + " is readable by others: chmod o-rw it");
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("--cmpp-secret-file: cannot read " + path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.front() == '#') continue;
+    add_secret(out, line, "--cmpp-secret-file " + path + ": line " + std::to_string(n));
+  }
+}
+
+}  // namespace
+
 analysis::diag::diag_options resolve_diag_options(const diag_cli_options& cli) {
   analysis::diag::diag_options o = cli.opt;
+  o.request_expiry_given = cli.request_expiry_given;
+  if (!cli.cmpp_secrets.empty() || !cli.cmpp_secret_file.empty()) {
+    auto secrets = std::make_shared<std::map<std::string, std::string, std::less<>>>();
+    if (!cli.cmpp_secret_file.empty()) read_secret_file(*secrets, cli.cmpp_secret_file);
+    for (const std::string& s : cli.cmpp_secrets) add_secret(*secrets, s, "--cmpp-secret");
+    o.cmpp_secrets = std::move(secrets);
+  }
   if (!cli.request_expiry_given)
     o.request_expiry_us = std::max<std::int64_t>(
         60'000'000, 2 * std::max(o.response_timeout_us, o.enquire_link_timeout_us));

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -21,10 +23,15 @@ struct diag_cli_options {
   analysis::diag::diag_options opt;
   bool request_expiry_given = false;  // else derived from the timeouts
   bool log_alerts = true;             // one stderr line per alert raise / clear
+  std::vector<std::string> cmpp_secrets;  // --cmpp-secret SOURCE_ADDR:SECRET
+  std::string cmpp_secret_file;           // --cmpp-secret-file (lines SOURCE_ADDR:SECRET)
 };
 
 // Registers the flags (times in seconds) on `cmd`, writing into `out`.
 void add_diag_options(CLI::App& cmd, diag_cli_options& out);
+// --cmpp-secret (repeatable) and --cmpp-secret-file: CMPP shared secrets the analysis checks
+// CONNECT's authenticators with (proxy only).
+void add_cmpp_secret_options(CLI::App& cmd, diag_cli_options& out);
 
 // The options as they will be used: derived defaults filled in, then validated.
 // Throws std::invalid_argument with one line naming the flag.

@@ -298,14 +298,24 @@ void analyzer::frame_data(const tap_record& r, void* session) {
       [&](std::span<const std::uint8_t> frame) {
         bump(c_.pdus);
         if (s->proto.is_cmpp()) {
-          if (!detail::on_cmpp_frame(s->proto, r.session, r.dir, r.ts_us, frame, ring_, sessions_)) bump(c_.decode_errors);
+          decoder::cmpp::pdu cp;
+          decoder::cmpp::decode_error cerr;
+          std::uint64_t id = 0;
+          if (!detail::on_cmpp_frame(s->proto, r.session, r.dir, r.ts_us, frame, ring_, sessions_, cp, cerr, id))
+            bump(c_.decode_errors);
+          if (!observers_.empty()) {
+            pdu_info info{r.session, r.dir, r.ts_us, nullptr, nullptr, frame, id};
+            info.cmpp = &cp;
+            info.cmpp_error = cerr ? &cerr : nullptr;
+            for (observer* o : observers_) o->on_pdu(info, *this);
+          }
           return;
         }
         decoder::pdu p;
         const decoder::decode_error err = decoder::decode(frame, p);
         if (err) bump(c_.decode_errors);
         const std::uint64_t id = opt_.ring_pdus ? ring_.append(event_type::pdu, r.session, r.dir, r.ts_us, frame) : 0;
-        sessions_.on_pdu(r.session, r.dir, p, !err);
+        sessions_.on_pdu(r.session, r.dir, p, !err, r.ts_us);
         if (!observers_.empty()) {
           const pdu_info info{r.session, r.dir, r.ts_us, &p, err ? &err : nullptr, frame, id};
           for (observer* o : observers_) o->on_pdu(info, *this);

@@ -43,13 +43,14 @@ void report_protocol(session_protocol& sp, std::uint64_t session, session_table&
 }
 
 bool on_cmpp_frame(session_protocol& sp, std::uint64_t session, direction d, std::int64_t ts_us,
-                   std::span<const std::uint8_t> frame, event_ring& ring, session_table& sessions) {
+                   std::span<const std::uint8_t> frame, event_ring& ring, session_table& sessions,
+                   cmpp::pdu& p, cmpp::decode_error& err, std::uint64_t& event_id) {
   const cmpp::version v = sp.cmpp_version.observe(frame);
-  cmpp::pdu p;
-  const bool ok = !cmpp::decode(frame, v, p);
-  ring.append(event_type::pdu, session, d, ts_us, frame, cmpp::version_byte(v));
+  err = cmpp::decode(frame, v, p);
+  const bool ok = !err;
+  event_id = ring.append(event_type::pdu, session, d, ts_us, frame, cmpp::version_byte(v));
   report_protocol(sp, session, sessions);
-  sessions.on_cmpp_pdu(session, d, p, ok);
+  sessions.on_cmpp_pdu(session, d, p, ok, ts_us);
   return ok;
 }
 

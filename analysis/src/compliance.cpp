@@ -107,6 +107,7 @@ struct compliance_checker::shared_state {
   struct summary {
     std::shared_ptr<const profile_names> prof;
     std::array<std::uint64_t, compliance_rule_count> counts{};
+    bool cmpp = false;  // a CMPP session: the profile's (SMPP) rules do not apply, no summary
   };
   mutable std::mutex mu;
   std::unordered_map<std::uint64_t, summary> sessions;
@@ -161,6 +162,7 @@ struct compliance_checker::session {
   std::array<bool, compliance_rule_count> alert_active{};
   std::array<std::int64_t, compliance_rule_count> alert_updated_us{};
   std::string pending_lints;  // session-level breaches found before any PDU (TLS): on the first one
+  bool cmpp = false;          // speaks CMPP: not checked
 };
 
 compliance_checker::compliance_checker(compliance_options opt) : opt_(std::move(opt)), shared_(std::make_unique<shared_state>()) {
@@ -469,8 +471,14 @@ void compliance_checker::check_request(session& s, const pdu_info& pi, analysis_
 
 void compliance_checker::on_pdu(const pdu_info& pi, analysis_context& ctx) {
   const auto it = sessions_.find(pi.session);
-  if (it == sessions_.end() || !pi.pdu) return;
+  if (it == sessions_.end()) return;
   session& s = *it->second;
+  if (pi.cmpp && !s.cmpp) {  // compliance profiles are SMPP's: a CMPP session is not "compliant"
+    s.cmpp = true;
+    std::lock_guard lock(shared_->mu);
+    shared_->sessions[s.id].cmpp = true;
+  }
+  if (!pi.pdu || s.cmpp) return;
   const d::pdu& p = *pi.pdu;
   const std::uint32_t id = p.hdr.command_id;
 
@@ -522,6 +530,7 @@ void compliance_checker::on_pdu(const pdu_info& pi, analysis_context& ctx) {
 void compliance_checker::on_tick(std::int64_t now_us, analysis_context& ctx) {
   for (auto& [id, sp] : sessions_) {
     session& s = *sp;
+    if (s.cmpp) continue;
     const pf::provider_profile& prof = s.p();
     // Requests unanswered for long stop counting in the window (the peer lost them).
     if (!s.outstanding.empty()) {
@@ -589,7 +598,7 @@ void compliance_checker::on_tick(std::int64_t now_us, analysis_context& ctx) {
 std::optional<std::string> compliance_checker::session_summary_json(std::uint64_t session) const {
   std::lock_guard lock(shared_->mu);
   const auto it = shared_->sessions.find(session);
-  if (it == shared_->sessions.end() || !it->second.prof) return std::nullopt;
+  if (it == shared_->sessions.end() || !it->second.prof || it->second.cmpp) return std::nullopt;
   std::string out = "{\"profile\":";
   d::append_json_string(out, it->second.prof->profile->name);
   bool compliant = true;

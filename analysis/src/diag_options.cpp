@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
 #include "smppscope/analysis/diag/alert_kind.hpp"
 #include "smppscope/analysis/diag/diag_options.hpp"
 #include "smppscope/analysis/diag/diagnostics.hpp"
+#include "smppscope/decoder/cmpp.hpp"
 #include "smppscope/decoder/protocol.hpp"
 
 namespace smppscope::analysis::diag {
@@ -13,6 +15,7 @@ namespace {
 constexpr std::array<std::string_view, alert_kind_count> kind_names = {
     "bind_failed", "unmatched_response", "window_full",   "response_timeout", "enquire_link_timeout",
     "silence",     "throttled",          "dlr_unmatched", "malformed",        "concat_incomplete",
+    "version_mismatch", "cmpp_auth_mismatch",
 };
 
 using decoder::command_id;
@@ -23,6 +26,13 @@ constexpr std::array<command_id, 15> tracked = {
     command_id::replace_sm,        command_id::cancel_sm,          command_id::bind_transmitter,
     command_id::bind_receiver,     command_id::bind_transceiver,   command_id::unbind,
     command_id::broadcast_sm,      command_id::query_broadcast_sm, command_id::cancel_broadcast_sm,
+};
+
+// CMPP requests, each with its own histogram (labelled with the CMPP name).
+namespace cmpp = decoder::cmpp;
+constexpr std::array<cmpp::command_id, 7> cmpp_tracked = {
+    cmpp::command_id::connect, cmpp::command_id::terminate, cmpp::command_id::submit,      cmpp::command_id::deliver,
+    cmpp::command_id::query,   cmpp::command_id::cancel,    cmpp::command_id::active_test,
 };
 
 }  // namespace
@@ -38,17 +48,35 @@ std::optional<alert_kind> parse_alert_kind(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-std::size_t tracked_command_count() noexcept { return tracked.size() + 1; }
+std::size_t tracked_command_count() noexcept { return tracked.size() + cmpp_tracked.size() + 1; }
 
-std::size_t tracked_command_index(std::uint32_t request_id) noexcept {
-  for (std::size_t i = 0; i < tracked.size(); ++i)
-    if (static_cast<std::uint32_t>(tracked[i]) == request_id) return i;
-  return tracked.size();
+std::size_t tracked_command_index(std::uint32_t request_id, bool cmpp) noexcept {
+  if (cmpp) {
+    for (std::size_t i = 0; i < cmpp_tracked.size(); ++i)
+      if (static_cast<std::uint32_t>(cmpp_tracked[i]) == request_id) return tracked.size() + i;
+  } else {
+    for (std::size_t i = 0; i < tracked.size(); ++i)
+      if (static_cast<std::uint32_t>(tracked[i]) == request_id) return i;
+  }
+  return tracked.size() + cmpp_tracked.size();
 }
 
 std::string_view tracked_command_name(std::size_t index) noexcept {
-  return index < tracked.size() ? decoder::command_name(static_cast<std::uint32_t>(tracked[index]))
-                                : std::string_view("other");
+  if (index < tracked.size()) return decoder::command_name(static_cast<std::uint32_t>(tracked[index]));
+  index -= tracked.size();
+  if (index < cmpp_tracked.size())
+    return decoder::cmpp::command_name(static_cast<std::uint32_t>(cmpp_tracked[index]), decoder::cmpp::version::v30);
+  return "other";
+}
+
+diag_options for_cmpp(diag_options o) {
+  if (!o.window_given) o.window = cmpp_window;
+  if (!o.enquire_link_timeout_given) o.enquire_link_timeout_us = cmpp_active_test_timeout_us;
+  if (!o.silence_given)
+    o.silence_us = cmpp_active_test_idle_us + cmpp_active_test_tries * cmpp_active_test_timeout_us;
+  if (!o.request_expiry_given)
+    o.request_expiry_us = std::max({o.request_expiry_us, 4 * o.enquire_link_timeout_us, 2 * o.response_timeout_us});
+  return o;
 }
 
 std::string validate(const diag_options& o) {

@@ -69,6 +69,12 @@ struct session_table::entry {
   std::string system_id;
   std::string bind_type;
   std::optional<std::uint8_t> interface_version;
+  // bind details only the writer reads (bind_state()); `state` above is the bind state
+  bool binding = false;
+  std::uint32_t bind_command = 0;
+  std::optional<std::uint32_t> bind_status;
+  std::int64_t bound_since_us = 0;
+  std::optional<std::uint8_t> sc_interface_version;
   std::string protocol = "smpp";
   std::string protocol_version;
   std::int64_t closed_us = 0;
@@ -162,7 +168,8 @@ void session_table::set_protocol(std::uint64_t id, std::string_view protocol, st
   e->protocol_version.assign(version);
 }
 
-void session_table::on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cmpp::pdu& p, bool decoded) {
+void session_table::on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cmpp::pdu& p, bool decoded,
+                                std::int64_t ts_us) {
   namespace cmpp = decoder::cmpp;
   entry* e = find(id);
   if (!e) return;
@@ -175,13 +182,22 @@ void session_table::on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cm
       const std::lock_guard lock(mu_);
       if (src) e->system_id.assign(*src);
       if (ver) e->interface_version = static_cast<std::uint8_t>(*ver);
+      e->binding = true;
+      e->bind_command = p.hdr.command_id;
       return;
     }
     case cmpp::command_id::connect_resp: {
+      const auto status = p.status();
+      const auto ver = p.integer("Version");
       const std::lock_guard lock(mu_);
-      if (decoded && p.status() == 0u) {
+      e->binding = false;
+      e->bind_command = static_cast<std::uint32_t>(cmpp::command_id::connect);
+      if (status) e->bind_status = *status;
+      if (ver) e->sc_interface_version = static_cast<std::uint8_t>(*ver);
+      if (decoded && status == 0u) {
         e->state = session_state::bound_trx;
         e->bind_type = "transceiver";
+        e->bound_since_us = ts_us;
       }
       return;
     }
@@ -201,7 +217,8 @@ void session_table::on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cm
   }
 }
 
-void session_table::on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded) {
+void session_table::on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded,
+                           std::int64_t ts_us) {
   entry* e = find(id);
   if (!e) return;
   bump(d == direction::esme_to_smsc ? e->pdus_in : e->pdus_out);
@@ -218,17 +235,36 @@ void session_table::on_pdu(std::uint64_t id, direction d, const decoder::pdu& p,
       if (sys) e->system_id.assign(sys->text());
       if (iv) e->interface_version = std::uint8_t(iv->integer);
       e->bind_type.assign(bind_type_of(cmd));
+      e->binding = true;
+      e->bind_command = cmd;
       return;
     }
     case command_id::bind_transmitter_resp:
     case command_id::bind_receiver_resp:
     case command_id::bind_transceiver_resp: {
       if (d != direction::smsc_to_esme) return;
+      std::optional<std::uint8_t> sc_version;
+      if (const auto t = p.tlvs().find(decoder::tlv_tag::sc_interface_version)) {
+        if (const auto v = t->integer()) sc_version = static_cast<std::uint8_t>(*v);
+      }
       const std::lock_guard lock(mu_);
+      e->binding = false;
+      e->bind_command = cmd & ~decoder::response_bit;
+      e->bind_status = p.hdr.command_status;
       if (p.hdr.command_status == 0) {
         e->state = bound_state_of(cmd);
         e->bind_type.assign(bind_type_of(cmd));
+        e->bound_since_us = ts_us;
+        if (sc_version) e->sc_interface_version = sc_version;
       }
+      return;
+    }
+    case command_id::generic_nack: {
+      // The answer to a bind the peer could not parse: the bind failed.
+      if (d != direction::smsc_to_esme || !e->binding) return;
+      const std::lock_guard lock(mu_);
+      e->binding = false;
+      e->bind_status = p.hdr.command_status;
       return;
     }
     case command_id::unbind: {
@@ -245,6 +281,21 @@ void session_table::on_pdu(std::uint64_t id, direction d, const decoder::pdu& p,
     }
     default: return;
   }
+}
+
+std::optional<bind_view> session_table::bind_state(std::uint64_t id) noexcept {
+  const entry* e = find(id);
+  if (!e) return std::nullopt;
+  // No lock: the calling (analysis) thread is the only writer of these members.
+  bind_view v;
+  v.state = e->state;
+  v.binding = e->binding;
+  v.bind_command = e->bind_command;
+  v.bind_status = e->bind_status;
+  v.bound_since_us = e->bound_since_us;
+  v.interface_version = e->interface_version;
+  v.sc_interface_version = e->sc_interface_version;
+  return v;
 }
 
 session_table::alert_change session_table::set_alert(std::uint64_t id, session_alert a) {

@@ -1,5 +1,9 @@
 // app/diag_wiring: the diagnostics flags on a CLI11 subcommand.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "../../app/diag_wiring.hpp"
 
@@ -90,4 +94,72 @@ TEST(DiagCli, BadValuesAreRejectedNamingTheFlag) {
       EXPECT_NE(std::string(e.what()).find(bad[0]), std::string::npos) << e.what();
     }
   }
+}
+
+// One set of flags for SMPP and CMPP: a CMPP session takes the specification's figures only for
+// what was not given.
+TEST(DiagCli, CmppTakesTheSpecificationsFiguresForFlagsNotGiven) {
+  namespace dg = smppscope::analysis::diag;
+  {
+    parsed p;
+    p.parse({});
+    const auto c = dg::for_cmpp(smppscope::app::resolve_diag_options(p.cli));
+    EXPECT_EQ(c.window, 16u);
+    EXPECT_EQ(c.enquire_link_timeout_us, 60'000'000);
+    EXPECT_EQ(c.silence_us, 360'000'000);
+    EXPECT_GE(c.request_expiry_us, 240'000'000);
+    EXPECT_TRUE(dg::validate(c).empty()) << dg::validate(c);
+  }
+  {
+    parsed p;
+    p.parse({"--window", "20", "--enquire-link-timeout", "7", "--silence", "30"});
+    const auto c = dg::for_cmpp(smppscope::app::resolve_diag_options(p.cli));
+    EXPECT_EQ(c.window, 20u);
+    EXPECT_EQ(c.enquire_link_timeout_us, 7'000'000);
+    EXPECT_EQ(c.silence_us, 30'000'000);
+  }
+}
+
+TEST(DiagCli, CmppSecretsFromFlagsAndAFileThatOthersCannotRead) {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::temp_directory_path() / ("smppscope-cmpp-secrets-" + std::to_string(::getpid()));
+  std::ofstream(file) << "# SP secrets\n901234:one:with:colons\r\n\n445566:two\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  {
+    parsed p;
+    smppscope::app::add_cmpp_secret_options(*p.cmd, p.cli);
+    p.parse({"--cmpp-secret-file", file.string(), "--cmpp-secret", "445566:flag-wins", "--cmpp-secret", "7:x"});
+    const auto o = smppscope::app::resolve_diag_options(p.cli);
+    ASSERT_TRUE(o.cmpp_secrets);
+    EXPECT_EQ(o.cmpp_secrets->size(), 3u);
+    EXPECT_EQ(o.cmpp_secrets->at("901234"), "one:with:colons");
+    EXPECT_EQ(o.cmpp_secrets->at("445566"), "flag-wins");
+    EXPECT_EQ(o.cmpp_secrets->at("7"), "x");
+  }
+  {  // world-readable: refused, naming the flag, without the secret
+    fs::permissions(file, fs::perms::others_read, fs::perm_options::add);
+    parsed p;
+    smppscope::app::add_cmpp_secret_options(*p.cmd, p.cli);
+    p.parse({"--cmpp-secret-file", file.string()});
+    try {
+      (void)smppscope::app::resolve_diag_options(p.cli);
+      ADD_FAILURE() << "a world-readable secret file was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("--cmpp-secret-file"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("readable by others"), std::string::npos) << e.what();
+    }
+  }
+  {  // a malformed flag names the flag, never echoes the value
+    parsed p;
+    smppscope::app::add_cmpp_secret_options(*p.cmd, p.cli);
+    p.parse({"--cmpp-secret", "toolongaddr:hunter2"});
+    try {
+      (void)smppscope::app::resolve_diag_options(p.cli);
+      ADD_FAILURE() << "a Source_Addr longer than 6 was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("--cmpp-secret"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+    }
+  }
+  fs::remove(file);
 }

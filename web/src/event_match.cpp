@@ -50,6 +50,32 @@ std::uint32_t be32(const std::string& p, std::size_t at) noexcept {
   return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | b[3];
 }
 
+// A CMPP command name, case-insensitive (the UI lower-cases names), in either version's table
+// (CMPP_GET_ROUTE is 2.0's name of 3.0's CMPP_GET_MT_ROUTE).
+const std::uint32_t* cmpp_command_id(std::string_view name) {
+  std::string upper(name);
+  for (char& c : upper)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  for (const auto v : {decoder::cmpp::version::v30, decoder::cmpp::version::v20})
+    if (const decoder::cmpp::command_spec* spec = decoder::cmpp::find_command(upper, v)) return &spec->id;
+  return nullptr;
+}
+
+bool command_matches(const command_match& c, const analysis::event& e, std::uint32_t id) noexcept {
+  if (c.id != id) return false;
+  const bool cmpp = e.protocol != analysis::protocol_smpp;
+  return c.protocol == command_protocol::either || (c.protocol == command_protocol::cmpp) == cmpp;
+}
+
+// CMPP: the response's Status / Result / Success_Id (header-only PDUs and requests: 0).
+std::optional<std::uint32_t> cmpp_status(const analysis::event& e) noexcept {
+  const decoder::bytes_view frame(reinterpret_cast<const std::uint8_t*>(e.payload.data()), e.payload.size());
+  decoder::cmpp::pdu p;
+  if (decoder::cmpp::decode(frame, decoder::cmpp::version_from_byte(e.protocol).value_or(decoder::cmpp::version::v30), p))
+    return std::nullopt;
+  return decoder::cmpp::is_response(p.hdr.command_id) ? p.status().value_or(0) : 0;
+}
+
 bool pdu_is_error(const analysis::event& e) noexcept {
   if (e.protocol != analysis::protocol_smpp) {  // CMPP: a response's Status / Result, or no decode
     const decoder::bytes_view frame(reinterpret_cast<const std::uint8_t*>(e.payload.data()), e.payload.size());
@@ -82,24 +108,28 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
-std::optional<std::vector<std::uint32_t>> parse_commands(std::string_view list, parse_error& err) {
-  std::vector<std::uint32_t> out;
+std::optional<std::vector<command_match>> parse_commands(std::string_view list, parse_error& err) {
+  std::vector<command_match> out;
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
     const std::string_view item = trim(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     if (item.empty()) continue;
     if (const decoder::pdu_spec* spec = decoder::find_pdu(to_lower(item))) {
-      out.push_back(spec->id);
+      out.push_back({spec->id, command_protocol::smpp});
+      continue;
+    }
+    if (const std::uint32_t* id = cmpp_command_id(item)) {
+      out.push_back({*id, command_protocol::cmpp});
       continue;
     }
     const auto n = parse_u64(item);
     if (!n || *n > 0xFFFFFFFFu) {
       err.message = "command: unknown command '" + std::string(item) +
-                    "' (use a name like submit_sm or a number like 0x00000004)";
+                    "' (use a name like submit_sm or CMPP_SUBMIT, or a number like 0x00000004)";
       return std::nullopt;
     }
-    out.push_back(static_cast<std::uint32_t>(*n));
+    out.push_back({static_cast<std::uint32_t>(*n), command_protocol::either});
   }
   return out;
 }
@@ -183,8 +213,10 @@ bool event_match::keep(const analysis::event& e, std::string_view json) const no
     const bool has_header = e.payload.size() >= decoder::header_size;
     if (!commands.empty()) {
       if (!has_header) return false;
-      const std::uint32_t id = be32(e.payload, 4);
-      if (std::find(commands.begin(), commands.end(), id) == commands.end()) return false;
+      const std::uint32_t id = be32(e.payload, 4);  // Command_Id at offset 4 in both protocols
+      if (std::none_of(commands.begin(), commands.end(),
+                       [&](const command_match& c) { return command_matches(c, e, id); }))
+        return false;
     }
     switch (status) {
       case status_match::any: break;
@@ -195,7 +227,11 @@ bool event_match::keep(const analysis::event& e, std::string_view json) const no
         if (!pdu_is_error(e)) return false;
         break;
       case status_match::value:
-        if (!has_header || be32(e.payload, 8) != status_value) return false;
+        if (e.protocol != analysis::protocol_smpp) {
+          if (cmpp_status(e) != status_value) return false;
+        } else if (!has_header || be32(e.payload, 8) != status_value) {
+          return false;
+        }
         break;
     }
   }
@@ -345,9 +381,14 @@ std::string filter_json(const event_match& m) {
     out += "\"commands\":[";
     for (std::size_t i = 0; i < m.commands.size(); ++i) {
       if (i) out += ',';
-      const decoder::pdu_spec* spec = decoder::find_pdu(m.commands[i]);
+      const command_match& c = m.commands[i];
+      const decoder::pdu_spec* spec = c.protocol == command_protocol::smpp ? decoder::find_pdu(c.id) : nullptr;
+      const std::string_view cmpp_name = c.protocol == command_protocol::cmpp
+                                             ? decoder::cmpp::command_name(c.id, decoder::cmpp::version::v30)
+                                             : std::string_view();
       if (spec) decoder::append_json_string(out, spec->name);
-      else out += std::to_string(m.commands[i]);
+      else if (!cmpp_name.empty()) decoder::append_json_string(out, cmpp_name);
+      else out += std::to_string(c.id);
     }
     out += ']';
   }

@@ -114,6 +114,7 @@ std::size_t pdu_counter::slot_of(std::uint32_t command_id) const noexcept {
 }
 
 void pdu_counter::on_pdu(const analysis::pdu_info& p, analysis::analysis_context&) {
+  if (p.cmpp) return;  // the command table here is SMPP's; CMPP PDUs are not counted by command
   const std::uint32_t id = p.pdu ? p.pdu->hdr.command_id : 0;
   const auto d = static_cast<std::size_t>(p.dir);
   cell& c = cells_[slot_of(id)][d];

@@ -45,10 +45,12 @@ bool sniff_protocol(session_protocol& sp, direction d, std::span<const std::uint
 // The framer layout of CMPP (12-octet header, CMPP command ids for resync).
 decoder::framer_layout cmpp_framer_layout() noexcept;
 
-// One framed CMPP PDU: picks its version, appends the pdu event, updates the session table.
+// One framed CMPP PDU: picks its version, decodes it into `p` / `err` (for the observers),
+// appends the pdu event (its id into `event_id`), updates the session table.
 // Returns false when the PDU did not decode.
 bool on_cmpp_frame(session_protocol& sp, std::uint64_t session, direction d, std::int64_t ts_us,
-                   std::span<const std::uint8_t> frame, event_ring& ring, session_table& sessions);
+                   std::span<const std::uint8_t> frame, event_ring& ring, session_table& sessions,
+                   decoder::cmpp::pdu& p, decoder::cmpp::decode_error& err, std::uint64_t& event_id);
 
 // Records the protocol in the session table once decided (and the CMPP version as it changes).
 void report_protocol(session_protocol& sp, std::uint64_t session, session_table& sessions);

@@ -15,6 +15,10 @@
 namespace smppscope::decoder {
 struct pdu;
 struct decode_error;
+namespace cmpp {
+struct pdu;
+struct decode_error;
+}  // namespace cmpp
 }  // namespace smppscope::decoder
 
 namespace smppscope::analysis {
@@ -59,6 +63,9 @@ struct pdu_info {
   const decoder::decode_error* error = nullptr;  // nullptr when decode() succeeded
   std::span<const std::uint8_t> frame;    // the PDU's octets
   std::uint64_t event_id = 0;             // its pdu event in the ring (0 if rejected)
+  // A CMPP session's PDU comes here instead of `pdu` (which is then nullptr).
+  const decoder::cmpp::pdu* cmpp = nullptr;
+  const decoder::cmpp::decode_error* cmpp_error = nullptr;  // nullptr when it decoded
 };
 
 struct out_of_sync_info {

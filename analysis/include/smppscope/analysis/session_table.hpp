@@ -75,6 +75,21 @@ struct session_info {
   std::vector<session_alert> alerts;  // active alerts
 };
 
+// The bind state of a live session, as the analysis thread reads it (see session_table::bind_state).
+// The session table is its one owner: diagnostics and the UI read it from here.
+struct bind_view {
+  session_state state = session_state::open;
+  bool binding = false;                      // a bind (CMPP: CONNECT) awaits its answer
+  std::uint32_t bind_command = 0;            // the last bind request's command id (its protocol's)
+  std::optional<std::uint32_t> bind_status;  // the status of its answer (generic_nack's for SMPP)
+  std::int64_t bound_since_us = 0;           // when the successful answer was seen
+  std::optional<std::uint8_t> interface_version, sc_interface_version;
+  bool bound() const noexcept {
+    return state == session_state::bound_tx || state == session_state::bound_rx ||
+           state == session_state::bound_trx;
+  }
+};
+
 // Appends the /api/sessions object of docs/INTERFACE.md (plus extra members).
 void append_session_json(std::string& out, const session_info& s);
 
@@ -92,10 +107,12 @@ class session_table {
   // Counts a relayed chunk (no lock).
   void add_bytes(std::uint64_t id, direction d, std::size_t n) noexcept;
   // Counts one framed PDU and follows the bind state; `decoded` false = decode() failed.
-  void on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded);
+  // `ts_us` (the PDU's time) stamps a successful bind.
+  void on_pdu(std::uint64_t id, direction d, const decoder::pdu& p, bool decoded, std::int64_t ts_us = 0);
   // The same for a CMPP PDU: CONNECT gives system_id (Source_Addr); CONNECT_RESP Status 0 binds
   // (a CMPP long connection carries both directions: bound_trx); TERMINATE unbinds.
-  void on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cmpp::pdu& p, bool decoded);
+  void on_cmpp_pdu(std::uint64_t id, direction d, const decoder::cmpp::pdu& p, bool decoded,
+                   std::int64_t ts_us = 0);
   // The session's protocol and version as the analyzer decided them.
   void set_protocol(std::uint64_t id, std::string_view protocol, std::string_view version);
   void add_malformed(std::uint64_t id) noexcept;
@@ -108,6 +125,10 @@ class session_table {
   alert_change set_alert(std::uint64_t id, session_alert a);
   // Removes the alert of that kind; false when it was not active.
   bool clear_alert(std::uint64_t id, std::string_view kind);
+
+  // The bind state of a live session without a lock or a copy of its strings: for observers on
+  // the analysis thread (the only writer), once per PDU or tick. nullopt when not live.
+  std::optional<bind_view> bind_state(std::uint64_t id) noexcept;
 
   // ---- readers: any thread ----
   // Live sessions by id, then closed ones, oldest first.

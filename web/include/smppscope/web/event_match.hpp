@@ -1,7 +1,11 @@
 // One event filter for GET /api/pdus (query parameters) and the WebSocket ("filter" messages).
 //
 //   session    only this session
-//   commands   command names or numbers (pdu events; other types never match a command filter)
+//   commands   command names or numbers (pdu events; other types never match a command filter).
+//              Names belong to one protocol and match only its PDUs (command ids overlap: CMPP's
+//              SUBMIT is 0x00000004 like SMPP's submit_sm): SMPP names (submit_sm) match SMPP
+//              PDUs, CMPP names (CMPP_SUBMIT) CMPP PDUs, both case-insensitive as in the UI;
+//              a number matches that Command_Id in either protocol.
 //   direction  esme_to_smsc | smsc_to_esme
 //   status     ok | error | <number>; "error" = command_status != 0, a PDU that fails to decode,
 //              or a malformed / upstream_failure event
@@ -22,9 +26,17 @@ namespace smppscope::web {
 
 enum class status_match : std::uint8_t { any, ok, error, value };
 
+// Which protocol's PDUs a command in a filter names.
+enum class command_protocol : std::uint8_t { smpp, cmpp, either };
+struct command_match {
+  std::uint32_t id = 0;
+  command_protocol protocol = command_protocol::either;
+  friend bool operator==(const command_match&, const command_match&) = default;
+};
+
 struct event_match {
   std::optional<std::uint64_t> session;
-  std::vector<std::uint32_t> commands;
+  std::vector<command_match> commands;
   std::optional<analysis::direction> dir;
   status_match status = status_match::any;
   std::uint32_t status_value = 0;
@@ -48,7 +60,7 @@ struct parse_error {
 };
 
 // Each returns the parsed value or sets `err`.
-std::optional<std::vector<std::uint32_t>> parse_commands(std::string_view list, parse_error& err);
+std::optional<std::vector<command_match>> parse_commands(std::string_view list, parse_error& err);
 std::optional<analysis::direction> parse_direction(std::string_view s, parse_error& err);
 bool parse_status(std::string_view s, event_match& m, parse_error& err);
 std::optional<std::uint32_t> parse_types(std::string_view list, parse_error& err);  // "all" = 0

@@ -21,8 +21,10 @@ enum class alert_kind : std::uint8_t {
   dlr_unmatched,         // delivery receipts for message ids no submit returned
   malformed,             // decode errors (out of sync is raised by the analyzer, same kind)
   concat_incomplete,     // a concatenated message whose parts did not all arrive in time
+  version_mismatch,      // CMPP: CONNECT_RESP answers another Version than CONNECT asked for
+  cmpp_auth_mismatch,    // CMPP: an authenticator does not match the configured shared secret
 };
-inline constexpr std::size_t alert_kind_count = 10;
+inline constexpr std::size_t alert_kind_count = 12;
 
 std::string_view alert_kind_name(alert_kind k) noexcept;
 std::optional<alert_kind> parse_alert_kind(std::string_view name) noexcept;

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 
 namespace smppscope::analysis::diag {
@@ -46,7 +48,29 @@ struct diag_options {
   std::uint32_t timeline_seconds = 600;
   std::uint32_t closed_timelines = 100;
   std::uint32_t timeline_alerts = 64;  // alert raise/clear marks kept per session
+
+  // One set of options serves SMPP and CMPP. CMPP sessions take the specification's keep-alive
+  // figures (CMPP_ACTIVE_TEST after 3 min idle, answered within T = 60 s, N = 3 tries; window 16)
+  // for each of these the user did not give: see for_cmpp().
+  bool window_given = false, enquire_link_timeout_given = false, silence_given = false,
+       request_expiry_given = false;
+
+  // CMPP shared secrets by Source_Addr, to check CONNECT's AuthenticatorSource and CONNECT_RESP's
+  // AuthenticatorISMG. Never shown or logged. Empty: no check.
+  std::shared_ptr<const std::map<std::string, std::string, std::less<>>> cmpp_secrets;
 };
+
+// The CMPP keep-alive figures (CMPP 3.0 section 6 / CMPP 2.0 section 5: C = 3 min, T = 60 s, N = 3;
+// sliding window W = 16).
+inline constexpr std::int64_t cmpp_active_test_idle_us = 180'000'000;
+inline constexpr std::int64_t cmpp_active_test_timeout_us = 60'000'000;
+inline constexpr std::uint32_t cmpp_active_test_tries = 3;
+inline constexpr std::uint32_t cmpp_window = 16;
+
+// `o` with the CMPP figures for the options not given: window 16; ACTIVE_TEST timeout 60 s;
+// silence C + N x T = 6 min (an idle link sends ACTIVE_TEST every 3 min, a dead one is dropped
+// after 3 unanswered tries); request expiry long enough to count all 3 tries (4 x T).
+diag_options for_cmpp(diag_options o);
 
 // Empty when the options are usable, else one line naming the option ("--window must be >= 1").
 std::string validate(const diag_options& o);

@@ -38,21 +38,28 @@
 
 namespace smppscope::decoder {
 struct incomplete_message;
+namespace cmpp {
+struct pdu;
 }
+}  // namespace smppscope::decoder
 
 namespace smppscope::analysis::diag {
 
 class timeline_store;
 class concat_tracker;
+namespace state {
+struct request_entry;
+}
 
 // Receives one line per alert raise and clear (no newline). Called on the analysis thread.
 using alert_logger = std::function<void(std::string_view line)>;
 alert_logger stderr_alert_logger();  // "smppscope: session 12 alert window_full: ..." on stderr
 alert_logger null_alert_logger();
 
-// Request commands with their own latency histogram; anything else is filed under "other".
+// Request commands with their own latency histogram (SMPP's, then CMPP's by their CMPP names);
+// anything else is filed under "other".
 std::size_t tracked_command_count() noexcept;              // including "other" (the last index)
-std::size_t tracked_command_index(std::uint32_t request_id) noexcept;
+std::size_t tracked_command_index(std::uint32_t request_id, bool cmpp = false) noexcept;
 std::string_view tracked_command_name(std::size_t index) noexcept;
 
 // Totals over all sessions since start (any thread).
@@ -118,14 +125,47 @@ class diagnostics final : public observer, public metrics_source {
   struct dlr_state;
   struct counters;
   struct blame;
+  struct request_facts {
+    std::uint32_t command = 0, seq = 0;
+    bool keepalive = false;  // enquire_link / CMPP_ACTIVE_TEST (their own list and timeout)
+    bool submit = false;
+    std::uint8_t registered_delivery = 0;
+  };
+
+  // The options a session runs under: CMPP sessions take the specification's timers for the
+  // options not given (diag_options::for_cmpp).
+  const diag_options& opts(const session& s) const noexcept;
+  static std::string_view command_label(const session& s, std::uint32_t id) noexcept;
 
   session& session_for(std::uint64_t id, std::int64_t ts_us, analysis_context& ctx);
   void handle_request(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
                       analysis_context& ctx);
   void handle_response(session& s, direction req_dir, const decoder::pdu& p, std::int64_t ts,
                        analysis_context& ctx);
+  // Protocol-neutral request/response tracking (SMPP and CMPP share the sequence-number rules).
+  void track_request(session& s, direction d, const request_facts& f, std::int64_t ts, analysis_context& ctx);
+  // False when the response matched nothing (counted, unmatched_response); else `matched` is its request.
+  bool match_response(session& s, direction req_dir, std::uint32_t response_id, std::uint32_t seq, bool keepalive,
+                      bool error, std::int64_t ts, analysis_context& ctx, state::request_entry& matched);
+  void note_throttled_response(session& s, direction req_dir, std::string_view why, std::int64_t ts,
+                               analysis_context& ctx);
+  void note_pdu(session& s, direction d, std::int64_t ts, analysis_context& ctx);
+  // A PDU that did not decode: counted; true when the malformed alert is due (a new one or an update).
+  bool malformed_due(session& s, std::int64_t ts);
+  void raise_malformed(session& s, direction d, std::string_view what, std::uint32_t seq, std::int64_t ts,
+                       analysis_context& ctx);
+  // CMPP (diag_cmpp.cpp): the same detectors with CMPP's commands, codes and authenticators.
+  void on_cmpp_pdu(const pdu_info& i, analysis_context& ctx);
+  void cmpp_connect(session& s, direction d, const decoder::cmpp::pdu& p, std::uint64_t event_id, std::int64_t ts,
+                    analysis_context& ctx);
+  void cmpp_connect_resp(session& s, direction req_dir, const decoder::cmpp::pdu& p, std::uint64_t event_id,
+                         std::int64_t ts, analysis_context& ctx);
+  void cmpp_receipt(session& s, direction d, const decoder::cmpp::pdu& p, std::int64_t ts);
+  void match_receipt(session& s, direction d, std::string_view id, bool intermediate, std::int64_t ts);
   void handle_bind_response(session& s, direction req_dir, const decoder::pdu& p,
                             std::uint32_t request_id, std::int64_t ts, analysis_context& ctx);
+  void track_submit(session& s, std::string_view message_id, std::int64_t sent_us,
+                    std::uint8_t registered_delivery);
   void handle_receipt(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
                       analysis_context& ctx);
   void handle_congestion(session& s, direction d, const decoder::pdu& p, std::int64_t ts,
@@ -141,8 +181,9 @@ class diagnostics final : public observer, public metrics_source {
   void update_outstanding(session& s, direction d, std::int64_t ts, analysis_context& ctx);
   // The answers to req_dir's requests may be in octets never framed: they become "unknown".
   void forget_answers(session& s, direction req_dir, std::int64_t ts, analysis_context& ctx);
-  void roll_second(session& s, std::int64_t ts);
-  void publish_summary(session& s);
+  void roll_second(session& s, std::int64_t ts, analysis_context& ctx);
+  // Reads the bind state from the session table (its one owner).
+  void publish_summary(session& s, analysis_context& ctx);
 
   // Alerts: per kind and (for directional kinds) per direction; the session's alert message joins
   // the active directions. Every alert names the side at fault and the direction concerned
@@ -155,6 +196,7 @@ class diagnostics final : public observer, public metrics_source {
                  std::string_view side, std::string_view dir);
 
   diag_options opt_;
+  diag_options cmpp_opt_;  // opt_ with CMPP's defaults for what was not given
   alert_logger log_;
   std::unordered_map<std::uint64_t, std::unique_ptr<session>> sessions_;  // analysis thread
   session* last_ = nullptr;
