@@ -390,6 +390,15 @@ void analyzer::raise_alert(std::uint64_t session, std::string_view kind, std::st
     m += extra_json;
   }
   emit(event_type::alert, session, std::nullopt, ts_us, m);
+  if (opt_.on_alert) {
+    std::string_view side;
+    constexpr std::string_view key = "\"side\":\"";
+    if (const auto at = extra_json.find(key); at != std::string_view::npos) {
+      side = extra_json.substr(at + key.size());
+      side = side.substr(0, side.find('"'));
+    }
+    opt_.on_alert(alert_event{session, ts_us, kind, message, side, st_->event});
+  }
 }
 
 void analyzer::clear_alert(std::uint64_t session, std::string_view kind, std::int64_t ts_us) {

@@ -12,12 +12,14 @@
 
 #include "smppscope/analysis/event.hpp"
 #include "smppscope/analysis/pcap_reader.hpp"
+#include "smppscope/analysis/pipeline.hpp"
 #include "smppscope/decoder/framer.hpp"
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/decoder/pdu.hpp"
 #include "smppscope/decoder/text.hpp"
 #include "smppscope/decoder/cmpp_json.hpp"
 #include "detail/cmpp_analysis.hpp"
+#include "detail/roles.hpp"
 
 namespace smppscope::analysis {
 
@@ -33,35 +35,6 @@ std::uint32_t be32(const std::uint8_t* p) {
 bool looks_like_smpp(const std::uint8_t* h, std::uint32_t max_pdu) {
   const std::uint32_t len = be32(h);
   return len >= 16 && len <= max_pdu && decoder::find_pdu(be32(h + 4)) != nullptr;
-}
-
-// Who sends this command: +1 the ESME, -1 the SMSC, 0 either (SMPP v3.4 section 4).
-int esme_sender(std::uint32_t id) {
-  const bool resp = decoder::is_response(id);
-  int who = 0;
-  switch (static_cast<command_id>(id & ~decoder::response_bit)) {
-    case command_id::bind_receiver:
-    case command_id::bind_transmitter:
-    case command_id::bind_transceiver:
-    case command_id::submit_sm:
-    case command_id::submit_multi:
-    case command_id::query_sm:
-    case command_id::cancel_sm:
-    case command_id::replace_sm:
-    case command_id::broadcast_sm:
-    case command_id::query_broadcast_sm:
-    case command_id::cancel_broadcast_sm:
-      who = 1;
-      break;
-    case command_id::deliver_sm:
-    case command_id::alert_notification:
-    case command_id::outbind:
-      who = -1;
-      break;
-    default:
-      return 0;  // unbind, enquire_link, data_sm, generic_nack: both ways
-  }
-  return resp ? -who : who;
 }
 
 struct half_state {
@@ -80,21 +53,6 @@ struct stream_state {
   bool smpp_counted = false;  // counted in smpp_streams (once, whichever direction showed SMPP)
   detail::session_protocol proto;  // SMPP or CMPP, from the stream's first PDU
 };
-
-// Who sends this CMPP command: +1 the SP, -1 the ISMG, 0 either (CMPP 2.0 / 3.0 section 7).
-int cmpp_sp_sender(std::uint32_t id) {
-  namespace cmpp = decoder::cmpp;
-  int who = 0;
-  switch (static_cast<cmpp::command_id>(id & ~cmpp::response_bit)) {
-    case cmpp::command_id::connect:
-    case cmpp::command_id::submit:
-    case cmpp::command_id::query:
-    case cmpp::command_id::cancel: who = 1; break;
-    case cmpp::command_id::deliver: who = -1; break;
-    default: return 0;
-  }
-  return cmpp::is_response(id) ? -who : who;
-}
 
 class walker {
  public:
@@ -212,7 +170,7 @@ class walker {
       const tcp_reassembler::stream_info& info = *cur_->stream;
       if (info.saw_syn) {
         s.esme_side = 0;
-      } else if (const int who = cur_stream_->proto.is_cmpp() ? cmpp_sp_sender(first_cmd) : esme_sender(first_cmd);
+      } else if (const int who = cur_stream_->proto.is_cmpp() ? detail::cmpp_sp_sender(first_cmd) : detail::esme_sender(first_cmd);
                  who != 0) {
         s.esme_side = who > 0 ? side : 1 - side;
       } else {
@@ -437,6 +395,28 @@ class printer final : public offline_handler {
       decoder::append_log_safe(buf_, o.message);
     }
     buf_ += '\n';
+  }
+
+  // One alert of --diagnose.
+  void alert(const alert_event& a) {
+    if (opt_.json) {
+      buf_ += a.json;
+    } else {
+      time_.append(buf_, a.ts_us);
+      buf_ += " #";
+      append_int(buf_, a.session);
+      buf_ += " ALERT ";
+      buf_ += a.kind;
+      if (!a.side.empty()) {
+        buf_ += " (";
+        buf_ += a.side;
+        buf_ += ')';
+      }
+      buf_ += ": ";
+      decoder::append_log_safe(buf_, a.message);  // may quote what a peer sent
+    }
+    buf_ += '\n';
+    if (buf_.size() >= (1 << 20)) flush();
   }
 
   bool flush() {
@@ -670,6 +650,22 @@ bool decode_pcap_file(const std::string& path, std::FILE* out, const decode_outp
                       offline_stats* stats, std::string& error) {
   printer p(out, opt);
   if (!for_each_pdu(path, p, stats, error, opt.limits)) return false;
+  if (opt.diagnose) {
+    // The same file through the one analysis pipeline: sessions, diagnostics and their alerts,
+    // ticking on the capture's own times. Its ring only has to hold what the diagnostics read.
+    pipeline_options po;
+    po.ring = {.max_events = 1024, .max_bytes = 4u << 20};
+    po.max_closed_sessions = 16;
+    po.diagnostics = opt.diag;
+    po.analyzer.on_alert = [&p](const alert_event& a) { p.alert(a); };
+    pipeline pl(std::move(po));
+    capture_file_options co;
+    co.first_session_id = 0;  // session = stream index, as on the PDU lines
+    co.limits = opt.limits;
+    co.limits.on_first_eviction = nullptr;  // said once already, by the first pass
+    if (!feed_capture_file(pl, path, co, nullptr, error)) return false;
+    pl.finish();
+  }
   if (!p.flush() || std::fflush(out) != 0) {
     error = "cannot write the output";
     return false;

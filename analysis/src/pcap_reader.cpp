@@ -324,6 +324,7 @@ struct tcp_reassembler::stream {
     std::map<std::uint64_t, pending_segment> pending;  // keyed by unwrapped position
     std::size_t buffered = 0;
     bool gap = false;  // the next delivery follows lost octets
+    std::uint64_t lost = 0;  // ...this many
   };
   stream_info info;
   half h[2];
@@ -388,8 +389,9 @@ void tcp_reassembler::feed_stream(stream& st, const tcp_segment& seg, deliver_fn
   stream::half& h = st.h[side];
 
   auto deliver = [&](std::int64_t ts, std::span<const std::uint8_t> bytes) {
-    const data_chunk c{&st.info, side, ts, bytes, h.gap};
+    const data_chunk c{&st.info, side, ts, bytes, h.gap, h.lost};
     h.gap = false;
+    h.lost = 0;
     fn(ctx, c);
   };
 
@@ -430,6 +432,7 @@ void tcp_reassembler::feed_stream(stream& st, const tcp_segment& seg, deliver_fn
     auto first = h.pending.begin();
     ++gaps_;
     h.gap = true;
+    h.lost += first->first - h.abs;
     h.next_seq += std::uint32_t(first->first - h.abs);
     h.abs = first->first;
   } else {
@@ -480,14 +483,16 @@ void tcp_reassembler::flush(stream& st, deliver_fn fn, void* ctx) {
       if (pos > h.abs) {
         ++gaps_;
         h.gap = true;
+        h.lost += pos - h.abs;
         h.next_seq += std::uint32_t(pos - h.abs);
         h.abs = pos;
       }
       const std::uint64_t old = h.abs - pos;
       if (old >= p.bytes.size()) continue;
       const std::span<const std::uint8_t> rest = std::span<const std::uint8_t>(p.bytes).subspan(std::size_t(old));
-      const data_chunk c{&st.info, side, p.ts_us, rest, h.gap};
+      const data_chunk c{&st.info, side, p.ts_us, rest, h.gap, h.lost};
       h.gap = false;
+      h.lost = 0;
       fn(ctx, c);
       h.abs += rest.size();
       h.next_seq += std::uint32_t(rest.size());

@@ -19,6 +19,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -36,6 +38,16 @@ struct framer_resync;
 
 namespace smppscope::analysis {
 
+// An alert as it is raised (not when an active one is only updated): for tools that report
+// alerts as they happen (decode --diagnose). `json` is the whole alert event.
+struct alert_event {
+  std::uint64_t session = 0;
+  std::int64_t ts_us = 0;
+  std::string_view kind, message;
+  std::string_view side;  // "esme", "smsc", ... as the alert says; "" when it names none
+  std::string_view json;
+};
+
 struct analyzer_options {
   std::uint32_t max_pdu = 64 * 1024;         // framer maximum command_length
   std::int64_t tick_interval_us = 100'000;   // observer on_tick period
@@ -50,6 +62,8 @@ struct analyzer_options {
   // The protocol every session speaks (--protocol); unknown = auto: decided per session from its
   // first PDU (SMPP and CMPP; see decoder::cmpp::sniff).
   decoder::cmpp::wire_protocol protocol = decoder::cmpp::wire_protocol::unknown;
+  // Called on the analysis thread for every alert event emitted; nullptr: none.
+  std::function<void(const alert_event&)> on_alert;
 };
 
 struct analyzer_stats {

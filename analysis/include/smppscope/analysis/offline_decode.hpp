@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "smppscope/analysis/diag/diag_options.hpp"
 #include "smppscope/analysis/tap.hpp"
 
 namespace smppscope::decoder {
@@ -105,6 +106,11 @@ struct decode_output_options {
   bool json = false;  // one JSON event per line (decoder::append_pdu_json, session = stream)
   bool hex = false;   // JSON: include "hex"
   offline_limits limits;
+  // After the PDU lines, the alerts the session diagnostics raise over the capture, with the
+  // capture's times: the file is read once more through the analysis pipeline (pipeline.hpp).
+  // Text: "TIME #STREAM ALERT kind (side): message"; JSON: the alert events.
+  bool diagnose = false;
+  diag::diag_options diag;  // thresholds for `diagnose`
 };
 
 // Prints one line per PDU to `out` (buffered). Returns false with `error` on an unreadable file.

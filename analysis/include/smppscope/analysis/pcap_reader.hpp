@@ -109,6 +109,7 @@ class tcp_reassembler {
     std::int64_t ts_us;
     std::span<const std::uint8_t> bytes;
     bool after_gap;            // octets before these were lost
+    std::uint64_t lost = 0;    // after_gap: how many (0 when unknown: a new connection on the same ports)
   };
 
   tcp_reassembler();
