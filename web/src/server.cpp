@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 #include <thread>
@@ -618,8 +619,9 @@ net::awaitable<bool> serve_upload(std::shared_ptr<shared_state> st, Stream& stre
   const auto query = detail::parse_query(
       qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1), qerr);
   bool complete = false;
-  detail::http_reply reply = query ? co_await receive_capture(st, stream, buffer, parser, *query, tls, complete)
-                                   : detail::json_error(400, qerr);
+  detail::http_reply reply;
+  if (query) reply = co_await receive_capture(st, stream, buffer, parser, *query, tls, complete);
+  else reply = detail::json_error(400, qerr);
   if (!complete) head.keep_alive(false);
   const bool keep = co_await write_reply(stream, reply, head, st->opt.http_timeout);
   if (!complete) {
@@ -692,13 +694,20 @@ net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream,
     }
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
-    parser.body_limit(16 * 1024);  // nothing here takes a body
+    // The body limit is set once the header says what the request is: an upload streams its
+    // body to a file (with its own limit), nothing else takes more than 16 KiB.
+    parser.body_limit((std::numeric_limits<std::uint64_t>::max)());
     low.expires_after(o.http_header_timeout);  // a deadline: trickled bytes do not extend it
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     if (!ec && is_capture_upload(parser.get())) {
       st->count.http_requests.fetch_add(1, std::memory_order_relaxed);
       if (!co_await serve_upload(st, stream, buffer, parser, tls)) co_return;
       continue;
+    }
+    constexpr std::uint64_t max_body = 16 * 1024;
+    if (!ec) {
+      parser.body_limit(max_body);
+      if (const auto cl = parser.content_length(); cl && *cl > max_body) ec = http::error::body_limit;
     }
     if (!ec && !parser.is_done()) {
       low.expires_after(o.http_timeout);
