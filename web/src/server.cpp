@@ -489,6 +489,18 @@ bool write_all(int fd, const char* data, std::size_t n) {
   return true;
 }
 
+// The loader, on the loader thread (a plain coroutine function: its arguments live in its frame).
+net::awaitable<std::optional<capture_analysis>> run_loader(capture_loader load, std::string path, std::string* error) {
+  std::optional<capture_analysis> out;
+  try {
+    out = load(path, *error);
+  } catch (const std::exception& e) {
+    *error = e.what();
+    out.reset();
+  }
+  co_return out;
+}
+
 // Reads the body of POST /api/captures into a temp file (64 KiB at a time, never the whole body
 // in memory), has the loader thread analyse it and registers the workspace. `complete` says
 // whether the whole body was read (else the connection cannot serve another request).
@@ -561,18 +573,8 @@ net::awaitable<detail::http_reply> receive_capture(std::shared_ptr<shared_state>
   file->close_fd();
 
   const std::string path = file->path().string();
-  const capture_loader& load = o.load_capture;
-  std::optional<capture_analysis> result = co_await net::co_spawn(
-      st->loader,
-      [&load, path, &error]() -> net::awaitable<std::optional<capture_analysis>> {
-        try {
-          co_return load(path, error);
-        } catch (const std::exception& e) {
-          error = e.what();
-        }
-        co_return std::nullopt;
-      },
-      net::use_awaitable);
+  std::optional<capture_analysis> result =
+      co_await net::co_spawn(st->loader, run_loader(o.load_capture, path, &error), net::use_awaitable);
   if (!result || !result->ring || !result->sessions) {
     st->count.captures_bad.fetch_add(1, std::memory_order_relaxed);
     if (error.empty()) error = "not a capture the analysis can read";
