@@ -53,6 +53,11 @@ void add_web_options(CLI::App& cmd, web_cli_options& o) {
       ->type_name("N")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  cmd.add_option("--web-max-upload-mb", o.max_upload_mb,
+                 "Largest capture the UI's Open capture uploads (POST /api/captures); larger: 413")
+      ->type_name("MB")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
   cmd.add_option("--web-max-response-mb", o.max_response_mb,
                  "Largest /api/pdus body; a longer answer is cut and names its continuation (X-Next-After/X-Next-Before)")
       ->type_name("MB")
@@ -72,6 +77,7 @@ web::server_options make_server_options(const web_cli_options& o) {
   s.http_max_connections = o.max_connections;
   s.api_max_inflight = o.max_api_requests;
   s.api_max_response_bytes = o.max_response_mb << 20;
+  s.capture_max_bytes = static_cast<std::uint64_t>(o.max_upload_mb) << 20;
   // Literal addresses are checked here, before anything starts; names when they are resolved.
   boost::system::error_code ec;
   const auto addr = boost::asio::ip::make_address(hp->host, ec);
@@ -90,6 +96,36 @@ web::server_options make_server_options(const web_cli_options& o) {
   return s;
 }
 
+std::optional<web::capture_analysis> analyse_capture(const analysis::pipeline_options& base,
+                                                     const std::string& path, std::string& error) {
+  analysis::pipeline_options o = base;
+  o.pcap.reset();
+  o.session_log = nullptr;
+  o.alert_log = analysis::diag::null_alert_logger();
+  auto p = std::make_shared<analysis::pipeline>(std::move(o));
+  analysis::capture_file_stats st;
+  if (!analysis::feed_capture_file(*p, path, {}, &st, error)) return std::nullopt;
+  if (st.streams == 0) {
+    error = path + ": no TCP stream in this capture (" + std::to_string(st.packets) + " packets)";
+    return std::nullopt;
+  }
+  p->finish();
+  web::capture_analysis a;
+  a.ring = &p->ring();
+  a.sessions = &p->sessions();
+  if (const auto* d = p->diagnostics())
+    a.timeline = [d](std::uint64_t session, std::int64_t since) { return d->timeline_json(session, since); };
+  if (const auto* c = p->compliance()) {
+    a.annotate = c;
+    a.session_compliance = [c](std::uint64_t session) { return c->session_summary_json(session); };
+  }
+  a.summary_json = "{\"packets\":" + std::to_string(st.packets) + ",\"streams\":" + std::to_string(st.streams) +
+                   ",\"first_us\":" + std::to_string(st.first_ts_us) + ",\"last_us\":" + std::to_string(st.last_ts_us) +
+                   ",\"gaps\":" + std::to_string(st.gaps) + "}";
+  a.owner = std::move(p);
+  return a;
+}
+
 web_frontend::web_frontend(const web_cli_options& o, analysis::event_ring& ring,
                            analysis::session_table& sessions, analysis::analyzer& analyzer,
                            const analysis::pcap_writer* pcap)
@@ -98,10 +134,13 @@ web_frontend::web_frontend(const web_cli_options& o, analysis::event_ring& ring,
   registry_.add(pdus_);
   registry_.add(capture_);
   if (!o.web.empty()) opts_ = make_server_options(o);
+  capture_opts_.ring = ring.options();
+  capture_opts_.diagnostics = analysis::diag::diag_options{};
 }
 
 void web_frontend::add_diagnostics(const analysis::diag::diagnostics& d) {
   registry_.add(d);
+  capture_opts_.diagnostics = d.options();  // captures get the live thresholds
   if (opts_) {
     opts_->timeline = [&d](std::uint64_t session, std::int64_t since) { return d.timeline_json(session, since); };
   }
@@ -117,6 +156,9 @@ web_frontend::~web_frontend() { stop(); }
 
 void web_frontend::start() {
   if (!opts_ || server_) return;
+  opts_->load_capture = [o = capture_opts_](const std::string& path, std::string& error) {
+    return analyse_capture(o, path, error);
+  };
   auto s = std::make_unique<web::server>(*opts_, ring_, sessions_, registry_);
   s->start();
   server_ = std::move(s);

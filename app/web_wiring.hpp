@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "smppscope/analysis/pipeline.hpp"
 #include "smppscope/web/metrics.hpp"
 #include "smppscope/web/server.hpp"
 
@@ -40,6 +41,7 @@ struct web_cli_options {
   std::size_t max_connections = 128;  // --web-max-connections (HTTP; WebSocket clients apart)
   std::size_t max_api_requests = 8;   // --web-max-api-requests (answered and written at once)
   std::size_t max_response_mb = 4;    // --web-max-response-mb (GET /api/pdus body)
+  std::size_t max_upload_mb = 200;    // --web-max-upload-mb (POST /api/captures body)
 };
 
 // Registers --web, --web-token, --web-insecure, --web-cert, --web-key, --web-threads and the
@@ -49,6 +51,12 @@ void add_web_options(CLI::App& cmd, web_cli_options& o);
 // The server options the flags ask for. Throws std::runtime_error with one line for the user
 // ("--web 0.0.0.0:8080 is reachable from other hosts: set --web-token TOKEN ...").
 web::server_options make_server_options(const web_cli_options& o);
+
+// An uploaded capture analysed as the live traffic is: a pipeline of its own (`base` gives the
+// ring size and the diagnostics' options; no pcap files, no log lines), fed from the file with
+// the capture's timestamps. nullopt with the reader's message when the file is not a capture.
+std::optional<web::capture_analysis> analyse_capture(const analysis::pipeline_options& base,
+                                                     const std::string& path, std::string& error);
 
 class web_frontend {
  public:
@@ -80,6 +88,7 @@ class web_frontend {
   analysis::event_ring& ring_;
   analysis::session_table& sessions_;
   std::optional<web::server_options> opts_;  // --web given (validated at construction)
+  analysis::pipeline_options capture_opts_;  // how uploaded captures are analysed
   std::unique_ptr<web::server> server_;
 };
 

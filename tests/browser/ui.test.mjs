@@ -553,3 +553,73 @@ test('CMPP 2.0: a session in the live table, its SUBMIT and status report in the
     await page4.close();
   }
 });
+
+test('open capture: an uploaded pcap is a workspace of its own, with its alert; back to Live', async () => {
+  // The capture: an SMSC that stops answering submit_sm after 2, recorded by a proxy with
+  // --pcap-dir while the load generator waits 3 s for the answers that never come.
+  const p = { sim: await freePort(), rec: await freePort(), view: await freePort(), web: await freePort() };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smppscope-open-capture-'));
+  startProcess('open-sim', BIN, ['sim', '--listen', `127.0.0.1:${p.sim}`, '--stop-submit-after', '2']);
+  const rec = startProcess('open-rec', BIN, ['proxy', '--listen', `127.0.0.1:${p.rec}`, '--upstream', `127.0.0.1:${p.sim}`,
+    '--pcap-dir', dir]);
+  const exited = child => new Promise(resolve => {
+    if (child.exitCode_ !== undefined) resolve(); else child.on('exit', () => resolve());
+  });
+  await waitFor(() => new Promise(resolve => {
+    const s = net.connect(p.rec, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  }), 'the recording proxy');
+  await exited(startProcess('open-load', BIN, ['load', '--target', `127.0.0.1:${p.rec}`, '--system-id', 'recorded',
+    '--password', 'pw', '--count', '4', '--window', '4', '--timeout', '3', '--quiet']));
+  rec.kill('SIGTERM');
+  await exited(rec);
+  const file = fs.readdirSync(dir).filter(f => /\.pcap(ng)?$/.test(f)).map(f => path.join(dir, f))[0];
+  assert.ok(file, `a pcap file in ${dir}: ${fs.readdirSync(dir)}`);
+
+  // The viewer: a proxy whose diagnostics time a request out after 1 s, so the capture's
+  // unanswered submits raise response_timeout in capture time.
+  startProcess('open-view', BIN, ['proxy', '--listen', `127.0.0.1:${p.view}`, '--upstream', `127.0.0.1:${p.sim}`,
+    '--web', `127.0.0.1:${p.web}`, '--response-timeout', '1']);
+  const base = `http://127.0.0.1:${p.web}/`;
+  await waitFor(async () => (await fetch(base + 'healthz')).ok, 'the viewer web server');
+  const page5 = await context.newPage();
+  const errors = [];
+  page5.on('pageerror', e => errors.push(e.message));
+  page5.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    await page5.goto(base);
+    await page5.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
+    await page5.setInputFiles('#capture-file', file);
+    await page5.waitForSelector('#conn[data-state="capture"]', { timeout: 30000 });
+    const { workspaces } = await (await fetch(base + 'api/workspaces')).json();
+    const ws = workspaces.find(w => w.kind === 'capture');
+    assert.ok(ws, JSON.stringify(workspaces));
+    assert.equal(ws.name, path.basename(file));
+    assert.equal(await page5.inputValue('#workspace'), ws.id);
+    assert.match(page5.url(), new RegExp(`#workspace=${ws.id}$`));
+
+    // The capture's traffic and its alert, as if it had been live; the live workspace has none.
+    const alert = page5.locator('#alerts .alert[data-kind="response_timeout"]').first();
+    await alert.waitFor({ timeout: 15000 });
+    await waitFor(async () => (await page5.$$eval('.trow:not([hidden]) .c-cmd', els => els.map(e => e.textContent)))
+      .includes('submit_sm'), 'the capture\'s submit_sm rows');
+    assert.match(await page5.textContent('#sessions'), /recorded/);
+    await alert.click();
+    assert.equal(await page5.textContent('#detail h3'), 'submit_sm');
+    const captured = await (await fetch(`${base}api/pdus?type=alert&workspace=${ws.id}`)).json();
+    assert.ok(captured.some(e => e.kind === 'response_timeout'));
+    assert.deepEqual(await (await fetch(`${base}api/pdus?type=alert`)).json(), []);
+    await page5.screenshot({ path: path.join(artifacts, 'ui-capture.png') });
+
+    // Back to Live: the live feed again, the capture still listed until it is closed.
+    await page5.selectOption('#workspace', '');
+    await page5.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
+    assert.equal(await page5.inputValue('#workspace'), '');
+    assert.equal(await page5.locator('#alerts .alert[data-kind="response_timeout"]').count(), 0);
+    assert.equal(await page5.locator('#workspace option').count(), 2);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page5.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -183,11 +183,22 @@ http_reply json_error(unsigned status, std::string_view message) {
 
 api::api(api_options opt, const analysis::event_ring& ring, const analysis::session_table& sessions,
          const metrics_registry& metrics)
-    : opt_(opt), ring_(ring), sessions_(sessions), metrics_(metrics),
-      protocol_json_(make_protocol_json()) {}
+    : opt_(opt),
+      live_{.ring = &ring,
+            .sessions = &sessions,
+            .timeline = opt_.timeline,
+            .annotate = opt_.annotate,
+            .session_compliance = opt_.session_compliance,
+            .owner = nullptr},
+      metrics_(metrics), protocol_json_(make_protocol_json()) {}
 
 http_reply api::handle(std::string_view method, std::string_view path, const query_params& q,
                        std::string_view if_none_match) const {
+  return handle(method, path, q, if_none_match, live_);
+}
+
+http_reply api::handle(std::string_view method, std::string_view path, const query_params& q,
+                       std::string_view if_none_match, const data_source& src) const {
   const bool get = method == "GET" || method == "HEAD";
   auto only_get = [&]() {
     http_reply r = json_error(405, "method " + std::string(method) + " not allowed on " +
@@ -204,18 +215,18 @@ http_reply api::handle(std::string_view method, std::string_view path, const que
     return r;
   }
   if (path == "/metrics") return get ? metrics() : only_get();
-  if (path == "/api/sessions") return get ? sessions(q) : only_get();
-  if (path == "/api/pdus") return get ? pdus(q) : only_get();
-  if (path == "/api/pcap") return get ? pcap(q) : only_get();
+  if (path == "/api/sessions") return get ? sessions(src, q) : only_get();
+  if (path == "/api/pdus") return get ? pdus(src, q) : only_get();
+  if (path == "/api/pcap") return get ? pcap(src, q) : only_get();
   if (path == "/api/protocol") return get ? protocol() : only_get();
   if (path.starts_with("/api/sessions/") && path.ends_with("/timeline")) {
     if (!get) return only_get();
     const std::string_view id = path.substr(14, path.size() - 14 - 9);
-    return timeline(id, q);
+    return timeline(src, id, q);
   }
   if (path.starts_with("/api/") || path == "/api")
     return json_error(404, "no such API endpoint: " + std::string(path) +
-                               " (see /api/sessions, /api/pdus, /api/pcap, /api/protocol)");
+                               " (see /api/sessions, /api/pdus, /api/pcap, /api/protocol, /api/workspaces, /api/captures)");
   if (get) return static_file(path, if_none_match);
   return json_error(404, "not found: " + std::string(path));
 }
@@ -244,36 +255,36 @@ http_reply api::static_file(std::string_view path, std::string_view if_none_matc
   return r;
 }
 
-http_reply api::sessions(const query_params& q) const {
+http_reply api::sessions(const data_source& src, const query_params& q) const {
   http_reply r;
   if (const std::string* s = q.find("session")) {
     const auto id = parse_u64(*s);
     if (!id) return json_error(400, "session: must be a session id, not '" + *s + "'");
-    const auto info = sessions_.get(*id);
+    const auto info = src.sessions->get(*id);
     if (!info) return json_error(404, "session " + *s + " is not known (closed long ago?)");
     r.body = "[";
     analysis::append_session_json(r.body, *info);
-    append_compliance(r.body, info->id);
+    append_compliance(src, r.body, info->id);
     r.body += ']';
-  } else if (opt_.session_compliance) {
+  } else if (src.session_compliance) {
     r.body = "[";
-    for (const auto& s : sessions_.snapshot()) {
+    for (const auto& s : src.sessions->snapshot()) {
       if (r.body.size() > 1) r.body += ',';
       analysis::append_session_json(r.body, s);
-      append_compliance(r.body, s.id);
+      append_compliance(src, r.body, s.id);
     }
     r.body += ']';
   } else {
-    r.body = sessions_.json();
+    r.body = src.sessions->json();
   }
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
 
 // Adds "compliance" (the session's provider-profile summary) to the session object just written.
-void api::append_compliance(std::string& out, std::uint64_t session) const {
-  if (!opt_.session_compliance || out.empty() || out.back() != '}') return;
-  const auto c = opt_.session_compliance(session);
+void api::append_compliance(const data_source& src, std::string& out, std::uint64_t session) {
+  if (!src.session_compliance || out.empty() || out.back() != '}') return;
+  const auto c = src.session_compliance(session);
   if (!c) return;
   out.pop_back();
   out += ",\"compliance\":";
@@ -281,7 +292,7 @@ void api::append_compliance(std::string& out, std::uint64_t session) const {
   out += '}';
 }
 
-http_reply api::timeline(std::string_view id, const query_params& q) const {
+http_reply api::timeline(const data_source& src, std::string_view id, const query_params& q) const {
   const auto session = parse_u64(id);
   if (!session) return json_error(400, "session: must be a session id, not '" + std::string(id) + "'");
   std::int64_t since = 0;
@@ -291,12 +302,12 @@ http_reply api::timeline(std::string_view id, const query_params& q) const {
       if (!n || *n > static_cast<std::uint64_t>(INT64_MAX))
         return json_error(400, "since: must be a unix time in seconds, not '" + val + "'");
       since = static_cast<std::int64_t>(*n);
-    } else if (key != "token") {
-      return json_error(400, "unknown parameter '" + key + "' (since)");
+    } else if (key != "token" && key != "workspace") {
+      return json_error(400, "unknown parameter '" + key + "' (since, workspace)");
     }
   }
-  if (!opt_.timeline) return json_error(404, "session timelines need the diagnostics (not enabled)");
-  auto body = opt_.timeline(*session, since);
+  if (!src.timeline) return json_error(404, "session timelines need the diagnostics (not enabled)");
+  auto body = src.timeline(*session, since);
   if (!body) return json_error(404, "session " + std::to_string(*session) + " is not known (closed long ago?)");
   http_reply r;
   r.body = std::move(*body);
@@ -327,7 +338,8 @@ http_reply api::protocol() const {
 // events or max_response_bytes. Without after= the newest are wanted, so the second pass walks
 // backward and the pieces are joined oldest first. A cut response names its continuation:
 // X-Next-After (forward, with after=) or X-Next-Before (older events, without after=).
-http_reply api::pdus(const query_params& q) const {
+http_reply api::pdus(const data_source& src, const query_params& q) const {
+  const analysis::event_ring& ring = *src.ring;
   event_match m;
   std::size_t limit = opt_.pdus_default_limit;
   std::optional<std::uint64_t> after, before;
@@ -369,14 +381,14 @@ http_reply api::pdus(const query_params& q) const {
       (key == "after" ? after : before) = n;
     } else if (key == "hex") {
       if (!parse_bool(val, hex)) return json_error(400, "hex: must be 0 or 1, not '" + val + "'");
-    } else if (key != "token") {
+    } else if (key != "token" && key != "workspace") {
       return json_error(400, "unknown parameter '" + key +
                                  "' (session, limit, command, status, direction, text, type, "
-                                 "after, before, hex)");
+                                 "after, before, hex, workspace)");
     }
   }
 
-  const std::uint64_t last = ring_.last_id();
+  const std::uint64_t last = ring.last_id();
   std::uint64_t upper = last;  // newest id wanted
   if (before) upper = std::min(upper, *before == 0 ? 0 : *before - 1);
   http_reply r;
@@ -392,24 +404,24 @@ http_reply api::pdus(const query_params& q) const {
   // Pass 1: candidate ids in walking order (forward with after=, newest first without).
   // Without payload filters every candidate is kept, so limit + 1 say whether more exist.
   std::vector<std::uint64_t> ids;
-  const std::size_t max_ids = payload_filters ? ring_.options().max_events : limit + 1;
+  const std::size_t max_ids = payload_filters ? ring.options().max_events : limit + 1;
   const analysis::event_filter collect = [&](const analysis::event_info& e) {
     if (ids.size() < max_ids && e.id <= upper && (!after || e.id > *after) && m.keep_info(e))
       ids.push_back(e.id);
     return false;  // never copy a payload here
   };
-  if (after) (void)ring_.read_since(*after, 1, collect);
-  else (void)ring_.read_last(1, collect);
+  if (after) (void)ring.read_since(*after, 1, collect);
+  else (void)ring.read_last(1, collect);
 
   // Pass 2.
   analysis::render_options ropt;
   ropt.include_hex = hex;
-  ropt.annotate = opt_.annotate;
+  ropt.annotate = src.annotate;
   std::vector<std::pair<std::uint64_t, std::string>> pieces;  // rendered events, walking order
   std::size_t bytes = 2, i = 0;
   std::string one;
   for (; i < ids.size() && pieces.size() < limit; ++i) {
-    const std::optional<analysis::event> e = ring_.get(ids[i]);
+    const std::optional<analysis::event> e = ring.get(ids[i]);
     if (!e) continue;  // overwritten since pass 1
     one.clear();
     if (!m.text.empty()) analysis::append_event_json(one, *e, ropt);
@@ -439,7 +451,7 @@ http_reply api::pdus(const query_params& q) const {
 
 // Streamed piecewise: a few events are copied from the ring per piece, never the whole ring;
 // the export ends at the newest event held when the request came in.
-http_reply api::pcap(const query_params& q) const {
+http_reply api::pcap(const data_source& src, const query_params& q) const {
   std::optional<std::uint64_t> session;
   analysis::pcap_export_options popt;
   for (const auto& [key, val] : q.items) {
@@ -455,8 +467,8 @@ http_reply api::pcap(const query_params& q) const {
       const auto format = analysis::parse_pcap_format(val);
       if (!format) return json_error(400, "format: must be pcap or pcapng, not '" + val + "'");
       popt.format = *format;
-    } else if (key != "token") {
-      return json_error(400, "unknown parameter '" + key + "' (session, legs, format)");
+    } else if (key != "token" && key != "workspace") {
+      return json_error(400, "unknown parameter '" + key + "' (session, legs, format, workspace)");
     }
   }
   // pcapng: the packets carry the analysis' findings as comments (alerts and gaps from the ring,
@@ -466,9 +478,10 @@ http_reply api::pcap(const query_params& q) const {
   struct producer_state {
     producer_state(const analysis::event_ring& ring, const analysis::session_table& sessions,
                    const analysis::pcap_export_options& popt, std::optional<std::uint64_t> session,
-                   std::size_t piece_bytes)
-        : ring(ring), out(analysis::endpoints_from(sessions), popt), session(session),
+                   std::size_t piece_bytes, std::shared_ptr<const void> owner)
+        : owner(std::move(owner)), ring(ring), out(analysis::endpoints_from(sessions), popt), session(session),
           upper(ring.last_id()), piece_bytes(std::max<std::size_t>(piece_bytes, 4096)) {}
+    std::shared_ptr<const void> owner;  // a workspace's ring lives while the export is written
     const analysis::event_ring& ring;
     analysis::pcap_export out;
     std::optional<std::uint64_t> session;
@@ -476,7 +489,8 @@ http_reply api::pcap(const query_params& q) const {
     std::size_t piece_bytes;
     bool started = false;
   };
-  auto st = std::make_shared<producer_state>(ring_, sessions_, popt, session, opt_.pcap_piece_bytes);
+  auto st = std::make_shared<producer_state>(*src.ring, *src.sessions, popt, session, opt_.pcap_piece_bytes,
+                                            src.owner);
   http_reply r;
   r.content_type = ng ? "application/x-pcapng" : "application/vnd.tcpdump.pcap";
   r.stream = [st, ng, format = popt.format](std::string& out) -> bool {

@@ -1,13 +1,19 @@
 #include "smppscope/web/server.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -27,6 +33,7 @@
 #include "smppscope/decoder/json.hpp"
 #include "smppscope/web/auth.hpp"
 #include "smppscope/web/detail/api.hpp"
+#include "smppscope/web/detail/workspaces.hpp"
 #include "smppscope/web/detail/ws_hub.hpp"
 #include "smppscope/web/event_match.hpp"
 #include "smppscope/web/metrics.hpp"
@@ -51,6 +58,7 @@ struct counters {
       ws_events_dropped{0}, ws_clients_cut{0}, ws_queue_high_water{0};
   std::atomic<std::uint64_t> http_connections{0}, http_refusing{0}, api_inflight{0},
       http_refused_connections{0}, http_refused_busy{0}, http_timeouts{0};
+  std::atomic<std::uint64_t> captures_loaded{0}, captures_too_large{0}, captures_bad{0}, captures_refused{0};
   detail::ws_hub_counters hub;
 };
 
@@ -92,10 +100,14 @@ struct shared_state {
   detail::api api;
   token_check token;
   counters& count;
-  std::shared_ptr<detail::ws_hub> hub;
+  std::shared_ptr<detail::ws_hub> hub;  // the live feed
+  detail::workspace_registry& workspaces;
+  net::io_context& ioc;                  // the server's: capture hubs run here
+  net::thread_pool::executor_type loader;  // analyses uploaded captures, one at a time
   shared_state(server_options o, const analysis::event_ring& ring,
                const analysis::session_table& sessions, const metrics_registry& metrics,
-               counters& c)
+               counters& c, detail::workspace_registry& w, net::io_context& io,
+               net::thread_pool::executor_type l)
       : opt(std::move(o)),
         api(detail::api_options{.pdus_default_limit = opt.pdus_default_limit,
                                 .pdus_max_limit = opt.pdus_max_limit,
@@ -104,7 +116,7 @@ struct shared_state {
                                 .annotate = opt.annotate,
                                 .session_compliance = opt.session_compliance},
             ring, sessions, metrics),
-        token(opt.token), count(c) {}
+        token(opt.token), count(c), workspaces(w), ioc(io), loader(l) {}
 };
 
 std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
@@ -120,8 +132,8 @@ template <class Stream>
 class ws_session final : public detail::ws_client,
                          public std::enable_shared_from_this<ws_session<Stream>> {
  public:
-  ws_session(Stream&& s, std::shared_ptr<shared_state> st)
-      : ws_(std::move(s)), st_(std::move(st)), write_timer_(ws_.get_executor()) {}
+  ws_session(Stream&& s, std::shared_ptr<shared_state> st, std::shared_ptr<detail::ws_hub> hub)
+      : ws_(std::move(s)), st_(std::move(st)), hub_(std::move(hub)), write_timer_(ws_.get_executor()) {}
 
   void run(http::request<http::string_body> req) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -146,12 +158,21 @@ class ws_session final : public detail::ws_client,
     });
   }
 
+  void end_feed() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      if (self->closed_) return;
+      error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      self->on_closed();
+    });
+  }
+
  private:
   void on_accept(error_code ec) {
     if (ec) return;
     st_->count.ws_connections.fetch_add(1, std::memory_order_relaxed);
     joined_ = true;
-    st_->hub->join(this->weak_from_this(), this);
+    hub_->join(this->weak_from_this(), this);
     do_read();
   }
 
@@ -175,7 +196,7 @@ class ws_session final : public detail::ws_client,
     if (auto m = parse_filter_message(text, err)) {
       std::string ack = "{\"type\":\"filter_applied\",\"filter\":" + filter_json(*m) + "}";
       ++acks_pending_;
-      st_->hub->set_filter(this, std::make_shared<const event_match>(std::move(*m)), std::move(ack));
+      hub_->set_filter(this, std::make_shared<const event_match>(std::move(*m)), std::move(ack));
     } else {
       std::string msg = "{\"type\":\"error\",\"message\":";
       decoder::append_json_string(msg, err.message);
@@ -268,7 +289,7 @@ class ws_session final : public detail::ws_client,
     if (closed_) return;
     closed_ = true;
     write_timer_.cancel();
-    if (joined_) st_->hub->leave(this);
+    if (joined_) hub_->leave(this);
     if (!writing_) {
       queue_.clear();
       queued_bytes_ = 0;
@@ -277,6 +298,7 @@ class ws_session final : public detail::ws_client,
 
   websocket::stream<Stream> ws_;
   std::shared_ptr<shared_state> st_;
+  std::shared_ptr<detail::ws_hub> hub_;  // the live feed or a capture workspace's
   net::steady_timer write_timer_;
   beast::flat_buffer rbuf_;
   std::deque<std::shared_ptr<const std::string>> queue_;
@@ -433,6 +455,229 @@ net::awaitable<bool> write_reply(Stream& stream, detail::http_reply& r,
 
 bool is_timeout(const error_code& ec) { return ec == beast::error::timeout; }
 
+// ---- uploaded captures and workspaces ----
+
+constexpr std::string_view captures_path = "/api/captures";
+
+bool is_capture_upload(const http::request<http::string_body>& req) {
+  const std::string_view target = sv(req.target());
+  return req.method() == http::verb::post && target.substr(0, target.find('?')) == captures_path;
+}
+
+// The name a client gave its file, fit for display: control characters dropped, at most 200 octets.
+std::string display_name(std::string_view raw) {
+  std::string out;
+  for (char c : raw) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) continue;
+    if (out.size() >= 200) break;
+    out += c;
+  }
+  return out.empty() ? std::string("capture") : out;
+}
+
+// Writes all of `data` to `fd`; false with errno set on failure.
+bool write_all(int fd, const char* data, std::size_t n) {
+  while (n) {
+    const ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// The loader, on the loader thread (a plain coroutine function: its arguments live in its frame).
+net::awaitable<std::optional<capture_analysis>> run_loader(capture_loader load, std::string path, std::string* error) {
+  std::optional<capture_analysis> out;
+  try {
+    out = load(path, *error);
+  } catch (const std::exception& e) {
+    *error = e.what();
+    out.reset();
+  }
+  co_return out;
+}
+
+// Reads the body of POST /api/captures into a temp file (64 KiB at a time, never the whole body
+// in memory), has the loader thread analyse it and registers the workspace. `complete` says
+// whether the whole body was read (else the connection cannot serve another request).
+template <class Stream>
+net::awaitable<detail::http_reply> receive_capture(std::shared_ptr<shared_state> st, Stream& stream,
+                                                   beast::flat_buffer& buffer,
+                                                   http::request_parser<http::string_body>& parser,
+                                                   const detail::query_params& q, bool tls, bool& complete) {
+  complete = false;
+  auto& low = beast::get_lowest_layer(stream);
+  const auto& o = st->opt;
+  const auto& req = parser.get();
+  if (auto deny = check_access(*st, req, captures_path, q, tls)) co_return std::move(*deny);
+  if (!same_origin(req)) co_return detail::json_error(403, "upload refused: its Origin does not match Host");
+  if (!o.load_capture) co_return detail::json_error(404, "capture upload is not enabled on this server");
+  std::string name = "capture";
+  for (const auto& [key, val] : q.items) {
+    if (key == "name") name = display_name(val);
+    else co_return detail::json_error(400, "unknown parameter '" + key + "' (name)");
+  }
+  const std::string limit_text = "the largest capture this server takes is " + std::to_string(o.capture_max_bytes) +
+                                 " octets (--web-max-upload-mb)";
+  if (const auto cl = parser.content_length(); cl && *cl > o.capture_max_bytes) {
+    st->count.captures_too_large.fetch_add(1, std::memory_order_relaxed);
+    co_return detail::json_error(413, name + " is too large: " + limit_text);
+  }
+  bool full = false;
+  std::string error;
+  std::unique_ptr<detail::upload_file> file = st->workspaces.begin_upload(full, error);
+  if (!file) {
+    if (!full) co_return detail::json_error(500, error);
+    st->count.captures_refused.fetch_add(1, std::memory_order_relaxed);
+    auto r = detail::json_error(429, "at most " + std::to_string(st->workspaces.max()) +
+                                         " captures can be open at once: close one first "
+                                         "(DELETE /api/workspaces/ID)");
+    r.headers.emplace_back("Retry-After", "5");
+    co_return r;
+  }
+  if (beast::iequals(sv(req[http::field::expect]), "100-continue")) {
+    http::response<http::empty_body> cont{http::status::continue_, req.version()};
+    low.expires_after(o.http_timeout);
+    auto [ec, n] = co_await http::async_write(stream, cont, use_tuple);
+    if (ec) co_return detail::json_error(400, "upload ended early: " + ec.message());
+  }
+
+  http::request_parser<http::buffer_body> body{std::move(parser)};
+  body.body_limit(o.capture_max_bytes);
+  std::vector<char> chunk(64u << 10);
+  std::uint64_t total = 0;
+  while (!body.is_done()) {
+    body.get().body().data = chunk.data();
+    body.get().body().size = chunk.size();
+    low.expires_after(o.http_timeout);  // a deadline per chunk: a big upload may take long in all
+    auto [ec, n] = co_await http::async_read(stream, buffer, body, use_tuple);
+    if (ec == http::error::need_buffer) ec = {};
+    const std::size_t got = chunk.size() - body.get().body().size;
+    if (got && !write_all(file->fd(), chunk.data(), got))
+      co_return detail::json_error(507, "cannot store the upload: " + std::string(std::strerror(errno)));
+    total += got;
+    if (ec == http::error::body_limit) {
+      st->count.captures_too_large.fetch_add(1, std::memory_order_relaxed);
+      co_return detail::json_error(413, name + " is too large: " + limit_text);
+    }
+    if (ec) {
+      if (is_timeout(ec)) st->count.http_timeouts.fetch_add(1, std::memory_order_relaxed);
+      co_return detail::json_error(400, "upload ended early: " + ec.message());
+    }
+  }
+  complete = true;
+  file->close_fd();
+
+  const std::string path = file->path().string();
+  std::optional<capture_analysis> result =
+      co_await net::co_spawn(st->loader, run_loader(o.load_capture, path, &error), net::use_awaitable);
+  if (!result || !result->ring || !result->sessions) {
+    st->count.captures_bad.fetch_add(1, std::memory_order_relaxed);
+    if (error.empty()) error = "not a capture the analysis can read";
+    // The reader names the file it opened: name the upload instead of the server's temp path.
+    for (std::size_t at; (at = error.find(path)) != std::string::npos;) error.replace(at, path.size(), name);
+    co_return detail::json_error(400, error);
+  }
+  auto hub = detail::ws_hub::make_static(st->ioc, *result->ring, result->owner, st->count.hub);
+  hub->start();
+  const auto w = st->workspaces.add(std::move(file), name, total, std::move(*result), std::move(hub));
+  st->count.captures_loaded.fetch_add(1, std::memory_order_relaxed);
+  detail::http_reply r;
+  r.status = 201;
+  detail::append_workspace_json(r.body, *w);
+  r.headers.emplace_back("Location", "/api/workspaces/" + w->id);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  co_return r;
+}
+
+// After refusing a body half read: stop sending, then read and discard what the client still
+// sends for a little while, so it sees the answer instead of a reset. Bounded in time and octets.
+template <class Stream>
+net::awaitable<void> drain_and_close(Stream& stream, beast::flat_buffer& buffer) {
+  auto& low = beast::get_lowest_layer(stream);
+  error_code ignored;
+  low.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  low.expires_after(std::chrono::seconds(2));
+  buffer.clear();
+  for (std::size_t total = 0; total < (64u << 20);) {
+    auto [ec, n] = co_await low.async_read_some(buffer.prepare(64u << 10), use_tuple);
+    if (ec) break;
+    total += n;
+  }
+  buffer.clear();
+}
+
+template <class Stream>
+net::awaitable<bool> serve_upload(std::shared_ptr<shared_state> st, Stream& stream, beast::flat_buffer& buffer,
+                                  http::request_parser<http::string_body>& parser, bool tls) {
+  http::request<http::string_body> head = parser.get();  // the header only: the body is not read yet
+  const std::string_view target = sv(head.target());
+  const std::size_t qmark = target.find('?');
+  std::string qerr;
+  const auto query = detail::parse_query(
+      qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1), qerr);
+  bool complete = false;
+  detail::http_reply reply;
+  if (query) reply = co_await receive_capture(st, stream, buffer, parser, *query, tls, complete);
+  else reply = detail::json_error(400, qerr);
+  if (!complete) head.keep_alive(false);
+  const bool keep = co_await write_reply(stream, reply, head, st->opt.http_timeout);
+  if (!complete) {
+    co_await drain_and_close(stream, buffer);
+    co_return false;
+  }
+  co_return keep;
+}
+
+// GET /api/workspaces, GET and DELETE /api/workspaces/ID, and the wrong methods on /api/captures.
+detail::http_reply workspaces_endpoint(shared_state& st, const http::request<http::string_body>& req,
+                                       std::string_view path) {
+  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  if (path == captures_path) {
+    auto r = detail::json_error(405, "use POST to upload a capture to /api/captures");
+    r.headers.emplace_back("Allow", "POST");
+    return r;
+  }
+  detail::http_reply r;
+  r.headers.emplace_back("Cache-Control", "no-store");
+  if (path == "/api/workspaces") {
+    if (!get) {
+      r = detail::json_error(405, "use GET on /api/workspaces");
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    r.body = "{\"max_workspaces\":" + std::to_string(st.workspaces.max()) +
+             ",\"max_upload_bytes\":" + std::to_string(st.opt.capture_max_bytes) +
+             ",\"uploads\":" + (st.opt.load_capture ? "true" : "false") +
+             ",\"workspaces\":" + st.workspaces.list_json() + "}";
+    return r;
+  }
+  const std::string_view id = path.substr(std::string_view("/api/workspaces/").size());
+  if (req.method() == http::verb::delete_) {
+    if (!same_origin(req)) return detail::json_error(403, "refused: the request's Origin does not match Host");
+    if (id == "live") return detail::json_error(400, "the live workspace cannot be closed");
+    if (!st.workspaces.close(id))
+      return detail::json_error(404, "workspace '" + std::string(id) + "' is not open (GET /api/workspaces lists them)");
+    r.body = "{\"closed\":";
+    decoder::append_json_string(r.body, id);
+    r.body += '}';
+    return r;
+  }
+  if (!get) {
+    r = detail::json_error(405, "use GET or DELETE on /api/workspaces/ID");
+    r.headers.emplace_back("Allow", "GET, HEAD, DELETE");
+    return r;
+  }
+  const auto w = st.workspaces.find(id);
+  if (!w) return detail::json_error(404, "workspace '" + std::string(id) + "' is not open (GET /api/workspaces lists them)");
+  detail::append_workspace_json(r.body, *w);
+  return r;
+}
+
 template <class Stream>
 net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream, bool tls, [[maybe_unused]] slot conn) {
   auto& low = beast::get_lowest_layer(stream);
@@ -451,9 +696,21 @@ net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream,
     }
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
-    parser.body_limit(16 * 1024);  // nothing here takes a body
+    // The body limit is set once the header says what the request is: an upload streams its
+    // body to a file (with its own limit), nothing else takes more than 16 KiB.
+    parser.body_limit((std::numeric_limits<std::uint64_t>::max)());
     low.expires_after(o.http_header_timeout);  // a deadline: trickled bytes do not extend it
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (!ec && is_capture_upload(parser.get())) {
+      st->count.http_requests.fetch_add(1, std::memory_order_relaxed);
+      if (!co_await serve_upload(st, stream, buffer, parser, tls)) co_return;
+      continue;
+    }
+    constexpr std::uint64_t max_body = 16 * 1024;
+    if (!ec) {
+      parser.body_limit(max_body);
+      if (const auto cl = parser.content_length(); cl && *cl > max_body) ec = http::error::body_limit;
+    }
     if (!ec && !parser.is_done()) {
       low.expires_after(o.http_timeout);
       std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
@@ -489,6 +746,14 @@ net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream,
     if (!query) early = detail::json_error(400, qerr);
     else early = check_access(*st, req, path, *query, tls);
 
+    // workspace=ID: an uploaded capture instead of the live traffic. Held until answered.
+    std::shared_ptr<const detail::workspace> ws;
+    if (const std::string* id = query ? query->find("workspace") : nullptr;
+        !early && id && !id->empty() && *id != "live") {
+      ws = st->workspaces.find(*id);
+      if (!ws) early = detail::json_error(404, "workspace '" + *id + "' is not open (GET /api/workspaces lists them)");
+    }
+
     if (!early && websocket::is_upgrade(req)) {
       if (path != "/ws") {
         early = detail::json_error(404, "WebSocket endpoint is /ws");
@@ -498,7 +763,7 @@ net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream,
         early = detail::json_error(503, "too many WebSocket clients");
       } else {
         low.expires_never();  // WebSocket has its own timeouts
-        std::make_shared<ws_session<Stream>>(std::move(stream), st)->run(std::move(req));
+        std::make_shared<ws_session<Stream>>(std::move(stream), st, ws ? ws->hub : st->hub)->run(std::move(req));
         co_return;  // gives the HTTP connection slot back: WebSocket clients have their own cap
       }
     }
@@ -515,9 +780,13 @@ net::awaitable<void> serve_http(std::shared_ptr<shared_state> st, Stream stream,
         early->headers.emplace_back("Retry-After", "1");
       }
     }
+    const bool workspace_path =
+        path == "/api/workspaces" || path.starts_with("/api/workspaces/") || path == captures_path;
     detail::http_reply reply =
-        early ? std::move(*early)
-              : st->api.handle(sv(req.method_string()), path, *query, sv(req[http::field::if_none_match]));
+        early            ? std::move(*early)
+        : workspace_path ? workspaces_endpoint(*st, req, path)
+                         : st->api.handle(sv(req.method_string()), path, *query, sv(req[http::field::if_none_match]),
+                                          ws ? ws->source : st->api.live());
     const bool keep = co_await write_reply(stream, reply, req, o.http_timeout);
     if (!keep) break;
   }
@@ -617,7 +886,19 @@ class server_metrics final : public analysis::metrics_source {
     one("smppscope_http_timeouts_total", "counter",
         "HTTP connections closed because a request header, the next request or a write took too long.",
         c_.http_timeouts);
+    append_metric_header(out, "smppscope_web_workspaces", "gauge", "Uploaded captures open in the web UI now.");
+    append_metric_sample(out, "smppscope_web_workspaces", {}, workspaces_());
+    append_metric_header(out, "smppscope_web_capture_uploads_total", "counter",
+                         "Captures uploaded to the web UI, by result.");
+    const std::pair<std::string_view, const std::atomic<std::uint64_t>*> results[] = {
+        {"result=\"loaded\"", &c_.captures_loaded},
+        {"result=\"too_large\"", &c_.captures_too_large},
+        {"result=\"bad_capture\"", &c_.captures_bad},
+        {"result=\"no_workspace\"", &c_.captures_refused}};
+    for (const auto& [labels, v] : results)
+      append_metric_sample(out, "smppscope_web_capture_uploads_total", labels, v->load(std::memory_order_relaxed));
   }
+  std::function<std::uint64_t()> workspaces_;
 
  private:
   const counters& c_;
@@ -640,7 +921,9 @@ struct server::impl {
   metrics_registry& registry;
   counters count;
   server_metrics metrics{count};
+  detail::workspace_registry workspaces;
   net::io_context ioc;
+  net::thread_pool loader{1};  // uploaded captures are analysed here, off the I/O threads
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<tcp::endpoint> bound;
   std::shared_ptr<shared_state> state;
@@ -650,8 +933,14 @@ struct server::impl {
 
   impl(server_options o, const analysis::event_ring& r, const analysis::session_table& s,
        metrics_registry& m)
-      : opt(std::move(o)), ring(r), sessions(s), registry(m) {}
+      : opt(std::move(o)), ring(r), sessions(s), registry(m),
+        workspaces(opt.max_workspaces, opt.capture_temp_parent) {
+    metrics.workspaces_ = [this] { return static_cast<std::uint64_t>(workspace_count()); };
+  }
+  std::size_t workspace_count() const;
 };
+
+std::size_t server::impl::workspace_count() const { return workspaces.size(); }
 
 server::server(server_options opt, const analysis::event_ring& ring,
                const analysis::session_table& sessions, metrics_registry& metrics)
@@ -715,7 +1004,8 @@ void server::start() {
   }
   if (m.acceptors.empty()) throw std::runtime_error(first_error);
 
-  m.state = std::make_shared<shared_state>(m.opt, m.ring, m.sessions, m.registry, m.count);
+  m.state = std::make_shared<shared_state>(m.opt, m.ring, m.sessions, m.registry, m.count, m.workspaces, m.ioc,
+                                           m.loader.get_executor());
   m.state->hub = std::make_shared<detail::ws_hub>(m.ioc, m.ring, m.opt.ws_batch_interval,
                                                   m.opt.ws_batch_events, m.count.hub);
   m.state->hub->set_annotator(m.opt.annotate);
@@ -743,7 +1033,12 @@ void server::stop() {
   m.ioc.stop();
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  m.loader.stop();
+  m.loader.join();
+  m.workspaces.close_all();  // their files go now; the directory with the registry
 }
+
+std::string server::capture_dir() const { return impl_->workspaces.dir().string(); }
 
 std::uint16_t server::port() const {
   return impl_->bound.empty() ? 0 : impl_->bound.front().port();
@@ -779,6 +1074,11 @@ server_stats server::stats() const {
   s.http_refused_connections = c.http_refused_connections.load(std::memory_order_relaxed);
   s.http_refused_busy = c.http_refused_busy.load(std::memory_order_relaxed);
   s.http_timeouts = c.http_timeouts.load(std::memory_order_relaxed);
+  s.workspaces = impl_->workspace_count();
+  s.captures_loaded = c.captures_loaded.load(std::memory_order_relaxed);
+  s.captures_too_large = c.captures_too_large.load(std::memory_order_relaxed);
+  s.captures_bad = c.captures_bad.load(std::memory_order_relaxed);
+  s.captures_refused = c.captures_refused.load(std::memory_order_relaxed);
   return s;
 }
 

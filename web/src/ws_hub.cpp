@@ -17,10 +17,18 @@ ws_hub::ws_hub(net::io_context& ioc, const analysis::event_ring& ring,
     : strand_(net::make_strand(ioc)), timer_(strand_), ring_(ring), interval_(interval),
       batch_events_(std::max<std::size_t>(batch_events, 1)), counters_(counters) {}
 
+std::shared_ptr<ws_hub> ws_hub::make_static(net::io_context& ioc, const analysis::event_ring& ring,
+                                            std::shared_ptr<const void> owner, ws_hub_counters& counters) {
+  auto h = std::make_shared<ws_hub>(ioc, ring, std::chrono::milliseconds(0), 1, counters);
+  h->static_ = true;
+  h->owner_ = std::move(owner);
+  return h;
+}
+
 void ws_hub::start() {
   net::post(strand_, [self = shared_from_this()] {
     self->cursor_ = self->ring_.last_id();
-    self->schedule();
+    if (!self->static_) self->schedule();
   });
 }
 
@@ -28,8 +36,16 @@ void ws_hub::stop() {
   net::post(strand_, [self = shared_from_this()] {
     self->stopped_ = true;
     self->timer_.cancel();
+    if (self->static_) {
+      for (const entry& e : self->clients_)
+        if (auto c = e.client.lock()) c->end_feed();
+      self->counters_.clients.fetch_sub(self->clients_.size(), std::memory_order_relaxed);
+      self->clients_.clear();
+      self->owner_.reset();
+      return;
+    }
+    self->counters_.clients.fetch_sub(self->clients_.size(), std::memory_order_relaxed);
     self->clients_.clear();
-    self->counters_.clients.store(0, std::memory_order_relaxed);
   });
 }
 
@@ -39,16 +55,17 @@ void ws_hub::join(std::weak_ptr<ws_client> client, const ws_client* key) {
     auto c = client.lock();
     if (!c) return;
     self->clients_.push_back({key, client, nullptr});
-    self->counters_.clients.store(self->clients_.size(), std::memory_order_relaxed);
-    c->send_control("{\"type\":\"hello\",\"last_id\":" + std::to_string(self->cursor_) + "}");
+    self->counters_.clients.fetch_add(1, std::memory_order_relaxed);
+    c->send_control("{\"type\":\"hello\",\"last_id\":" + std::to_string(self->cursor_) + self->hello_extra_ + "}");
   });
 }
 
 void ws_hub::leave(const ws_client* key) {
   net::post(strand_, [self = shared_from_this(), key] {
     auto& v = self->clients_;
-    v.erase(std::remove_if(v.begin(), v.end(), [key](const entry& e) { return e.key == key; }), v.end());
-    self->counters_.clients.store(v.size(), std::memory_order_relaxed);
+    const auto gone = std::remove_if(v.begin(), v.end(), [key](const entry& e) { return e.key == key; });
+    self->counters_.clients.fetch_sub(static_cast<std::size_t>(v.end() - gone), std::memory_order_relaxed);
+    v.erase(gone, v.end());
   });
 }
 
@@ -130,10 +147,10 @@ void ws_hub::poll() {
     if (n) c->deliver(std::move(mine), n);
   }
   if (expired) {
-    clients_.erase(std::remove_if(clients_.begin(), clients_.end(),
-                                  [](const entry& e) { return e.client.expired(); }),
-                   clients_.end());
-    counters_.clients.store(clients_.size(), std::memory_order_relaxed);
+    const auto gone = std::remove_if(clients_.begin(), clients_.end(),
+                                     [](const entry& e) { return e.client.expired(); });
+    counters_.clients.fetch_sub(static_cast<std::size_t>(clients_.end() - gone), std::memory_order_relaxed);
+    clients_.erase(gone, clients_.end());
   }
   // A full batch means more is waiting: go again at once, else wait for the next period.
   if (events.size() == batch_events_) net::post(strand_, [self = shared_from_this()] { self->poll(); });

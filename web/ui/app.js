@@ -1,6 +1,7 @@
 // smppscope live UI: history from /api/pdus, then live from /ws; sessions from /api/sessions.
+// An opened capture is a workspace of its own: the same views over its events (see api.js).
 
-import { getJson, getPage, Live } from './js/api.js';
+import { getJson, getPage, Live, workspace, wsPath, switchWorkspace, listWorkspaces, closeWorkspace, uploadCapture } from './js/api.js';
 import { Store, emptyFilter } from './js/store.js';
 import { Table } from './js/table.js';
 import { Detail } from './js/detail.js';
@@ -187,6 +188,8 @@ async function loadHistory() {
       if (!before) break;
     }
     ingest(list);
+    // A capture does not move: "recent" (health, rates) means its last moments.
+    if (workspace && list.length) state.skewUs = Math.max(...list.map(e => e.ts_us || 0)) - Date.now() * 1000;
   } catch (err) {
     toast(String(err.message || err));
   }
@@ -258,9 +261,16 @@ const live = new Live({
     ingest(events);
   },
   onState: s => {
-    $('conn').dataset.state = s;
-    $('conn-text').textContent = s === 'live' ? 'live' : s === 'down' ? 'reconnecting' : 'connecting';
+    if (workspace && s === 'live') {
+      $('conn').dataset.state = 'capture';
+      $('conn-text').textContent = 'capture';
+      $('conn').title = 'An opened capture: everything it holds is shown';
+    } else {
+      $('conn').dataset.state = s;
+      $('conn-text').textContent = s === 'live' ? 'live' : s === 'down' ? 'reconnecting' : 'connecting';
+    }
     if (s === 'live') refreshSessions();
+    if (s === 'down' && workspace) checkWorkspace();
   },
   onLagging: n => {
     state.lost += n;
@@ -342,8 +352,101 @@ document.addEventListener('keydown', ev => {
   ev.preventDefault();
 });
 
+// ---- workspaces: Live and the opened captures ----
+const wsSelect = $('workspace');
+let uploadLimit = 0;
+
+async function refreshWorkspaces() {
+  const v = await listWorkspaces();
+  uploadLimit = v.max_upload_bytes || 0;
+  $('btn-open').hidden = !v.uploads;
+  wsSelect.replaceChildren();
+  for (const w of v.workspaces) {
+    const o = el('option', '', w.kind === 'live' ? 'Live' : w.name);
+    o.value = w.kind === 'live' ? '' : w.id;
+    if (w.kind !== 'live') o.title = `${w.name}: ${fmtCount(w.events || 0)} events, ${fmtCount(w.sessions || 0)} sessions`;
+    wsSelect.appendChild(o);
+  }
+  wsSelect.value = workspace;
+  return v.workspaces.some(w => (w.kind === 'live' ? '' : w.id) === workspace);
+}
+
+// The capture shown was closed (elsewhere, or the server restarted): back to Live.
+async function checkWorkspace() {
+  try {
+    if (!(await refreshWorkspaces())) { toast('This capture was closed'); switchWorkspace(''); }
+  } catch (_) { /* the connection state says it */ }
+}
+
+wsSelect.addEventListener('change', () => switchWorkspace(wsSelect.value));
+$('btn-close-ws').hidden = !workspace;
+$('btn-close-ws').addEventListener('click', async () => {
+  try { await closeWorkspace(workspace); } catch (err) { toast(String(err.message || err)); return; }
+  switchWorkspace('');
+});
+
+async function openCapture(file) {
+  if (!file) return;
+  if (uploadLimit && file.size > uploadLimit) {
+    toast(`${file.name} is larger than this server takes (${fmtCount(uploadLimit)} octets)`);
+    return;
+  }
+  const bar = $('upload-bar');
+  $('upload').hidden = false;
+  $('btn-open').disabled = true;
+  $('upload-text').textContent = `uploading ${file.name}`;
+  try {
+    const w = await uploadCapture(file, (sent, total) => {
+      bar.value = total ? sent / total : 0;
+      $('upload-text').textContent = sent >= total ? `analysing ${file.name}` : `uploading ${file.name} ${Math.round(100 * sent / total)}%`;
+    });
+    switchWorkspace(w.id);
+  } catch (err) {
+    toast(String(err.message || err));
+  } finally {
+    $('upload').hidden = true;
+    $('btn-open').disabled = false;
+  }
+}
+
+$('btn-open').addEventListener('click', () => $('capture-file').click());
+$('capture-file').addEventListener('change', ev => {
+  const f = ev.target.files && ev.target.files[0];
+  ev.target.value = '';
+  openCapture(f);
+});
+
+// Drag and drop a file anywhere on the page.
+let dragDepth = 0;
+const hasFiles = ev => [...(ev.dataTransfer?.types || [])].includes('Files');
+document.addEventListener('dragenter', ev => { if (!hasFiles(ev)) return; ev.preventDefault(); dragDepth++; $('drop').hidden = false; });
+document.addEventListener('dragover', ev => { if (hasFiles(ev)) ev.preventDefault(); });
+document.addEventListener('dragleave', ev => { if (!hasFiles(ev)) return; if (--dragDepth <= 0) { dragDepth = 0; $('drop').hidden = true; } });
+document.addEventListener('drop', ev => {
+  if (!hasFiles(ev)) return;
+  ev.preventDefault();
+  dragDepth = 0;
+  $('drop').hidden = true;
+  openCapture(ev.dataTransfer.files[0]);
+});
+
+if (workspace) {
+  $('btn-pause').hidden = true;
+  document.title = 'smppscope: capture';
+}
+$('btn-pcap').href = wsPath('api/pcap');
+
 // ---- start ----
 (async () => {
+  try {
+    if (!(await refreshWorkspaces()) && workspace) {
+      toast('That capture is no longer open');
+      switchWorkspace('');
+      return;
+    }
+  } catch (err) {
+    toast(String(err.message || err));
+  }
   try {
     state.protocol = indexProtocol(await getJson('api/protocol'));
     detail.setProtocol(state.protocol);

@@ -8,6 +8,7 @@ import { meaning, timeText, parseUdh, parseReceipt, dataCodingName } from './smp
 import { isError } from './store.js';
 import { pduRef, refText } from './alerts.js';
 import { isCmpp, protocolLabel, layoutCmpp, reportTime, msgIdText } from './cmpp.js';
+import { wsPath } from './api.js';
 
 export class Detail {
   constructor(root, store, { protocol, onJump, onSession, onRef }) {
@@ -138,7 +139,7 @@ export class Detail {
       copyJson.type = 'button';
       copyJson.addEventListener('click', () => this.copyJson());
       const pcap = el('a', 'btn small', 'pcap of this session');
-      pcap.href = `api/pcap?session=${e.session}`;
+      pcap.href = wsPath(`api/pcap?session=${e.session}`);
       pcap.setAttribute('download', '');
       actions.append(copyHex, copyJson, pcap);
       h.appendChild(actions);

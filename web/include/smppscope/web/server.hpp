@@ -10,6 +10,8 @@
 //   HTTP: one coroutine per connection on its own strand; handlers copy from the ring and the
 //   session table (never blocking their writer, the analysis thread). Connections, API requests
 //   in flight and response sizes are capped; /api/pcap is produced piece by piece as it is sent.
+//   POST /api/captures streams its body to a private temp file (never held in memory), then a
+//   loader thread analyses it into a workspace (workspace.hpp) that every endpoint can read.
 //
 // Runs on its own io_context and threads: never the relay's or the analysis thread.
 #pragma once
@@ -23,6 +25,8 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+
+#include "smppscope/web/workspace.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -64,6 +68,12 @@ struct server_options {
   // The "compliance" member of each session in GET /api/sessions (JSON); empty: no member.
   std::function<std::optional<std::string>(std::uint64_t session)> session_compliance;
 
+  // Uploaded captures (POST /api/captures). Without a loader uploads are refused (404).
+  capture_loader load_capture;
+  std::uint64_t capture_max_bytes = 200ull << 20;  // larger bodies: 413, checked while streaming
+  std::size_t max_workspaces = 4;                  // captures open or uploading at once; more: 429
+  std::string capture_temp_parent;                 // where the private temp dir goes; "": $TMPDIR or /tmp
+
   std::chrono::milliseconds ws_batch_interval{50};  // hub poll period
   std::size_t ws_batch_events = 500;                // events per WebSocket message at most
   std::size_t ws_queue_messages = 64;               // per client
@@ -87,6 +97,11 @@ struct server_stats {
   std::uint64_t http_refused_connections = 0;  // over http_max_connections
   std::uint64_t http_refused_busy = 0;         // API requests over api_max_inflight
   std::uint64_t http_timeouts = 0;             // connections closed by a header / idle / write deadline
+  std::uint64_t workspaces = 0;                // uploaded captures open now
+  std::uint64_t captures_loaded = 0;           // uploads analysed into a workspace
+  std::uint64_t captures_too_large = 0;        // uploads refused with 413
+  std::uint64_t captures_bad = 0;              // uploads that were not a readable capture (400)
+  std::uint64_t captures_refused = 0;          // uploads refused for want of a free workspace (429)
 };
 
 class server {
@@ -109,6 +124,8 @@ class server {
   std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
   std::string url() const;     // "http://127.0.0.1:8080/" (https with TLS)
   server_stats stats() const;
+  // The private directory holding uploaded captures ("" until the first upload).
+  std::string capture_dir() const;
 
  private:
   struct impl;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,27 +68,42 @@ struct api_options {
   std::function<std::optional<std::string>(std::uint64_t session)> session_compliance;
 };
 
+// The traffic one request reads: the live ring and sessions, or an uploaded capture's (a
+// workspace). `owner` keeps a capture's objects alive while a reply is produced from them.
+struct data_source {
+  const analysis::event_ring* ring = nullptr;
+  const analysis::session_table* sessions = nullptr;
+  timeline_provider timeline;
+  const analysis::pdu_annotator* annotate = nullptr;
+  std::function<std::optional<std::string>(std::uint64_t session)> session_compliance;
+  std::shared_ptr<const void> owner;
+};
+
 class api {
  public:
   api(api_options opt, const analysis::event_ring& ring, const analysis::session_table& sessions,
       const metrics_registry& metrics);
-  // `path` without the query; `if_none_match` for static files.
+  // `path` without the query; `if_none_match` for static files. Reads the live traffic.
   http_reply handle(std::string_view method, std::string_view path, const query_params& q,
                     std::string_view if_none_match) const;
+  // The same, reading `src` (a workspace). Every handler accepts workspace= (the caller chose
+  // `src` from it).
+  http_reply handle(std::string_view method, std::string_view path, const query_params& q,
+                    std::string_view if_none_match, const data_source& src) const;
+  const data_source& live() const noexcept { return live_; }
 
-  http_reply pdus(const query_params& q) const;
-  http_reply pcap(const query_params& q) const;
-  http_reply sessions(const query_params& q) const;
+  http_reply pdus(const data_source& src, const query_params& q) const;
+  http_reply pcap(const data_source& src, const query_params& q) const;
+  http_reply sessions(const data_source& src, const query_params& q) const;
   http_reply metrics() const;
   http_reply protocol() const;
-  http_reply timeline(std::string_view id, const query_params& q) const;
-  void append_compliance(std::string& out, std::uint64_t session) const;
+  http_reply timeline(const data_source& src, std::string_view id, const query_params& q) const;
+  static void append_compliance(const data_source& src, std::string& out, std::uint64_t session);
   http_reply static_file(std::string_view path, std::string_view if_none_match) const;
 
  private:
   api_options opt_;
-  const analysis::event_ring& ring_;
-  const analysis::session_table& sessions_;
+  data_source live_;
   const metrics_registry& metrics_;
   std::string protocol_json_;  // built once from the decoder's table
 };

@@ -35,6 +35,8 @@ class ws_client {
   virtual void deliver(std::shared_ptr<const std::string> batch, std::size_t events) = 0;
   // A control message (hello, filter_applied, error); never dropped.
   virtual void send_control(std::string json) = 0;
+  // The feed is gone (its workspace was closed): close the connection.
+  virtual void end_feed() = 0;
 };
 
 struct ws_hub_counters {
@@ -46,12 +48,19 @@ class ws_hub : public std::enable_shared_from_this<ws_hub> {
  public:
   ws_hub(boost::asio::io_context& ioc, const analysis::event_ring& ring,
          std::chrono::milliseconds interval, std::size_t batch_events, ws_hub_counters& counters);
+  // A hub over a ring nobody writes any more (an uploaded capture): it says hello with the ring's
+  // last id and never polls; the REST history holds everything. `owner` keeps the ring alive.
+  // stop() closes its clients.
+  static std::shared_ptr<ws_hub> make_static(boost::asio::io_context& ioc, const analysis::event_ring& ring,
+                                             std::shared_ptr<const void> owner, ws_hub_counters& counters);
 
   // Provider names and compliance lints on pdu events; before start().
   void set_annotator(const analysis::pdu_annotator* a) noexcept { annotate_ = a; }
   void start();
   void stop();
   // The client receives {"type":"hello","last_id":N} and then every event with id > N.
+  // `hello_extra` is added to the hello object (",\"workspace\":\"c1\"").
+  void set_hello_extra(std::string extra) { hello_extra_ = std::move(extra); }
   void join(std::weak_ptr<ws_client> client, const ws_client* key);
   void leave(const ws_client* key);
   // Applies the filter, then sends `ack` to the client (so it knows from when it applies).
@@ -77,6 +86,9 @@ class ws_hub : public std::enable_shared_from_this<ws_hub> {
   std::uint64_t cursor_ = 0;
   const analysis::pdu_annotator* annotate_ = nullptr;
   bool stopped_ = false;
+  bool static_ = false;                // never polls; stop() ends the clients' feeds
+  std::shared_ptr<const void> owner_;  // keeps a static ring alive
+  std::string hello_extra_;
   std::vector<std::size_t> offsets_;  // reused: where each event's JSON starts in the batch
 };
 
