@@ -97,10 +97,10 @@ async function openFirstOf(pg, command) {
     id = (rows.find(r => r.inView) ?? rows[0]).id;
     return true;
   }, `${command} rows`);
-  await pg.locator(`.trow[data-id="${id}"]`).click();
+  await pg.locator(`.trow:not([hidden])[data-id="${id}"]`).click();
   await waitFor(async () => (await pg.$$eval('#detail .d-meta span', els => els.map(e => e.textContent))).includes(`event ${id}`),
     `the detail of event ${id}`);
-  return pg.locator(`.trow[data-id="${id}"]`);
+  return pg.locator(`.trow:not([hidden])[data-id="${id}"]`);
 }
 const eventCount = async () => Number((await page.textContent('#stat-events')).replace(/,/g, ''));
 

@@ -19,7 +19,9 @@ export function switchWorkspace(id) {
   const url = new URL(location.href);
   url.hash = id ? `workspace=${id}` : '';
   location.replace(url.href);
-  location.reload();
+  // A change of fragment alone is no navigation, so the page is reloaded on the new address;
+  // leaving the fragment (back to Live) is a navigation already, which a reload would cut short.
+  if (id) location.reload();
 }
 
 async function fetchOk(path, init = {}) {
