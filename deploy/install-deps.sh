@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev
   tshark haproxy
+  iproute2 util-linux  # ip netns and veth for the sniff tests; setpriv to run a test child unprivileged
   nodejs npm
 )
 if [[ "${1:-}" != "--no-browser" ]]; then
