@@ -7,6 +7,7 @@
 #
 #   bench/sniff/run.sh                 # builds build-bench (Release) first
 #   NO_BUILD=1 BUILD=build-x COUNT=4000000 REPEAT=3 BUFFER_MB=256 TAP_MB=512 bench/sniff/run.sh
+#   RATE=250000 bench/sniff/run.sh     # 500,000 PDUs/s on the wire: the rate sniff must keep up with
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +16,7 @@ COUNT=${COUNT:-2000000}
 REPEAT=${REPEAT:-3}
 SESSIONS=${SESSIONS:-2}
 WINDOW=${WINDOW:-2000}
+RATE=${RATE:-0}  # messages/s over all sessions (2 PDUs each); 0: as fast as the window allows
 BUFFER_MB=${BUFFER_MB:-64}
 TAP_MB=${TAP_MB:-64}
 PORT=${PORT:-23760}
@@ -54,7 +56,7 @@ for run in $(seq 1 "$REPEAT"); do
   sniff_pid=$!
   wait_for "$TMP/sniff.log" "web UI on"
   "$SMPPSCOPE" load --target "127.0.0.1:$PORT" --system-id bench --password bench --count "$COUNT" \
-    --window "$WINDOW" --sessions "$SESSIONS" --enquire-link-interval 0 --quiet --json >"$TMP/load.json"
+    --window "$WINDOW" --rate "$RATE" --sessions "$SESSIONS" --enquire-link-interval 0 --quiet --json >"$TMP/load.json"
   # Each message: one submit_sm and its response; each session: bind, unbind and their responses.
   read -r sent elapsed < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["sent"], r["elapsed_s"])' "$TMP/load.json")
   wire=$((2 * sent + 4 * SESSIONS))
